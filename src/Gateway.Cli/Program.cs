@@ -1,0 +1,16 @@
+using System.CommandLine;
+
+namespace FactoryGateway.Cli;
+
+/// <summary>The <c>fgw</c> command: composes the FactoryGateway components.</summary>
+public static class Program
+{
+    public static Task<int> Main(string[] args) => BuildRootCommand().Parse(args).InvokeAsync();
+
+    public static RootCommand BuildRootCommand()
+    {
+        var root = new RootCommand("FactoryGateway: measured, checkable smart-manufacturing indicators from shop-floor telemetry.");
+        root.Subcommands.Add(DemoCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace FactoryGateway.Testing;
+
+/// <summary>
+/// A real mosquitto broker (<c>mosquitto -c &lt;temp file&gt;</c>) on a free loopback port with its
+/// persistence in a temporary directory. It can be stopped and started again on the same port and
+/// persistence for restart tests.
+/// </summary>
+public sealed class MosquittoServer : IAsyncLifetime
+{
+    private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(30);
+
+    private readonly TempDirectory _dir = new("mosquitto");
+    private readonly string _extraConfiguration;
+    private ServerProcess? _process;
+
+    public MosquittoServer()
+        : this(string.Empty)
+    {
+    }
+
+    private MosquittoServer(string extraConfiguration)
+    {
+        _extraConfiguration = extraConfiguration;
+    }
+
+    /// <summary>A broker whose mosquitto.conf has <paramref name="extraConfiguration"/> appended; call <see cref="InitializeAsync"/> to start it.</summary>
+    public static MosquittoServer WithConfiguration(string extraConfiguration) => new(extraConfiguration);
+
+    public int Port { get; private set; }
+
+    public static string Host => "127.0.0.1";
+
+    public ServerProcess Process => _process ?? throw new InvalidOperationException("mosquitto is not running.");
+
+    public async ValueTask InitializeAsync()
+    {
+        string mosquitto = Prerequisites.Mosquitto;
+        for (int attempt = 1; ; attempt++)
+        {
+            Port = FreeTcpPort.Next();
+            try
+            {
+                await StartOnCurrentPortAsync(mosquitto);
+                return;
+            }
+            catch (ServerStartException) when (attempt < 3 && _process is not null && _process.Output.Contains("Address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    /// <summary>Starts the broker again on the same port and persistence directory.</summary>
+    public Task StartAsync() => StartOnCurrentPortAsync(Prerequisites.Mosquitto);
+
+    /// <summary>Stops the broker cleanly (SIGTERM: it saves its persistence file).</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+            _process = null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _dir.Dispose();
+    }
+
+    /// <summary>Waits for a broker log line, for example "Received SUBSCRIBE from &lt;client id&gt;".</summary>
+    public Task<string> WaitForLogAsync(string fragment, CancellationToken cancellationToken) =>
+        Process.WaitForLineAsync(line => line.Contains(fragment, StringComparison.Ordinal), cancellationToken);
+
+    private async Task StartOnCurrentPortAsync(string mosquitto)
+    {
+        string config = _dir.Combine("mosquitto.conf");
+        await File.WriteAllTextAsync(config, RenderConfig());
+        _process = ServerProcess.Start("mosquitto", mosquitto, ["-c", config], _dir.Path);
+        await Readiness.WaitAsync(_process, s_startDeadline, ProbeAsync);
+    }
+
+    // Readiness: an MQTT 3.1.1 CONNECT answered by CONNACK "accepted", not merely an open port.
+    private async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(Host, Port, cancellationToken);
+        NetworkStream stream = client.GetStream();
+        byte[] clientId = Encoding.ASCII.GetBytes("fgw-readiness-probe");
+        byte[] connect =
+        [
+            0x10, (byte)(10 + 2 + clientId.Length),
+            0x00, 0x04, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 0x04, 0x02, 0x00, 0x0A,
+            0x00, (byte)clientId.Length, .. clientId,
+        ];
+        await stream.WriteAsync(connect, cancellationToken);
+        byte[] connack = new byte[4];
+        await stream.ReadExactlyAsync(connack, cancellationToken);
+        await stream.WriteAsync(new byte[] { 0xE0, 0x00 }, cancellationToken);
+        return connack is [0x20, 0x02, _, 0x00] ? null : $"CONNACK was {Convert.ToHexString(connack)}";
+    }
+
+    // log_dest stderr: mosquitto block-buffers stdout when it is not a terminal, which would hide the
+    // log lines tests wait for. max_queued_messages 0 (no limit): the default of 1000 drops QoS 1
+    // messages for a slow subscriber, and the tests count every message.
+    private string RenderConfig() => $"""
+        listener {Port} {Host}
+        allow_anonymous true
+        persistence true
+        persistence_location {_dir.Path}/
+        user {Environment.UserName}
+        log_dest stderr
+        log_type all
+        connection_messages true
+        max_queued_messages 0
+        {_extraConfiguration}
+
+        """;
+}

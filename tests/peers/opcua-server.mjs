@@ -1,0 +1,59 @@
+// A node-opcua server for FactoryGateway's tests: a third-party OPC UA peer.
+// Usage: node opcua-server.mjs --port <port> --pki <dir>
+// Prints "READY <endpointUrl>" on stdout once it accepts connections; stops on SIGTERM/SIGINT.
+import { OPCUAServer, OPCUACertificateManager, DataType, Variant, nodesets } from "node-opcua";
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const port = Number.parseInt(arg("port", "0"), 10);
+const pki = arg("pki", undefined);
+if (!port || !pki) {
+  console.error("usage: node opcua-server.mjs --port <port> --pki <dir>");
+  process.exit(2);
+}
+
+const serverCertificateManager = new OPCUACertificateManager({
+  rootFolder: pki,
+  automaticallyAcceptUnknownCertificate: true,
+});
+
+const server = new OPCUAServer({
+  port,
+  hostname: "127.0.0.1",
+  resourcePath: "/UA/FactoryGatewayTest",
+  serverCertificateManager,
+  nodeset_filename: [nodesets.standard],
+  buildInfo: { productName: "FactoryGatewayTestPeer", manufacturerName: "FactoryGateway tests" },
+});
+
+await server.initialize();
+
+const ns = server.engine.addressSpace.getOwnNamespace();
+const machine = ns.addObject({
+  organizedBy: server.engine.addressSpace.rootFolder.objects,
+  browseName: "TestMachine",
+});
+let counter = 0;
+ns.addVariable({
+  componentOf: machine,
+  browseName: "PartsTotal",
+  nodeId: "s=TestMachine.PartsTotal",
+  dataType: "Int64",
+  minimumSamplingInterval: 100,
+  value: { get: () => new Variant({ dataType: DataType.Int64, value: counter }) },
+});
+const timer = setInterval(() => { counter += 1; }, 100);
+
+await server.start();
+console.log(`READY ${server.getEndpointUrl()}`);
+
+async function stop() {
+  clearInterval(timer);
+  await server.shutdown(0);
+  process.exit(0);
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
