@@ -16,15 +16,15 @@ public sealed class InfluxDbFixtureTests(InfluxDbServer influx) : IClassFixture<
         CancellationToken ct = TestContext.Current.CancellationToken;
         await influx.CreateDatabaseAsync(Database, ct);
 
-        const long timestamp = 1_795_000_000_123_456_789;
-        using var body = new StringContent($"telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01 spindle_speed=1200.5,parts_total=42i {timestamp}", Encoding.UTF8);
+        const long Timestamp = 1_795_000_000_123_456_789;
+        using var body = new StringContent($"telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01 spindle_speed=1200.5,parts_total=42i {Timestamp}", Encoding.UTF8);
         using HttpResponseMessage write = await influx.Http.PostAsync(new Uri(influx.Url, $"write?db={Database}&precision=ns"), body, ct);
         Assert.Equal(HttpStatusCode.NoContent, write.StatusCode);
 
         using JsonDocument result = await influx.QueryAsync(Database, "SELECT spindle_speed, parts_total, dev FROM telemetry", ct);
         JsonElement series = result.RootElement.GetProperty("results")[0].GetProperty("series")[0];
         JsonElement row = series.GetProperty("values")[0];
-        Assert.Equal(timestamp, row[0].GetInt64());
+        Assert.Equal(Timestamp, row[0].GetInt64());
         Assert.Equal(1200.5, row[1].GetDouble());
         Assert.Equal(42, row[2].GetInt64());
         Assert.Equal("cnc-01", row[3].GetString());

@@ -1,0 +1,294 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+
+namespace FactoryGateway.Telemetry.LineProtocol;
+
+/// <summary>The type of a line-protocol field value.</summary>
+[SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The line protocol's own names for its value types.")]
+public enum FieldKind : byte
+{
+    Float,
+    Integer,
+    UnsignedInteger,
+    String,
+    Boolean,
+}
+
+/// <summary>
+/// One validated line-protocol point. It is a view over the reader's buffer, valid until the next
+/// read: everything in it was checked when it was read, so its accessors do not fail.
+/// Element spans (<see cref="Measurement"/>, tag and field keys and values) are raw, still escaped;
+/// <see cref="LineProtocolText.Unescape"/> and <see cref="LineProtocolText.UnescapeMeasurement"/> decode them.
+/// </summary>
+public readonly ref struct LineProtocolLine
+{
+    private readonly ReadOnlySpan<byte> _line;
+    private readonly int _measurementStart;
+    private readonly int _measurementEnd;
+    private readonly int _tagsStart;
+    private readonly int _tagsEnd;
+    private readonly int _fieldsStart;
+    private readonly int _fieldsEnd;
+
+    internal LineProtocolLine(
+        ReadOnlySpan<byte> line,
+        int lineNumber,
+        int measurementStart,
+        int measurementEnd,
+        int tagsStart,
+        int tagsEnd,
+        int tagCount,
+        int fieldsStart,
+        int fieldsEnd,
+        int fieldCount,
+        long? timestamp,
+        bool hasEscapes)
+    {
+        _line = line;
+        LineNumber = lineNumber;
+        _measurementStart = measurementStart;
+        _measurementEnd = measurementEnd;
+        _tagsStart = tagsStart;
+        _tagsEnd = tagsEnd;
+        TagCount = tagCount;
+        _fieldsStart = fieldsStart;
+        _fieldsEnd = fieldsEnd;
+        FieldCount = fieldCount;
+        Timestamp = timestamp;
+        HasEscapes = hasEscapes;
+    }
+
+    /// <summary>1-based line number within the body that was read.</summary>
+    public int LineNumber { get; }
+
+    /// <summary>The whole line as received, without its line break.</summary>
+    public ReadOnlySpan<byte> Text => _line;
+
+    /// <summary>The measurement, raw (escaped).</summary>
+    public ReadOnlySpan<byte> Measurement => _line[_measurementStart.._measurementEnd];
+
+    /// <summary>Measurement, tags and fields: the line without the timestamp and surrounding whitespace.</summary>
+    public ReadOnlySpan<byte> SeriesAndFields => _line[_measurementStart.._fieldsEnd];
+
+    /// <summary>The raw tag set (<c>k=v,k=v</c>), empty when the line has no tags.</summary>
+    public ReadOnlySpan<byte> TagSet => _tagsStart < 0 ? default : _line[_tagsStart.._tagsEnd];
+
+    /// <summary>The raw field set (<c>k=v,k=v</c>).</summary>
+    public ReadOnlySpan<byte> FieldSet => _line[_fieldsStart.._fieldsEnd];
+
+    public int TagCount { get; }
+
+    public int FieldCount { get; }
+
+    /// <summary>The timestamp in nanoseconds since the Unix epoch, already scaled from the request's precision; null when the line has none.</summary>
+    public long? Timestamp { get; }
+
+    /// <summary>True when a measurement, key or value contains a backslash escape (slow path for consumers).</summary>
+    public bool HasEscapes { get; }
+
+    public TagEnumerator Tags => new(TagSet);
+
+    public FieldEnumerator Fields => new(FieldSet);
+
+    /// <summary>Finds the raw value of the tag whose raw key is <paramref name="key"/>.</summary>
+    public bool TryGetTag(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        foreach (LineProtocolTag tag in Tags)
+        {
+            if (tag.Key.SequenceEqual(key))
+            {
+                value = tag.Value;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>Enumerates a validated tag set.</summary>
+    public ref struct TagEnumerator
+    {
+        private ReadOnlySpan<byte> _rest;
+
+        internal TagEnumerator(ReadOnlySpan<byte> tagSet)
+        {
+            _rest = tagSet;
+            Current = default;
+        }
+
+        public LineProtocolTag Current { get; private set; }
+
+        public readonly TagEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_rest.IsEmpty)
+            {
+                return false;
+            }
+
+            int equals = LineProtocolText.IndexOfUnescaped(_rest, (byte)'=');
+            ReadOnlySpan<byte> key = _rest[..equals];
+            ReadOnlySpan<byte> afterKey = _rest[(equals + 1)..];
+            int comma = LineProtocolText.IndexOfUnescaped(afterKey, (byte)',');
+            if (comma < 0)
+            {
+                Current = new LineProtocolTag(key, afterKey);
+                _rest = default;
+            }
+            else
+            {
+                Current = new LineProtocolTag(key, afterKey[..comma]);
+                _rest = afterKey[(comma + 1)..];
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Enumerates a validated field set.</summary>
+    public ref struct FieldEnumerator
+    {
+        private ReadOnlySpan<byte> _rest;
+
+        internal FieldEnumerator(ReadOnlySpan<byte> fieldSet)
+        {
+            _rest = fieldSet;
+            Current = default;
+        }
+
+        public LineProtocolField Current { get; private set; }
+
+        public readonly FieldEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_rest.IsEmpty)
+            {
+                return false;
+            }
+
+            int equals = LineProtocolText.IndexOfUnescaped(_rest, (byte)'=');
+            ReadOnlySpan<byte> key = _rest[..equals];
+            ReadOnlySpan<byte> value = _rest[(equals + 1)..];
+            int end;
+            FieldKind kind;
+            switch (value[0])
+            {
+                case (byte)'"':
+                    end = LineProtocolText.EndOfQuotedString(value) + 1;
+                    kind = FieldKind.String;
+                    break;
+                default:
+                    end = value.IndexOf((byte)',');
+                    if (end < 0)
+                    {
+                        end = value.Length;
+                    }
+
+                    // Numbers start with a digit, '-' or '.'; only booleans start with t, T, f or F.
+                    kind = value[0] is (byte)'t' or (byte)'T' or (byte)'f' or (byte)'F' ? FieldKind.Boolean
+                        : value[end - 1] == 'i' ? FieldKind.Integer
+                        : value[end - 1] == 'u' ? FieldKind.UnsignedInteger
+                        : FieldKind.Float;
+                    break;
+            }
+
+            Current = new LineProtocolField(key, value[..end], kind);
+            _rest = end < value.Length ? value[(end + 1)..] : default;
+            return true;
+        }
+    }
+}
+
+/// <summary>A tag of a validated line: raw (escaped) key and value.</summary>
+public readonly ref struct LineProtocolTag(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+{
+    public ReadOnlySpan<byte> Key { get; } = key;
+
+    public ReadOnlySpan<byte> Value { get; } = value;
+}
+
+/// <summary>A field of a validated line: raw (escaped) key, raw value text and its kind.</summary>
+public readonly ref struct LineProtocolField(ReadOnlySpan<byte> key, ReadOnlySpan<byte> rawValue, FieldKind kind)
+{
+    public ReadOnlySpan<byte> Key { get; } = key;
+
+    /// <summary>The value as written: <c>1.5</c>, <c>42i</c>, <c>7u</c>, <c>"text"</c> (with quotes), <c>true</c>.</summary>
+    public ReadOnlySpan<byte> RawValue { get; } = rawValue;
+
+    public FieldKind Kind { get; } = kind;
+
+    public double AsDouble()
+    {
+        if (Kind != FieldKind.Float)
+        {
+            ThrowKind(FieldKind.Float);
+        }
+
+        return double.Parse(RawValue, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    public long AsInteger()
+    {
+        if (Kind != FieldKind.Integer)
+        {
+            ThrowKind(FieldKind.Integer);
+        }
+
+        return Utf8Parser.TryParse(RawValue[..^1], out long value, out _) ? value : throw new InvalidOperationException("unreachable: validated integer");
+    }
+
+    public ulong AsUnsignedInteger()
+    {
+        if (Kind != FieldKind.UnsignedInteger)
+        {
+            ThrowKind(FieldKind.UnsignedInteger);
+        }
+
+        return Utf8Parser.TryParse(RawValue[..^1], out ulong value, out _) ? value : throw new InvalidOperationException("unreachable: validated unsigned integer");
+    }
+
+    public bool AsBoolean()
+    {
+        if (Kind != FieldKind.Boolean)
+        {
+            ThrowKind(FieldKind.Boolean);
+        }
+
+        return RawValue[0] is (byte)'t' or (byte)'T';
+    }
+
+    /// <summary>The string value, unescaped (<c>\"</c> → <c>"</c>, <c>\\</c> → <c>\</c>).</summary>
+    public string AsString()
+    {
+        if (Kind != FieldKind.String)
+        {
+            ThrowKind(FieldKind.String);
+        }
+
+        ReadOnlySpan<byte> inner = RawValue[1..^1];
+        if (inner.IndexOf((byte)'\\') < 0)
+        {
+            return Encoding.UTF8.GetString(inner);
+        }
+
+        byte[] rented = ArrayPool<byte>.Shared.Rent(inner.Length);
+        try
+        {
+            int length = LineProtocolText.UnescapeString(inner, rented);
+            return Encoding.UTF8.GetString(rented, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private void ThrowKind(FieldKind wanted) =>
+        throw new InvalidOperationException($"field {Encoding.UTF8.GetString(Key)} is {Kind}, not {wanted}.");
+}
