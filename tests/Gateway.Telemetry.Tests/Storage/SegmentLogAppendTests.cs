@@ -56,16 +56,16 @@ public sealed class SegmentLogAppendTests
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var directory = new TempDirectory("wal");
-        const int Appenders = 8;
-        const int AppendsEach = 2000;
+        const int appenderCount = 8;
+        const int appendsEach = 2000;
         await using SegmentLog log = SegmentLog.Open(LogTest.Options(directory, segmentBytes: 1024 * 1024));
 
-        Task<List<StoredRecord>>[] appenders = [.. Enumerable.Range(0, Appenders).Select(appender => Task.Run(async () =>
+        Task<List<StoredRecord>>[] appenders = [.. Enumerable.Range(0, appenderCount).Select(appender => Task.Run(async () =>
         {
-            var mine = new List<StoredRecord>(AppendsEach);
-            for (int i = 0; i < AppendsEach; i++)
+            var mine = new List<StoredRecord>(appendsEach);
+            for (int i = 0; i < appendsEach; i++)
             {
-                byte[] payload = LogTest.Payload((appender * AppendsEach) + i, 64 + (i % 32));
+                byte[] payload = LogTest.Payload((appender * appendsEach) + i, 64 + (i % 32));
                 LogAppendResult result = await log.AppendAsync(payload, ct);
                 Assert.Equal(LogAppendStatus.Appended, result.Status);
                 mine.Add(new StoredRecord(result.Position, result.SequenceNumber, payload));
@@ -82,12 +82,12 @@ public sealed class SegmentLogAppendTests
         }
 
         List<StoredRecord> all = [.. results.SelectMany(r => r).OrderBy(r => r.Position)];
-        Assert.Equal(Appenders * AppendsEach, all.Select(r => r.Position).Distinct().Count());
-        Assert.Equal(Enumerable.Range(0, Appenders * AppendsEach).Select(i => (long)i), all.Select(r => r.SequenceNumber));
+        Assert.Equal(appenderCount * appendsEach, all.Select(r => r.Position).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, appenderCount * appendsEach).Select(i => (long)i), all.Select(r => r.SequenceNumber));
         LogTest.AssertSameRecords(all, LogTest.ReadAll(log, maxRecords: 500, maxBytes: 64 * 1024));
 
         SegmentLogStats stats = log.GetStats();
-        Assert.Equal(Appenders * AppendsEach, stats.Appends);
+        Assert.Equal(appenderCount * appendsEach, stats.Appends);
         Assert.True(stats.Segments >= 2, $"expected a rotation, found {stats.Segments} segment(s)");
         // Group commit: one fsync covers many appends.
         Assert.True(stats.Commits < stats.Appends, $"{stats.Commits} commits for {stats.Appends} appends");
@@ -148,6 +148,29 @@ public sealed class SegmentLogAppendTests
         Assert.Equal(2, log.GetStats().Segments);
         using LogReadBatch batch = log.ReadBatch(result.Position, 10, 100);
         Assert.Equal(largest, Assert.Single(batch.ToList()).Payload.ToArray());
+    }
+
+    [Fact]
+    public async Task MaxBatchBytes_bounds_a_group_commit_and_an_outsized_record_still_goes_alone()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var directory = new TempDirectory("wal");
+        SegmentLogOptions options = LogTest.Options(directory, segmentBytes: 1024 * 1024);
+        options.MaxBatchBytes = 1; // every batch closes after its first record
+        await using SegmentLog log = SegmentLog.Open(options);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                Assert.True((await log.AppendAsync(LogTest.Payload(i, 100), ct)).IsAppended);
+            }
+        }, ct))).WaitAsync(LogTest.Deadline, ct);
+        Assert.Equal(200, log.GetStats().Commits);
+
+        // Far larger than the staging buffer starts (64 KiB): it grows for this record and shrinks after.
+        List<StoredRecord> appended = await LogTest.AppendAllAsync(log, [LogTest.Payload(1000, 900 * 1024), LogTest.Payload(1001, 10)], ct);
+        LogTest.AssertSameRecords(appended, LogTest.ReadAll(log, appended[0].Position, maxRecords: 10, maxBytes: 1024));
     }
 
     [Fact]
@@ -233,6 +256,46 @@ public sealed class SegmentLogAppendTests
 
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.AppendAsync(new byte[1], ct));
         Assert.Throws<ObjectDisposedException>(() => log.ReadBatch(0, 1, 1));
+    }
+
+    [Fact]
+    public async Task A_reader_that_waits_between_batches_follows_a_busy_writer_to_the_end()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var directory = new TempDirectory("wal");
+        SegmentLogOptions options = LogTest.Options(directory, segmentBytes: 64 * 1024);
+        options.FsyncPolicy = FsyncPolicy.None; // commits as fast as possible: the most chances to lose a wake-up
+        const int recordCount = 5000;
+        await using SegmentLog log = SegmentLog.Open(options);
+
+        Task<int> reader = Task.Run(async () =>
+        {
+            int seen = 0;
+            long position = log.HeadPosition;
+            while (seen < recordCount)
+            {
+                Assert.True(await log.WaitForAppendAsync(position, ct));
+                using LogReadBatch batch = log.ReadBatch(position, 16, 1 << 20);
+                foreach (LogRecord record in batch)
+                {
+                    Assert.Equal(seen++, record.SequenceNumber);
+                }
+
+                position = batch.NextPosition;
+            }
+
+            return seen;
+        }, ct);
+        Task writers = Task.WhenAll(Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        {
+            for (int i = w; i < recordCount; i += 2)
+            {
+                await log.AppendAsync(LogTest.Payload(i, 20), ct);
+            }
+        }, ct)));
+
+        await writers.WaitAsync(LogTest.Deadline, ct);
+        Assert.Equal(recordCount, await reader.WaitAsync(LogTest.Deadline, ct));
     }
 
     [Fact]
