@@ -8,6 +8,9 @@ namespace FactoryGateway.Telemetry.Storage;
 /// </summary>
 internal sealed class Segment
 {
+    // Others may read (tools, backups); Delete lets a consumed segment be deleted while open (Windows).
+    private const FileShare SegmentSharing = FileShare.Read | FileShare.Delete;
+
     private Segment(string path, long basePosition, long baseSequence, SafeFileHandle handle, long length)
     {
         Path = path;
@@ -42,7 +45,7 @@ internal sealed class Segment
     public static Segment Create(string directory, long basePosition, long baseSequence, bool durable)
     {
         string path = System.IO.Path.Combine(directory, LogFormat.SegmentFileName(basePosition));
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        SafeFileHandle handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, SegmentSharing);
         try
         {
             Span<byte> header = stackalloc byte[LogFormat.SegmentHeaderSize];
@@ -66,7 +69,7 @@ internal sealed class Segment
     /// <summary>Opens an existing segment file; its header is not checked yet (see <see cref="CheckHeader"/>).</summary>
     public static Segment OpenExisting(string path, long basePosition)
     {
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, SegmentSharing);
         try
         {
             return new Segment(path, basePosition, baseSequence: -1, handle, RandomAccess.GetLength(handle));

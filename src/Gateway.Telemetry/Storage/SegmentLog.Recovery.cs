@@ -25,11 +25,11 @@ public sealed partial class SegmentLog
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         string directory = Path.GetFullPath(options.Directory);
-        Directory.CreateDirectory(directory);
+        long fsyncs = CreateDirectoryDurably(directory, options.FsyncPolicy == FsyncPolicy.Always);
         SafeFileHandle lockFile = AcquireLock(directory);
         try
         {
-            Recovered recovered = Recover(directory, options);
+            Recovered recovered = Recover(directory, options, fsyncs);
             return new SegmentLog(options, directory, time ?? TimeProvider.System, lockFile, recovered);
         }
         catch
@@ -37,6 +37,30 @@ public sealed partial class SegmentLog
             lockFile.Dispose();
             throw;
         }
+    }
+
+    // A new directory's entry is durable only once its parent is fsynced: without that, a power loss could
+    // take a fresh log directory, acknowledged records and all. Returns the fsyncs made.
+    private static long CreateDirectoryDurably(string directory, bool fsync)
+    {
+        var created = new List<string>();
+        for (string? missing = directory; missing is not null && !Directory.Exists(missing); missing = Path.GetDirectoryName(missing))
+        {
+            created.Add(missing);
+        }
+
+        Directory.CreateDirectory(directory);
+        if (!fsync)
+        {
+            return 0;
+        }
+
+        foreach (string made in created)
+        {
+            DirectorySync.Flush(Path.GetDirectoryName(made)!);
+        }
+
+        return created.Count;
     }
 
     private static SafeFileHandle AcquireLock(string directory)
@@ -53,13 +77,12 @@ public sealed partial class SegmentLog
         }
     }
 
-    private static Recovered Recover(string directory, SegmentLogOptions options)
+    private static Recovered Recover(string directory, SegmentLogOptions options, long fsyncs)
     {
         bool fsync = options.FsyncPolicy == FsyncPolicy.Always;
-        long fsyncs = 0;
 
         // Cursor writes interrupted before their rename.
-        foreach (string temp in Directory.EnumerateFiles(directory, "*" + LogFormat.TempExtension))
+        foreach (string temp in Directory.EnumerateFiles(directory, "*" + LogFormat.CursorExtension + LogFormat.TempExtension))
         {
             File.Delete(temp);
         }

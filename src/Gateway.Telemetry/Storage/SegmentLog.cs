@@ -57,7 +57,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
     private long _fullRejections;
     private long _segmentsDeleted;
 
-    private Exception? _fault;
+    private volatile Exception? _fault;
     private int _disposing;
     private volatile bool _closed;
 

@@ -10,9 +10,11 @@ public enum FsyncPolicy
     Always = 0,
 
     /// <summary>
-    /// Never fsync; an append completes once its bytes are handed to the kernel. UNSAFE: a power loss
-    /// (not a process kill) can lose completed appends and tear earlier segments, which the next open
-    /// then reports as corruption. For benchmarks and throw-away data only.
+    /// Never fsync segment data, new segments or directories; an append completes once its bytes are
+    /// handed to the kernel. UNSAFE: a power loss (not a process kill) can lose completed appends and tear
+    /// earlier segments, which the next open then reports as corruption. Cursor files are still written
+    /// durably (they are rare; a cursor left ahead of lost data is moved back on open). For benchmarks
+    /// and throw-away data only.
     /// </summary>
     None = 1,
 }

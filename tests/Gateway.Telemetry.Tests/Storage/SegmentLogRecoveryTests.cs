@@ -344,6 +344,22 @@ public sealed class SegmentLogRecoveryTests
     }
 
     [Fact]
+    public async Task Open_creates_missing_directories_and_syncs_each_new_entry()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var directory = new TempDirectory("wal");
+        SegmentLogOptions options = LogTest.Options(directory);
+        options.Directory = directory.Combine("data", "ingest", "wal");
+
+        await using SegmentLog log = SegmentLog.Open(options);
+
+        Assert.True(File.Exists(Path.Combine(options.Directory, FirstSegment)));
+        // Three parents for three new directories, then the first segment's header and its directory.
+        Assert.Equal(3 + 2, log.GetStats().Fsyncs);
+        Assert.True((await log.AppendAsync(new byte[3], ct)).IsAppended);
+    }
+
+    [Fact]
     public async Task A_directory_opens_once_at_a_time()
     {
         using var directory = new TempDirectory("wal");
