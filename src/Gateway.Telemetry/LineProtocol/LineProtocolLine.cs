@@ -70,6 +70,9 @@ public readonly ref struct LineProtocolLine
     /// <summary>The measurement, raw (escaped).</summary>
     public ReadOnlySpan<byte> Measurement => _line[_measurementStart.._measurementEnd];
 
+    /// <summary>Measurement and tag set (<c>m,k=v,k=v</c>): the series key as written.</summary>
+    public ReadOnlySpan<byte> SeriesKey => _line[_measurementStart..(_tagsStart < 0 ? _measurementEnd : _tagsEnd)];
+
     /// <summary>Measurement, tags and fields: the line without the timestamp and surrounding whitespace.</summary>
     public ReadOnlySpan<byte> SeriesAndFields => _line[_measurementStart.._fieldsEnd];
 

@@ -56,16 +56,16 @@ public sealed class SegmentLogAppendTests
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var directory = new TempDirectory("wal");
-        const int appenderCount = 8;
-        const int appendsEach = 2000;
+        const int AppenderCount = 8;
+        const int AppendsEach = 2000;
         await using SegmentLog log = SegmentLog.Open(LogTest.Options(directory, segmentBytes: 1024 * 1024));
 
-        Task<List<StoredRecord>>[] appenders = [.. Enumerable.Range(0, appenderCount).Select(appender => Task.Run(async () =>
+        Task<List<StoredRecord>>[] appenders = [.. Enumerable.Range(0, AppenderCount).Select(appender => Task.Run(async () =>
         {
-            var mine = new List<StoredRecord>(appendsEach);
-            for (int i = 0; i < appendsEach; i++)
+            var mine = new List<StoredRecord>(AppendsEach);
+            for (int i = 0; i < AppendsEach; i++)
             {
-                byte[] payload = LogTest.Payload((appender * appendsEach) + i, 64 + (i % 32));
+                byte[] payload = LogTest.Payload((appender * AppendsEach) + i, 64 + (i % 32));
                 LogAppendResult result = await log.AppendAsync(payload, ct);
                 Assert.Equal(LogAppendStatus.Appended, result.Status);
                 mine.Add(new StoredRecord(result.Position, result.SequenceNumber, payload));
@@ -82,12 +82,12 @@ public sealed class SegmentLogAppendTests
         }
 
         List<StoredRecord> all = [.. results.SelectMany(r => r).OrderBy(r => r.Position)];
-        Assert.Equal(appenderCount * appendsEach, all.Select(r => r.Position).Distinct().Count());
-        Assert.Equal(Enumerable.Range(0, appenderCount * appendsEach).Select(i => (long)i), all.Select(r => r.SequenceNumber));
+        Assert.Equal(AppenderCount * AppendsEach, all.Select(r => r.Position).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, AppenderCount * AppendsEach).Select(i => (long)i), all.Select(r => r.SequenceNumber));
         LogTest.AssertSameRecords(all, LogTest.ReadAll(log, maxRecords: 500, maxBytes: 64 * 1024));
 
         SegmentLogStats stats = log.GetStats();
-        Assert.Equal(appenderCount * appendsEach, stats.Appends);
+        Assert.Equal(AppenderCount * AppendsEach, stats.Appends);
         Assert.True(stats.Segments >= 2, $"expected a rotation, found {stats.Segments} segment(s)");
         // Group commit: one fsync covers many appends.
         Assert.True(stats.Commits < stats.Appends, $"{stats.Commits} commits for {stats.Appends} appends");
@@ -265,14 +265,14 @@ public sealed class SegmentLogAppendTests
         using var directory = new TempDirectory("wal");
         SegmentLogOptions options = LogTest.Options(directory, segmentBytes: 64 * 1024);
         options.FsyncPolicy = FsyncPolicy.None; // commits as fast as possible: the most chances to lose a wake-up
-        const int recordCount = 5000;
+        const int RecordCount = 5000;
         await using SegmentLog log = SegmentLog.Open(options);
 
         Task<int> reader = Task.Run(async () =>
         {
             int seen = 0;
             long position = log.HeadPosition;
-            while (seen < recordCount)
+            while (seen < RecordCount)
             {
                 Assert.True(await log.WaitForAppendAsync(position, ct));
                 using LogReadBatch batch = log.ReadBatch(position, 16, 1 << 20);
@@ -288,14 +288,14 @@ public sealed class SegmentLogAppendTests
         }, ct);
         Task writers = Task.WhenAll(Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
         {
-            for (int i = w; i < recordCount; i += 2)
+            for (int i = w; i < RecordCount; i += 2)
             {
                 await log.AppendAsync(LogTest.Payload(i, 20), ct);
             }
         }, ct)));
 
         await writers.WaitAsync(LogTest.Deadline, ct);
-        Assert.Equal(recordCount, await reader.WaitAsync(LogTest.Deadline, ct));
+        Assert.Equal(RecordCount, await reader.WaitAsync(LogTest.Deadline, ct));
     }
 
     [Fact]

@@ -1,0 +1,229 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using FactoryGateway.Ingest.Wal;
+
+namespace FactoryGateway.Ingest.Tests.Http;
+
+/// <summary>The InfluxDB-compatible write API, over real HTTP to a real Kestrel.</summary>
+public sealed class IngestWriteTests
+{
+    private const string Device = "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01,edge=e1";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_v2_write_is_durable_in_the_wal_as_canonical_line_protocol_before_204()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+
+        using HttpResponseMessage response = await host.Client.SendAsync(
+            IngestTestHost.Write("/api/v2/write?org=o&bucket=factory&precision=s", $"{Device} state=4i 1795000000\ntelemetry,dev=cnc-02 state=3i 1795000001\n"), Ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        IngestRecord record = Assert.Single(host.ReadWal());
+        Assert.Equal(2, record.PointCount);
+        Assert.Equal("factory", record.Target);
+        Assert.Equal(TestTokens.EnterpriseA, record.Enterprise);
+        Assert.Equal(
+            "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01,edge=e1 state=4i 1795000000000000000\n"
+            + "telemetry,dev=cnc-02,ent=91330402MA2B3C4D5E state=3i 1795000001000000000\n",
+            Encoding.UTF8.GetString(record.Body.Span));
+    }
+
+    [Fact]
+    public async Task A_line_without_timestamp_gets_the_arrival_time()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+
+        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i"), Ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        IngestRecord record = Assert.Single(host.ReadWal());
+        long stamped = long.Parse(Encoding.UTF8.GetString(record.Body.Span).Trim().Split(' ')[^1]);
+        Assert.Equal(record.ArrivalNanoseconds, stamped);
+        Assert.True(stamped >= before);
+    }
+
+    [Theory]
+    [InlineData("/write?db=factory&u=ignored&p=" + TestTokens.TokenA, null)]
+    [InlineData("/write?db=factory&rp=autogen", "Basic")]
+    [InlineData("/write?db=factory", "Token")]
+    public async Task V1_clients_write_with_the_token_as_password_or_header(string path, string? scheme)
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        using HttpRequestMessage request = IngestTestHost.Write(path, $"{Device} state=4i 1795000000000000000", token: null);
+        if (scheme == "Basic")
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"user:{TestTokens.TokenA}")));
+        }
+        else if (scheme == "Token")
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Token", TestTokens.TokenA);
+        }
+
+        using HttpResponseMessage response = await host.Client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.StartsWith("factory", Assert.Single(host.ReadWal()).Target, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, 401, "unauthorized", "missing token: send Authorization: Token <token>")]
+    [InlineData("no-such-token", 401, "unauthorized", "invalid or revoked token")]
+    [InlineData(TestTokens.Bureau, 403, "forbidden", "bureau tokens are read-only")]
+    [InlineData(TestTokens.TokenB, 403, "forbidden", "line 1: ent tag \"91330402MA2B3C4D5E\" is not the token's enterprise")]
+    public async Task Writes_that_are_not_allowed_are_refused_and_nothing_is_applied(string? token, int status, string code, string message)
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+
+        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1", token), Ct);
+
+        await AssertErrorAsync(response, status, code, message);
+        Assert.Empty(host.ReadWal());
+    }
+
+    [Fact]
+    public async Task Malformed_line_protocol_gets_400_with_its_position_and_nothing_of_the_request_is_applied()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        long tail = host.Wal.TailPosition;
+
+        using HttpResponseMessage response = await host.Client.SendAsync(
+            IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2\n{Device} parts_total=12x3i 3\n"), Ct);
+
+        await AssertErrorAsync(response, 400, "invalid", "line 3 col 65: invalid integer field value: \"12x3i\"");
+        Assert.Equal(tail, host.Wal.TailPosition);
+        Assert.Equal(1, host.Server.Service.Metrics.RequestsRejected["malformed"].Value);
+    }
+
+    [Fact]
+    public async Task A_timestamp_more_than_five_minutes_ahead_is_refused()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        long future = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3600) * 1_000_000_000;
+
+        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=4i {future}"), Ct);
+
+        string body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\"message\":\"line 2: timestamp " + future, body, StringComparison.Ordinal);
+        Assert.Contains("ahead of the ingest clock (limit 300 s)", body, StringComparison.Ordinal);
+        Assert.Empty(host.ReadWal());
+    }
+
+    [Fact]
+    public async Task A_gzip_body_is_accepted_and_a_gzip_bomb_is_refused_with_413()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync(o => o.Limits.MaxBodyBytes = 100_000);
+
+        using HttpResponseMessage ok = await host.Client.SendAsync(Gzip(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2\n")), Ct);
+        Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+        Assert.Equal(2, Assert.Single(host.ReadWal()).PointCount);
+
+        string huge = string.Concat(Enumerable.Repeat($"{Device} state=4i 1\n", 5_000));
+        using HttpResponseMessage bomb = await host.Client.SendAsync(Gzip(IngestTestHost.Write("/api/v2/write?bucket=b", huge)), Ct);
+        await AssertErrorAsync(bomb, 413, "request too large", "the body exceeds 100000 bytes (MaxBodyBytes) after decoding");
+
+        using HttpResponseMessage plain = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", huge), Ct);
+        await AssertErrorAsync(plain, 413, "request too large", "the body exceeds 100000 bytes (MaxBodyBytes) after decoding");
+        Assert.Single(host.ReadWal());
+    }
+
+    [Theory]
+    [InlineData("/api/v2/write?org=o", "bucket is required: /api/v2/write?org=<org>&bucket=<bucket>")]
+    [InlineData("/write?rp=x", "database is required: /write?db=<database>")]
+    [InlineData("/api/v2/write?bucket=b&precision=fortnight", "precision \"fortnight\" is not one of ns, us, ms, s, m, h")]
+    public async Task Bad_parameters_get_400(string path, string message)
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+
+        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write(path, $"{Device} state=4i 1"), Ct);
+
+        await AssertErrorAsync(response, 400, "invalid", message);
+    }
+
+    [Fact]
+    public async Task V1_errors_also_carry_the_error_key_influxdb_1_clients_read()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+
+        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/write?db=d", "m"), Ct);
+
+        using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("line 1 col 2: missing fields: \"m\"", json.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Metrics_count_accepted_and_rejected_points_in_prometheus_text()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        using (HttpResponseMessage ok = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2"), Ct))
+        using (HttpResponseMessage bad = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", "m f="), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        string metrics = await host.Client.GetStringAsync("/metrics", Ct);
+
+        Assert.Contains("# TYPE fgw_ingest_points_accepted_total counter\nfgw_ingest_points_accepted_total 2\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("fgw_ingest_requests_rejected_total{reason=\"malformed\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("fgw_ingest_requests_total{status=\"204\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("fgw_wal_appends_total 1\n", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_ready_and_ping_answer()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+
+        using HttpResponseMessage ping = await host.Client.GetAsync("/ping", Ct);
+        using HttpResponseMessage health = await host.Client.GetAsync("/health", Ct);
+        using HttpResponseMessage ready = await host.Client.GetAsync("/ready", Ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, ping.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("\"status\":\"ready\"", await ready.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unsupported_content_encoding_gets_415()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        using HttpRequestMessage request = IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1");
+        request.Content!.Headers.ContentEncoding.Add("br");
+
+        using HttpResponseMessage response = await host.Client.SendAsync(request, Ct);
+
+        await AssertErrorAsync(response, 415, "invalid", "Content-Encoding \"br\" is not supported; send identity or gzip");
+    }
+
+    internal static async Task AssertErrorAsync(HttpResponseMessage response, int status, string code, string message)
+    {
+        string body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
+        Assert.StartsWith("application/json", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+        using JsonDocument json = JsonDocument.Parse(body);
+        Assert.Equal(code, json.RootElement.GetProperty("code").GetString());
+        Assert.Equal(message, json.RootElement.GetProperty("message").GetString());
+    }
+
+    private static HttpRequestMessage Gzip(HttpRequestMessage request)
+    {
+        byte[] plain = request.Content!.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+        var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(plain);
+        }
+
+        request.Content = new ByteArrayContent(compressed.ToArray());
+        request.Content.Headers.ContentEncoding.Add("gzip");
+        return request;
+    }
+}
