@@ -3,9 +3,20 @@ using BenchmarkDotNet.Running;
 namespace FactoryGateway.Benchmarks;
 
 /// <summary>
-/// Runs the benchmark suites non-interactively: <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- --filter '*'</c>.
+/// Runs the BenchmarkDotNet suites non-interactively
+/// (<c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- --filter '*'</c>) or a load
+/// harness (<c>-- load-ingest …</c>), which prints a table.
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "load-ingest")
+        {
+            return await Load.IngestLoadHarness.RunAsync(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }
