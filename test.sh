@@ -21,12 +21,13 @@ have mosquitto || missing+=(mosquitto)
 have mosquitto_pub || missing+=(mosquitto-clients)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
+have curl || missing+=(curl)
 if ((${#missing[@]})); then
   echo "installing with apt-get: ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  echo "present: influxd, mosquitto, mosquitto_pub, node, npm"
+  echo "present: influxd, mosquitto, mosquitto_pub, node, npm, curl"
 fi
 
 # The npm peers (node-opcua …) are reinstalled only when package-lock.json changed.

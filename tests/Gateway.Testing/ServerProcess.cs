@@ -103,17 +103,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
                 text.AppendLine(line);
             }
 
-            if (HasExited)
-            {
-                text.Append("[exited with code ").Append(_process.ExitCode).Append(']');
-            }
-
             return text.ToString();
         }
     }
 
     /// <summary>Describes the process and its output tail for an exception message.</summary>
-    public string Describe() => $"--- {Name} (pid {Id}) output ---{Environment.NewLine}{Output}";
+    public string Describe() =>
+        $"--- {Name} (pid {Id}) output ---{Environment.NewLine}{Output}{(HasExited ? $"[exited with code {_process.ExitCode}]" : "[running]")}";
 
     /// <summary>
     /// Completes with the first output line (already seen or future) that matches; fails when the

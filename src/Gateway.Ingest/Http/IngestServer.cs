@@ -121,6 +121,10 @@ public sealed class IngestServer : IAsyncDisposable
     {
         private const string JsonContentType = "application/json; charset=utf-8";
 
+        // Messages quote the offending bytes; keep their quotes readable (\" rather than \u0022). The
+        // bodies are application/json, never embedded in HTML.
+        private static readonly JsonWriterOptions s_jsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
         public void Map(WebApplication app)
         {
             app.MapPost("/api/v2/write", context => WriteAsync(context, v1: false));
@@ -547,7 +551,7 @@ public sealed class IngestServer : IAsyncDisposable
             context.Response.StatusCode = status;
             context.Response.ContentType = JsonContentType;
             var buffer = new ArrayBufferWriter<byte>(256);
-            using (var writer = new Utf8JsonWriter(buffer))
+            using (var writer = new Utf8JsonWriter(buffer, s_jsonOptions))
             {
                 writer.WriteStartObject();
                 body(writer);
