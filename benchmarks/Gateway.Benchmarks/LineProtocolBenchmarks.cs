@@ -30,7 +30,7 @@ public class LineProtocolBenchmarks : IDisposable
         var body = new StringBuilder();
         for (int i = 0; i < Lines; i++)
         {
-            body.Append("telemetry,ent=91330402MA2B3C4D5E,dev=cnc-").Append(i % 500).Append(",edge=edge-01,cls=cnc spindle_speed=")
+            body.Append("telemetry,ent=91330402MA2B3C4D53,dev=cnc-").Append(i % 500).Append(",edge=edge-01,cls=cnc spindle_speed=")
                 .Append(12000.5 + (i % 97)).Append(",feed_rate=").Append(850.25 + (i % 13)).Append(",parts_total=").Append(100_000 + i)
                 .Append("i 1795000000").Append(123_456_789 + i).Append('\n');
         }
@@ -56,7 +56,7 @@ public class LineProtocolBenchmarks : IDisposable
         _writer.Reset(_output);
         for (int i = 0; i < Lines; i++)
         {
-            _writer.WriteMeasurement("telemetry"u8).WriteTag("ent"u8, "91330402MA2B3C4D5E"u8).WriteTag("dev"u8, "cnc-0001"u8)
+            _writer.WriteMeasurement("telemetry"u8).WriteTag("ent"u8, "91330402MA2B3C4D53"u8).WriteTag("dev"u8, "cnc-0001"u8)
                 .WriteTag("edge"u8, "edge-01"u8).WriteTag("cls"u8, "cnc"u8)
                 .WriteField("spindle_speed"u8, 12000.5 + (i % 97)).WriteField("feed_rate"u8, 850.25).WriteField("parts_total"u8, 100_000L + i)
                 .WriteTimestamp(1_795_000_000_123_456_789 + i);

@@ -44,7 +44,7 @@ internal static class DemoCommand
     /// </summary>
     private static void RunLineProtocolSlice(TextWriter output)
     {
-        const string Enterprise = "91330402MA2B3C4D5E";
+        const string Enterprise = "91330402MA2B3C4D53";
         string[] devices = ["cnc-01", "cnc-02", "robot-01", "press-01"];
         long start = new DateTimeOffset(2026, 7, 1, 8, 0, 0, TimeSpan.FromHours(8)).ToUnixTimeMilliseconds() * 1_000_000;
         var body = new ArrayBufferWriter<byte>();
@@ -77,7 +77,7 @@ internal static class DemoCommand
             $"  wrote {writer.PointsWritten} points of canonical telemetry ({body.WrittenCount} bytes) for {devices.Length} devices over one shift hour"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  read back and validated {points} points, {fields} fields"));
 
-        byte[] malformed = "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01 state=4i,parts_total=12x3i 1782864000000000000\n"u8.ToArray();
+        byte[] malformed = "telemetry,ent=91330402MA2B3C4D53,dev=cnc-01 state=4i,parts_total=12x3i 1782864000000000000\n"u8.ToArray();
         reader.Reset(TimestampPrecision.Nanoseconds);
         var bad = new SequenceReader<byte>(new ReadOnlySequence<byte>(malformed));
         try

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
-using FactoryGateway.Ingest.Auth;
+using FactoryGateway.Evidence;
 using FactoryGateway.Ingest.Buffers;
 using FactoryGateway.Ingest.Edges;
 using FactoryGateway.Ingest.Metrics;
@@ -17,7 +17,7 @@ namespace FactoryGateway.Ingest;
 /// <summary>A write as the HTTP layer hands it over: who, where to, and how to read the timestamps.</summary>
 public sealed record WriteRequest
 {
-    public required IngestPrincipal Principal { get; init; }
+    public required TokenPrincipal Principal { get; init; }
 
     /// <summary>The v2 bucket or v1 <c>db</c>[/<c>rp</c>] the client named.</summary>
     public required string Target { get; init; }
@@ -70,18 +70,18 @@ public sealed class IngestService : IAsyncDisposable
     private static readonly byte[] s_devKey = "dev"u8.ToArray();
 
     private readonly IngestOptions _options;
-    private readonly IDeviceRegister? _register;
+    private readonly DeviceRegister? _register;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SequenceWatermark _watermark;
     private readonly ConcurrentQueue<WriteContext> _contexts = new();
-    private readonly Channel<UnregisteredSighting[]> _sightings;
+    private readonly Channel<(string Enterprise, string Device, long Points, long AtUnixNanoseconds)[]> _sightings;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _checkpointLoop;
     private readonly Task _sightingLoop;
     private readonly Counter _sightingsDropped = new();
 
-    private IngestService(IngestOptions options, SegmentLog wal, EdgeSequenceTracker edges, SequenceWatermark watermark, IDeviceRegister? register, TimeProvider time, ILogger logger)
+    private IngestService(IngestOptions options, SegmentLog wal, EdgeSequenceTracker edges, SequenceWatermark watermark, DeviceRegister? register, TimeProvider time, ILogger logger)
     {
         _options = options;
         Wal = wal;
@@ -90,7 +90,7 @@ public sealed class IngestService : IAsyncDisposable
         _register = register;
         _time = time;
         _logger = logger;
-        _sightings = Channel.CreateBounded<UnregisteredSighting[]>(new BoundedChannelOptions(SightingQueueCapacity)
+        _sightings = Channel.CreateBounded<(string Enterprise, string Device, long Points, long AtUnixNanoseconds)[]>(new BoundedChannelOptions(SightingQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.DropWrite,
             SingleReader = true,
@@ -119,7 +119,7 @@ public sealed class IngestService : IAsyncDisposable
     /// <param name="register">The asset register, for listing unregistered devices; null to skip.</param>
     /// <param name="time">The clock for arrival times and checkpoints.</param>
     /// <param name="logger">Where recovery and rejections are logged.</param>
-    public static IngestService Start(IngestOptions options, IReadOnlyCollection<string> consumers, IDeviceRegister? register, TimeProvider time, ILogger logger)
+    public static IngestService Start(IngestOptions options, IReadOnlyCollection<string> consumers, DeviceRegister? register, TimeProvider time, ILogger logger)
     {
         options.Validate();
         Directory.CreateDirectory(options.DataDirectory);
@@ -167,8 +167,8 @@ public sealed class IngestService : IAsyncDisposable
     /// <summary>Validates, deduplicates and durably appends one write. Never throws for bad input.</summary>
     public async ValueTask<WriteOutcome> WriteAsync(WriteRequest request, ReadOnlySequence<byte> body, CancellationToken cancellationToken)
     {
-        IngestPrincipal principal = request.Principal;
-        if (principal.Role == IngestRole.Bureau)
+        TokenPrincipal principal = request.Principal;
+        if (principal.Role == TokenRole.Bureau)
         {
             return Reject(request, 403, "forbidden", "forbidden", "bureau tokens are read-only");
         }
@@ -288,7 +288,7 @@ public sealed class IngestService : IAsyncDisposable
     private WriteOutcome? Canonicalise(WriteRequest request, ReadOnlySequence<byte> body, long arrival, WriteContext context, out int points)
     {
         points = 0;
-        IngestPrincipal principal = request.Principal;
+        TokenPrincipal principal = request.Principal;
         byte[]? enterprise = principal.Enterprise is null ? null : context.EnterpriseBytes(principal.Enterprise);
         long futureLimit = arrival + (long)(_options.FutureTolerance.Ticks * 100);
         long lateLimit = arrival - (long)(_options.LateWindow.Ticks * 100);
@@ -317,7 +317,7 @@ public sealed class IngestService : IAsyncDisposable
                 }
 
                 bool hasEnt = line.TryGetTag(s_entKey, out ReadOnlySpan<byte> ent);
-                if (hasEnt && enterprise is not null && principal.Role == IngestRole.Enterprise && !ent.SequenceEqual(enterprise))
+                if (hasEnt && enterprise is not null && principal.Role == TokenRole.Enterprise && !ent.SequenceEqual(enterprise))
                 {
                     return Reject(request, 403, "forbidden", "forbidden_enterprise",
                         $"line {line.LineNumber}: ent tag {LineProtocolThrowQuote(ent)} is not the token's enterprise");
@@ -377,14 +377,14 @@ public sealed class IngestService : IAsyncDisposable
             return;
         }
 
-        List<UnregisteredSighting>? unregistered = null;
+        List<(string Enterprise, string Device, long Points, long AtUnixNanoseconds)>? unregistered = null;
         foreach (DeviceCount seen in context.Devices)
         {
             string enterprise = LineProtocolText.Unescape(seen.Enterprise);
             string device = LineProtocolText.Unescape(seen.Device);
             if (!_register.IsRegistered(enterprise, device))
             {
-                (unregistered ??= []).Add(new UnregisteredSighting(enterprise, device, seen.Points, arrival));
+                (unregistered ??= []).Add((enterprise, device, seen.Points, arrival));
                 Metrics.PointsUnregistered.Add(seen.Points);
             }
         }
@@ -433,7 +433,7 @@ public sealed class IngestService : IAsyncDisposable
 
     private async Task SightingLoopAsync()
     {
-        await foreach (UnregisteredSighting[] batch in _sightings.Reader.ReadAllAsync())
+        await foreach ((string, string, long, long)[] batch in _sightings.Reader.ReadAllAsync())
         {
             try
             {

@@ -17,7 +17,7 @@ public sealed class InfluxDbFixtureTests(InfluxDbServer influx) : IClassFixture<
         await influx.CreateDatabaseAsync(Database, ct);
 
         const long Timestamp = 1_795_000_000_123_456_789;
-        using var body = new StringContent($"telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01 spindle_speed=1200.5,parts_total=42i {Timestamp}", Encoding.UTF8);
+        using var body = new StringContent($"telemetry,ent=91330402MA2B3C4D53,dev=cnc-01 spindle_speed=1200.5,parts_total=42i {Timestamp}", Encoding.UTF8);
         using HttpResponseMessage write = await influx.Http.PostAsync(new Uri(influx.Url, $"write?db={Database}&precision=ns"), body, ct);
         Assert.Equal(HttpStatusCode.NoContent, write.StatusCode);
 

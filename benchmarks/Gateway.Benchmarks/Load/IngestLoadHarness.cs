@@ -5,7 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using FactoryGateway.Ingest;
-using FactoryGateway.Ingest.Auth;
+using FactoryGateway.Evidence;
 using FactoryGateway.Ingest.Http;
 using FactoryGateway.Telemetry.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,8 +25,6 @@ namespace FactoryGateway.Benchmarks.Load;
 /// </remarks>
 internal static class IngestLoadHarness
 {
-    private const string Token = "load-admin";
-
     public static async Task<int> RunAsync(string[] args)
     {
         int seconds = Option(args, "--seconds", 20);
@@ -37,8 +35,10 @@ internal static class IngestLoadHarness
         try
         {
             var options = new IngestOptions { DataDirectory = dataDirectory };
+            using EvidenceStore evidence = EvidenceStore.Open(dataDirectory);
+            string token = evidence.Tokens.CreateToken(TokenRole.Admin, null, null, "load harness");
             await using IngestServer server = await IngestServer.StartAsync(
-                "http://127.0.0.1:0", options, new SingleTokenAuthenticator(), register: null, consumers: [new NullConsumer()], metrics: null,
+                "http://127.0.0.1:0", options, evidence.Tokens, register: null, consumers: [new NullConsumer()], metrics: null,
                 TimeProvider.System, NullLoggerFactory.Instance, CancellationToken.None);
 
             byte[][] bodies = [.. Enumerable.Range(0, 16).Select(i => BuildBody(i, lines, gzip))];
@@ -46,11 +46,11 @@ internal static class IngestLoadHarness
             using var client = new HttpClient(handler) { BaseAddress = server.Addresses[0], Timeout = TimeSpan.FromSeconds(60) };
 
             // Warm-up: JIT, connection pool, first WAL segment.
-            await RunClientsAsync(client, bodies, gzip, connections, TimeSpan.FromSeconds(2));
+            await RunClientsAsync(client, token, bodies, gzip, connections, TimeSpan.FromSeconds(2));
             SegmentLogStats walBefore = server.Service.Wal.GetStats();
             TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            LoadResult result = await RunClientsAsync(client, bodies, gzip, connections, TimeSpan.FromSeconds(seconds));
+            LoadResult result = await RunClientsAsync(client, token, bodies, gzip, connections, TimeSpan.FromSeconds(seconds));
             clock.Stop();
             TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             SegmentLogStats walAfter = server.Service.Wal.GetStats();
@@ -82,7 +82,7 @@ internal static class IngestLoadHarness
     private static void Row(string name, double value, string format) =>
         Console.WriteLine($"| {name} | {value.ToString(format, CultureInfo.InvariantCulture)} |");
 
-    private static async Task<LoadResult> RunClientsAsync(HttpClient client, byte[][] bodies, bool gzip, int connections, TimeSpan duration)
+    private static async Task<LoadResult> RunClientsAsync(HttpClient client, string token, byte[][] bodies, bool gzip, int connections, TimeSpan duration)
     {
         var result = new LoadResult();
         long deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -99,7 +99,7 @@ internal static class IngestLoadHarness
                 }
 
                 using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?org=load&bucket=load&precision=ns") { Content = content };
-                request.Headers.Authorization = new AuthenticationHeaderValue("Token", Token);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
                 long start = Stopwatch.GetTimestamp();
                 using HttpResponseMessage response = await client.SendAsync(request);
                 result.Record(response.StatusCode == HttpStatusCode.NoContent, body.Length, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -114,7 +114,7 @@ internal static class IngestLoadHarness
         long timestamp = 1_795_000_000_000_000_000 + (seed * 1_000_000_000L);
         for (int i = 0; i < lines; i++)
         {
-            text.Append("telemetry,ent=91330402MA2B3C4D5E,dev=cnc-").Append((seed * 31 + i) % 500).Append(",edge=edge-").Append(seed % 4)
+            text.Append("telemetry,ent=91330402MA2B3C4D53,dev=cnc-").Append((seed * 31 + i) % 500).Append(",edge=edge-").Append(seed % 4)
                 .Append(",cls=cnc spindle_speed=").Append(12000.5 + (i % 97)).Append(",feed_rate=").Append(850.25 + (i % 13))
                 .Append(",parts_total=").Append(100_000 + i).Append("i ").Append(timestamp + i).Append('\n');
         }
@@ -182,12 +182,6 @@ internal static class IngestLoadHarness
                 return _latencies[(int)Math.Min(_latencies.Count - 1, p * _latencies.Count)];
             }
         }
-    }
-
-    private sealed class SingleTokenAuthenticator : IIngestAuthenticator
-    {
-        public IngestPrincipal? Authenticate(ReadOnlySpan<char> token) =>
-            token.SequenceEqual(Token) ? new IngestPrincipal { TokenId = "load", Role = IngestRole.Admin } : null;
     }
 
     /// <summary>A WAL consumer that keeps nothing: the log's cursor advances as fast as it is read.</summary>

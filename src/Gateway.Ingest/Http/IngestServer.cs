@@ -4,7 +4,7 @@ using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
-using FactoryGateway.Ingest.Auth;
+using FactoryGateway.Evidence;
 using FactoryGateway.Ingest.Buffers;
 using FactoryGateway.Ingest.Edges;
 using FactoryGateway.Ingest.Metrics;
@@ -50,8 +50,8 @@ public sealed class IngestServer : IAsyncDisposable
     public static async Task<IngestServer> StartAsync(
         string urls,
         IngestOptions options,
-        IIngestAuthenticator authenticator,
-        IDeviceRegister? register,
+        TokenStore tokens,
+        DeviceRegister? register,
         IReadOnlyList<ILogConsumer> consumers,
         Action<PrometheusTextWriter>? metrics,
         TimeProvider time,
@@ -73,7 +73,7 @@ public sealed class IngestServer : IAsyncDisposable
                 kestrel.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes;
             });
             WebApplication app = builder.Build();
-            var endpoints = new Endpoints(service, authenticator, register, metrics);
+            var endpoints = new Endpoints(service, tokens, register, metrics);
             endpoints.Map(app);
             var server = new IngestServer(app, service);
             await app.StartAsync(cancellationToken);
@@ -117,7 +117,7 @@ public sealed class IngestServer : IAsyncDisposable
         }
     }
 
-    private sealed class Endpoints(IngestService service, IIngestAuthenticator authenticator, IDeviceRegister? register, Action<PrometheusTextWriter>? extraMetrics)
+    private sealed class Endpoints(IngestService service, TokenStore tokens, DeviceRegister? register, Action<PrometheusTextWriter>? extraMetrics)
     {
         private const string JsonContentType = "application/json; charset=utf-8";
 
@@ -155,7 +155,7 @@ public sealed class IngestServer : IAsyncDisposable
                 service.Metrics.BytesReceived.Add(bytes);
             }
 
-            IngestPrincipal? principal = Authenticate(request, v1, out string? authError);
+            TokenPrincipal? principal = Authenticate(request, v1, out string? authError);
             if (principal is null)
             {
                 await ErrorAsync(context, v1, WriteOutcome.Error(401, "unauthorized", authError!), "unauthorized");
@@ -283,7 +283,7 @@ public sealed class IngestServer : IAsyncDisposable
         private static WriteOutcome TooLarge(long limit) =>
             WriteOutcome.Error(413, "request too large", string.Create(CultureInfo.InvariantCulture, $"the body exceeds {limit} bytes (MaxBodyBytes) after decoding"));
 
-        private IngestPrincipal? Authenticate(HttpRequest request, bool v1, out string? error)
+        private TokenPrincipal? Authenticate(HttpRequest request, bool v1, out string? error)
         {
             string header = request.Headers.Authorization.ToString();
             ReadOnlySpan<char> token = default;
@@ -319,7 +319,7 @@ public sealed class IngestServer : IAsyncDisposable
                 return null;
             }
 
-            IngestPrincipal? principal = authenticator.Authenticate(token);
+            TokenPrincipal? principal = tokens.Authenticate(token);
             error = principal is null ? "invalid or revoked token" : null;
             return principal;
         }
@@ -449,7 +449,7 @@ public sealed class IngestServer : IAsyncDisposable
 
         private async Task UnregisteredAsync(HttpContext context)
         {
-            IngestPrincipal? principal = Authenticate(context.Request, v1: false, out string? error);
+            TokenPrincipal? principal = Authenticate(context.Request, v1: false, out string? error);
             if (principal is null)
             {
                 await ErrorAsync(context, false, WriteOutcome.Error(401, "unauthorized", error!), "unauthorized");
@@ -457,7 +457,7 @@ public sealed class IngestServer : IAsyncDisposable
             }
 
             string? enterprise = context.Request.Query["ent"].ToString() is { Length: > 0 } e ? e : null;
-            if (principal.Role == IngestRole.Enterprise)
+            if (principal.Role == TokenRole.Enterprise)
             {
                 if (enterprise is not null && enterprise != principal.Enterprise)
                 {
@@ -469,7 +469,7 @@ public sealed class IngestServer : IAsyncDisposable
             }
 
             IReadOnlyList<UnregisteredDevice> devices = register?.ListUnregistered(enterprise) ?? [];
-            if (principal.Role == IngestRole.Bureau)
+            if (principal.Role == TokenRole.Bureau)
             {
                 devices = [.. devices.Where(d => RegionOf(d.Enterprise).StartsWith(RegionPrefix(principal.Region!), StringComparison.Ordinal))];
             }
@@ -483,8 +483,8 @@ public sealed class IngestServer : IAsyncDisposable
                     w.WriteString("ent", device.Enterprise);
                     w.WriteString("dev", device.Device);
                     w.WriteNumber("points", device.Points);
-                    w.WriteString("firstSeen", device.FirstSeen);
-                    w.WriteString("lastSeen", device.LastSeen);
+                    w.WriteString("firstSeen", DateTimeOffset.UnixEpoch.AddTicks(device.FirstSeenUnixNanoseconds / 100));
+                    w.WriteString("lastSeen", DateTimeOffset.UnixEpoch.AddTicks(device.LastSeenUnixNanoseconds / 100));
                     w.WriteEndObject();
                 }
 
@@ -494,8 +494,8 @@ public sealed class IngestServer : IAsyncDisposable
 
         private async Task EdgesAsync(HttpContext context)
         {
-            IngestPrincipal? principal = Authenticate(context.Request, v1: false, out string? error);
-            if (principal is null || principal.Role != IngestRole.Admin)
+            TokenPrincipal? principal = Authenticate(context.Request, v1: false, out string? error);
+            if (principal is null || principal.Role != TokenRole.Admin)
             {
                 await ErrorAsync(context, false, principal is null ? WriteOutcome.Error(401, "unauthorized", error!) : WriteOutcome.Error(403, "forbidden", "admin tokens only"), principal is null ? "unauthorized" : "forbidden");
                 return;

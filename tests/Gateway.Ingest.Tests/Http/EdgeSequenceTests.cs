@@ -7,7 +7,7 @@ namespace FactoryGateway.Ingest.Tests.Http;
 /// <summary>Exactly-once edge batches: <c>X-FG-Edge</c> + <c>X-FG-Seq</c>.</summary>
 public sealed class EdgeSequenceTests
 {
-    private const string Line = "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01 state=4i ";
+    private const string Line = "telemetry,ent=91330402MA2B3C4D53,dev=cnc-01 state=4i ";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -17,7 +17,7 @@ public sealed class EdgeSequenceTests
         await using IngestTestHost host = await IngestTestHost.StartAsync();
 
         Assert.Equal(HttpStatusCode.NoContent, await SendAsync(host, "edge-1", 1, Line + "1"));
-        using (HttpResponseMessage replay = await host.Client.SendAsync(Batch("edge-1", 1, Line + "1"), Ct))
+        using (HttpResponseMessage replay = await host.Client.SendAsync(Batch(host, "edge-1", 1, Line + "1"), Ct))
         {
             Assert.Equal(HttpStatusCode.NoContent, replay.StatusCode);
             Assert.Equal("true", replay.Headers.GetValues("X-FG-Duplicate").Single());
@@ -27,7 +27,7 @@ public sealed class EdgeSequenceTests
 
         Assert.Equal([1L, 4L], host.ReadWal().Select(r => r.EdgeSequence!.Value));
         using HttpRequestMessage request = new(HttpMethod.Get, "/api/v1/edges");
-        request.Headers.Authorization = new("Token", TestTokens.Admin);
+        request.Headers.Authorization = new("Token", host.Token(TestTokens.Admin));
         using HttpResponseMessage edges = await host.Client.SendAsync(request, Ct);
         using JsonDocument json = JsonDocument.Parse(await edges.Content.ReadAsStringAsync(Ct));
         JsonElement edge = json.RootElement.GetProperty("edges")[0];
@@ -62,7 +62,7 @@ public sealed class EdgeSequenceTests
         }
 
         await using IngestTestHost second = await IngestTestHost.StartAsync(dataDirectory: dir.Path);
-        using HttpResponseMessage replay = await second.Client.SendAsync(Batch("edge-1", 2, Line + "2"), Ct);
+        using HttpResponseMessage replay = await second.Client.SendAsync(Batch(second, "edge-1", 2, Line + "2"), Ct);
 
         Assert.Equal(HttpStatusCode.NoContent, replay.StatusCode);
         Assert.True(replay.Headers.Contains("X-FG-Duplicate"));
@@ -88,7 +88,7 @@ public sealed class EdgeSequenceTests
 
         await File.WriteAllBytesAsync(checkpoint, old, Ct);
         await using IngestTestHost third = await IngestTestHost.StartAsync(dataDirectory: dir.Path);
-        using HttpResponseMessage replay = await third.Client.SendAsync(Batch("edge-1", 2, Line + "2"), Ct);
+        using HttpResponseMessage replay = await third.Client.SendAsync(Batch(third, "edge-1", 2, Line + "2"), Ct);
 
         Assert.True(replay.Headers.Contains("X-FG-Duplicate"));
     }
@@ -101,7 +101,7 @@ public sealed class EdgeSequenceTests
     public async Task Bad_sequence_headers_get_400(string edge, string? sequence, string message)
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
-        using HttpRequestMessage request = IngestTestHost.Write("/api/v2/write?bucket=b", Line + "1");
+        using HttpRequestMessage request = host.Write("/api/v2/write?bucket=b", Line + "1");
         request.Headers.Add("X-FG-Edge", edge);
         if (sequence is not null)
         {
@@ -115,13 +115,13 @@ public sealed class EdgeSequenceTests
 
     private static async Task<HttpStatusCode> SendAsync(IngestTestHost host, string edge, long sequence, string body)
     {
-        using HttpResponseMessage response = await host.Client.SendAsync(Batch(edge, sequence, body), Ct);
+        using HttpResponseMessage response = await host.Client.SendAsync(Batch(host, edge, sequence, body), Ct);
         return response.StatusCode;
     }
 
-    private static HttpRequestMessage Batch(string edge, long sequence, string body)
+    private static HttpRequestMessage Batch(IngestTestHost host, string edge, long sequence, string body)
     {
-        HttpRequestMessage request = IngestTestHost.Write("/api/v2/write?bucket=b", body);
+        HttpRequestMessage request = host.Write("/api/v2/write?bucket=b", body);
         request.Headers.Add("X-FG-Edge", edge);
         request.Headers.Add("X-FG-Seq", sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return request;

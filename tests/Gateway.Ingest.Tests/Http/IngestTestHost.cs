@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using FactoryGateway.Ingest.Auth;
+using FactoryGateway.Evidence;
 using FactoryGateway.Ingest.Http;
 using FactoryGateway.Ingest.Wal;
 using FactoryGateway.Telemetry.Storage;
@@ -8,31 +8,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FactoryGateway.Ingest.Tests.Http;
 
-/// <summary>Tokens the test authenticator knows.</summary>
+/// <summary>The enterprises and tokens every test host has: names a test can put in attributes.</summary>
 internal static class TestTokens
 {
-    public const string EnterpriseA = "91330402MA2B3C4D5E";
-    public const string EnterpriseB = "91330421MA2C3D4E5F";
-    public const string TokenA = "token-enterprise-a";
-    public const string TokenB = "token-enterprise-b";
-    public const string Bureau = "token-bureau-330402";
-    public const string Admin = "token-admin";
-}
-
-/// <summary>
-/// A fixed token table: the ingest's own tests exercise the HTTP contract; the SQLite token store is
-/// tested in Gateway.Evidence and composed with the ingest in the fgw command's tests.
-/// </summary>
-internal sealed class TestAuthenticator : IIngestAuthenticator
-{
-    public IngestPrincipal? Authenticate(ReadOnlySpan<char> token) => token switch
-    {
-        TestTokens.TokenA => new IngestPrincipal { TokenId = "a", Role = IngestRole.Enterprise, Enterprise = TestTokens.EnterpriseA },
-        TestTokens.TokenB => new IngestPrincipal { TokenId = "b", Role = IngestRole.Enterprise, Enterprise = TestTokens.EnterpriseB },
-        TestTokens.Bureau => new IngestPrincipal { TokenId = "bureau", Role = IngestRole.Bureau, Region = "330402" },
-        TestTokens.Admin => new IngestPrincipal { TokenId = "admin", Role = IngestRole.Admin },
-        _ => null,
-    };
+    public const string EnterpriseA = "91330402MA2B3C4D53";
+    public const string EnterpriseB = "91330421MA2C3D4E5E";
+    public const string TokenA = "enterprise-a";
+    public const string TokenB = "enterprise-b";
+    public const string Bureau = "bureau-330402";
+    public const string Admin = "admin";
 }
 
 /// <summary>A real ingest server (Kestrel on a free loopback port) over a temporary data directory.</summary>
@@ -40,13 +24,20 @@ internal sealed class IngestTestHost : IAsyncDisposable
 {
     private readonly TempDirectory? _ownedDirectory;
 
-    private IngestTestHost(IngestServer server, HttpClient client, TempDirectory? ownedDirectory, IngestOptions options)
+    private readonly EvidenceStore _evidence;
+    private readonly Dictionary<string, string> _tokens;
+
+    private IngestTestHost(IngestServer server, HttpClient client, TempDirectory? ownedDirectory, IngestOptions options, EvidenceStore evidence, Dictionary<string, string> tokens)
     {
         Server = server;
         Client = client;
         _ownedDirectory = ownedDirectory;
         Options = options;
+        _evidence = evidence;
+        _tokens = tokens;
     }
+
+    public DeviceRegister Register => _evidence.Devices;
 
     public IngestServer Server { get; }
 
@@ -61,22 +52,48 @@ internal sealed class IngestTestHost : IAsyncDisposable
         TempDirectory? owned = dataDirectory is null ? new TempDirectory("ingest") : null;
         var options = new IngestOptions { DataDirectory = dataDirectory ?? owned!.Path };
         configure?.Invoke(options);
+        // The real token store (SQLite in the data directory): the tokens are created, hashed and
+        // checked exactly as in production. Reopening a data directory keeps its tokens.
+        EvidenceStore evidence = EvidenceStore.Open(options.DataDirectory);
+        Dictionary<string, string> tokens = LoadOrCreateTokens(evidence, options.DataDirectory);
         IngestServer server = await IngestServer.StartAsync(
-            "http://127.0.0.1:0", options, new TestAuthenticator(), register: null, consumers: [], metrics: null,
+            "http://127.0.0.1:0", options, evidence.Tokens, evidence.Devices, consumers: [], metrics: null,
             time ?? TimeProvider.System, NullLoggerFactory.Instance, TestContext.Current.CancellationToken);
         var client = new HttpClient { BaseAddress = server.Addresses[0], Timeout = TimeSpan.FromSeconds(30) };
-        return new IngestTestHost(server, client, owned, options);
+        return new IngestTestHost(server, client, owned, options, evidence, tokens);
     }
 
-    public static HttpRequestMessage Write(string path, string body, string? token = TestTokens.TokenA)
+    /// <summary>The plaintext of a named token (<see cref="TestTokens"/>); any other name is returned as is (an unknown token).</summary>
+    public string Token(string name) => _tokens.TryGetValue(name, out string? token) ? token : name;
+
+    public HttpRequestMessage Write(string path, string body, string? token = TestTokens.TokenA)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body) };
         if (token is not null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Token", Token(token));
         }
 
         return request;
+    }
+
+    private static Dictionary<string, string> LoadOrCreateTokens(EvidenceStore evidence, string dataDirectory)
+    {
+        string file = Path.Combine(dataDirectory, "test-tokens.txt");
+        if (File.Exists(file))
+        {
+            return File.ReadAllLines(file).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        }
+
+        var tokens = new Dictionary<string, string>
+        {
+            [TestTokens.TokenA] = evidence.Tokens.CreateToken(TokenRole.Enterprise, TestTokens.EnterpriseA, null, "test A"),
+            [TestTokens.TokenB] = evidence.Tokens.CreateToken(TokenRole.Enterprise, TestTokens.EnterpriseB, null, "test B"),
+            [TestTokens.Bureau] = evidence.Tokens.CreateToken(TokenRole.Bureau, null, "330402", "test bureau"),
+            [TestTokens.Admin] = evidence.Tokens.CreateToken(TokenRole.Admin, null, null, "test admin"),
+        };
+        File.WriteAllLines(file, tokens.Select(t => $"{t.Key}={t.Value}"));
+        return tokens;
     }
 
     /// <summary>Every record in the WAL, decoded.</summary>
@@ -102,6 +119,7 @@ internal sealed class IngestTestHost : IAsyncDisposable
     {
         Client.Dispose();
         await Server.DisposeAsync();
+        _evidence.Dispose();
         _ownedDirectory?.Dispose();
     }
 }

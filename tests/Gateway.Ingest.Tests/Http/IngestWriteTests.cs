@@ -10,7 +10,7 @@ namespace FactoryGateway.Ingest.Tests.Http;
 /// <summary>The InfluxDB-compatible write API, over real HTTP to a real Kestrel.</summary>
 public sealed class IngestWriteTests
 {
-    private const string Device = "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01,edge=e1";
+    private const string Device = "telemetry,ent=91330402MA2B3C4D53,dev=cnc-01,edge=e1";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -20,7 +20,7 @@ public sealed class IngestWriteTests
         await using IngestTestHost host = await IngestTestHost.StartAsync();
 
         using HttpResponseMessage response = await host.Client.SendAsync(
-            IngestTestHost.Write("/api/v2/write?org=o&bucket=factory&precision=s", $"{Device} state=4i 1795000000\ntelemetry,dev=cnc-02 state=3i 1795000001\n"), Ct);
+            host.Write("/api/v2/write?org=o&bucket=factory&precision=s", $"{Device} state=4i 1795000000\ntelemetry,dev=cnc-02 state=3i 1795000001\n"), Ct);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         IngestRecord record = Assert.Single(host.ReadWal());
@@ -28,8 +28,8 @@ public sealed class IngestWriteTests
         Assert.Equal("factory", record.Target);
         Assert.Equal(TestTokens.EnterpriseA, record.Enterprise);
         Assert.Equal(
-            "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-01,edge=e1 state=4i 1795000000000000000\n"
-            + "telemetry,dev=cnc-02,ent=91330402MA2B3C4D5E state=3i 1795000001000000000\n",
+            "telemetry,ent=91330402MA2B3C4D53,dev=cnc-01,edge=e1 state=4i 1795000000000000000\n"
+            + "telemetry,dev=cnc-02,ent=91330402MA2B3C4D53 state=3i 1795000001000000000\n",
             Encoding.UTF8.GetString(record.Body.Span));
     }
 
@@ -39,7 +39,7 @@ public sealed class IngestWriteTests
         await using IngestTestHost host = await IngestTestHost.StartAsync();
         long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
 
-        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i"), Ct);
+        using HttpResponseMessage response = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", $"{Device} state=4i"), Ct);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         IngestRecord record = Assert.Single(host.ReadWal());
@@ -49,20 +49,20 @@ public sealed class IngestWriteTests
     }
 
     [Theory]
-    [InlineData("/write?db=factory&u=ignored&p=" + TestTokens.TokenA, null)]
+    [InlineData("/write?db=factory&u=ignored&p=", null)]
     [InlineData("/write?db=factory&rp=autogen", "Basic")]
     [InlineData("/write?db=factory", "Token")]
     public async Task V1_clients_write_with_the_token_as_password_or_header(string path, string? scheme)
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
-        using HttpRequestMessage request = IngestTestHost.Write(path, $"{Device} state=4i 1795000000000000000", token: null);
+        using HttpRequestMessage request = host.Write(scheme is null ? path + Uri.EscapeDataString(host.Token(TestTokens.TokenA)) : path, $"{Device} state=4i 1795000000000000000", token: null);
         if (scheme == "Basic")
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"user:{TestTokens.TokenA}")));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"user:{host.Token(TestTokens.TokenA)}")));
         }
         else if (scheme == "Token")
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Token", TestTokens.TokenA);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Token", host.Token(TestTokens.TokenA));
         }
 
         using HttpResponseMessage response = await host.Client.SendAsync(request, Ct);
@@ -73,14 +73,15 @@ public sealed class IngestWriteTests
 
     [Theory]
     [InlineData(null, 401, "unauthorized", "missing token: send Authorization: Token <token>")]
+    [InlineData("fgw_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 401, "unauthorized", "invalid or revoked token")]
     [InlineData("no-such-token", 401, "unauthorized", "invalid or revoked token")]
     [InlineData(TestTokens.Bureau, 403, "forbidden", "bureau tokens are read-only")]
-    [InlineData(TestTokens.TokenB, 403, "forbidden", "line 1: ent tag \"91330402MA2B3C4D5E\" is not the token's enterprise")]
+    [InlineData(TestTokens.TokenB, 403, "forbidden", "line 1: ent tag \"91330402MA2B3C4D53\" is not the token's enterprise")]
     public async Task Writes_that_are_not_allowed_are_refused_and_nothing_is_applied(string? token, int status, string code, string message)
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
 
-        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1", token), Ct);
+        using HttpResponseMessage response = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1", token), Ct);
 
         await AssertErrorAsync(response, status, code, message);
         Assert.Empty(host.ReadWal());
@@ -93,7 +94,7 @@ public sealed class IngestWriteTests
         long tail = host.Wal.TailPosition;
 
         using HttpResponseMessage response = await host.Client.SendAsync(
-            IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2\n{Device} parts_total=12x3i 3\n"), Ct);
+            host.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2\n{Device} parts_total=12x3i 3\n"), Ct);
 
         await AssertErrorAsync(response, 400, "invalid", "line 3 col 65: invalid integer field value: \"12x3i\"");
         Assert.Equal(tail, host.Wal.TailPosition);
@@ -106,7 +107,7 @@ public sealed class IngestWriteTests
         await using IngestTestHost host = await IngestTestHost.StartAsync();
         long future = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3600) * 1_000_000_000;
 
-        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=4i {future}"), Ct);
+        using HttpResponseMessage response = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=4i {future}"), Ct);
 
         string body = await response.Content.ReadAsStringAsync(Ct);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -120,15 +121,15 @@ public sealed class IngestWriteTests
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync(o => o.Limits.MaxBodyBytes = 100_000);
 
-        using HttpResponseMessage ok = await host.Client.SendAsync(Gzip(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2\n")), Ct);
+        using HttpResponseMessage ok = await host.Client.SendAsync(Gzip(host.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2\n")), Ct);
         Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
         Assert.Equal(2, Assert.Single(host.ReadWal()).PointCount);
 
         string huge = string.Concat(Enumerable.Repeat($"{Device} state=4i 1\n", 5_000));
-        using HttpResponseMessage bomb = await host.Client.SendAsync(Gzip(IngestTestHost.Write("/api/v2/write?bucket=b", huge)), Ct);
+        using HttpResponseMessage bomb = await host.Client.SendAsync(Gzip(host.Write("/api/v2/write?bucket=b", huge)), Ct);
         await AssertErrorAsync(bomb, 413, "request too large", "the body exceeds 100000 bytes (MaxBodyBytes) after decoding");
 
-        using HttpResponseMessage plain = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", huge), Ct);
+        using HttpResponseMessage plain = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", huge), Ct);
         await AssertErrorAsync(plain, 413, "request too large", "the body exceeds 100000 bytes (MaxBodyBytes) after decoding");
         Assert.Single(host.ReadWal());
     }
@@ -141,7 +142,7 @@ public sealed class IngestWriteTests
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
 
-        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write(path, $"{Device} state=4i 1"), Ct);
+        using HttpResponseMessage response = await host.Client.SendAsync(host.Write(path, $"{Device} state=4i 1"), Ct);
 
         await AssertErrorAsync(response, 400, "invalid", message);
     }
@@ -151,7 +152,7 @@ public sealed class IngestWriteTests
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
 
-        using HttpResponseMessage response = await host.Client.SendAsync(IngestTestHost.Write("/write?db=d", "m"), Ct);
+        using HttpResponseMessage response = await host.Client.SendAsync(host.Write("/write?db=d", "m"), Ct);
 
         using JsonDocument json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
         Assert.Equal("line 1 col 2: missing fields: \"m\"", json.RootElement.GetProperty("error").GetString());
@@ -161,8 +162,8 @@ public sealed class IngestWriteTests
     public async Task Metrics_count_accepted_and_rejected_points_in_prometheus_text()
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
-        using (HttpResponseMessage ok = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2"), Ct))
-        using (HttpResponseMessage bad = await host.Client.SendAsync(IngestTestHost.Write("/api/v2/write?bucket=b", "m f="), Ct))
+        using (HttpResponseMessage ok = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1\n{Device} state=3i 2"), Ct))
+        using (HttpResponseMessage bad = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", "m f="), Ct))
         {
             Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
@@ -195,7 +196,7 @@ public sealed class IngestWriteTests
     public async Task An_unsupported_content_encoding_gets_415()
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
-        using HttpRequestMessage request = IngestTestHost.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1");
+        using HttpRequestMessage request = host.Write("/api/v2/write?bucket=b", $"{Device} state=4i 1");
         request.Content!.Headers.ContentEncoding.Add("br");
 
         using HttpResponseMessage response = await host.Client.SendAsync(request, Ct);
@@ -225,5 +226,58 @@ public sealed class IngestWriteTests
         request.Content = new ByteArrayContent(compressed.ToArray());
         request.Content.Headers.ContentEncoding.Add("gzip");
         return request;
+    }
+}
+
+/// <summary>Devices that send data but are not in the register are stored and listed.</summary>
+public sealed class UnregisteredDeviceTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Points_from_unregistered_devices_are_kept_and_listed_per_tenant()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        host.Register.RegisterDevice(TestTokens.EnterpriseA, "cnc-01");
+
+        using (HttpResponseMessage a = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", "telemetry,dev=cnc-01 state=4i 1\ntelemetry,dev=ghost-07 state=4i 1\ntelemetry,dev=ghost-07 state=3i 2"), Ct))
+        using (HttpResponseMessage b = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", "telemetry,dev=press-09 state=4i 1", TestTokens.TokenB), Ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, a.StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, b.StatusCode);
+        }
+
+        Assert.Equal(4, host.ReadWal().Sum(r => r.PointCount));
+        string forA = await ListAsync(host, TestTokens.TokenA, expectDevice: "ghost-07");
+        Assert.DoesNotContain("cnc-01", forA, StringComparison.Ordinal);
+        Assert.DoesNotContain("press-09", forA, StringComparison.Ordinal);
+        Assert.Contains("\"points\":2", forA, StringComparison.Ordinal);
+        string forAdmin = await ListAsync(host, TestTokens.Admin, expectDevice: "press-09");
+        Assert.Contains("ghost-07", forAdmin, StringComparison.Ordinal);
+        // The bureau of 330402 sees enterprise A (registered in 330402) but not B (330421).
+        string forBureau = await ListAsync(host, TestTokens.Bureau, expectDevice: "ghost-07");
+        Assert.DoesNotContain("press-09", forBureau, StringComparison.Ordinal);
+        Assert.Contains("fgw_ingest_points_unregistered_total 3\n", await host.Client.GetStringAsync("/metrics", Ct), StringComparison.Ordinal);
+    }
+
+    /// <summary>Polls the list until <paramref name="expectDevice"/> appears: sightings are recorded off the request path.</summary>
+    private static async Task<string> ListAsync(IngestTestHost host, string token, string expectDevice)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/unregistered");
+            request.Headers.Authorization = new("Token", host.Token(token));
+            using HttpResponseMessage response = await host.Client.SendAsync(request, Ct);
+            string body = await response.Content.ReadAsStringAsync(Ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            if (body.Contains(expectDevice, StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                Assert.Contains(expectDevice, body, StringComparison.Ordinal);
+                return body;
+            }
+
+            await Task.Yield();
+        }
     }
 }

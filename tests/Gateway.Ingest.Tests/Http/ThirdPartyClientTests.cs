@@ -19,7 +19,7 @@ public sealed class ThirdPartyClientTests
             Prerequisites.Node,
             [
                 Path.Combine(RepositoryLayout.PeersDirectory, "influx-client-write.mjs"),
-                "--url", host.Server.Addresses[0].ToString().TrimEnd('/'), "--token", TestTokens.TokenA,
+                "--url", host.Server.Addresses[0].ToString().TrimEnd('/'), "--token", host.Token(TestTokens.TokenA),
                 "--org", "factory", "--bucket", "telemetry", "--points", "2500", "--batch", "1000",
             ],
             s_deadline,
@@ -43,13 +43,13 @@ public sealed class ThirdPartyClientTests
 
         CommandResult ok = await CommandRunner.RunAsync(
             curl,
-            ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-XPOST", $"{url}/write?db=factory&precision=ms&u=client&p={TestTokens.TokenA}",
+            ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-XPOST", $"{url}/write?db=factory&precision=ms&u=client&p={host.Token(TestTokens.TokenA)}",
              "--data-binary", "telemetry,dev=curl-01 state=4i 1795000000000\ntelemetry,dev=curl-01 state=3i 1795000001000"],
             s_deadline,
             Ct);
         CommandResult bad = await CommandRunner.RunAsync(
             curl,
-            ["-sS", "-XPOST", $"{url}/write?db=factory", "-H", $"Authorization: Token {TestTokens.TokenA}", "--data-binary", "telemetry state="],
+            ["-sS", "-XPOST", $"{url}/write?db=factory", "-H", $"Authorization: Token {host.Token(TestTokens.TokenA)}", "--data-binary", "telemetry state="],
             s_deadline,
             Ct);
 

@@ -8,7 +8,7 @@ namespace FactoryGateway.Telemetry.Tests.LineProtocol;
 public sealed class LineProtocolReaderTests
 {
     private const string MachineLine =
-        "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-0001,edge=edge-01,cls=cnc spindle_speed=12000.5,feed_rate=850.25,parts_total=123456i,program=\"O1234\",alarm=false 1795000000123456789";
+        "telemetry,ent=91330402MA2B3C4D53,dev=cnc-0001,edge=edge-01,cls=cnc spindle_speed=12000.5,feed_rate=850.25,parts_total=123456i,program=\"O1234\",alarm=false 1795000000123456789";
 
     [Fact]
     public void Reads_a_machine_shaped_line()
@@ -17,7 +17,7 @@ public sealed class LineProtocolReaderTests
 
         Assert.Equal("telemetry", point.Measurement);
         Assert.Equal(
-            [new("ent", "91330402MA2B3C4D5E"), new("dev", "cnc-0001"), new("edge", "edge-01"), new("cls", "cnc")],
+            [new("ent", "91330402MA2B3C4D53"), new("dev", "cnc-0001"), new("edge", "edge-01"), new("cls", "cnc")],
             point.Tags);
         Assert.Equal(
             [

@@ -13,13 +13,13 @@ public sealed class LineProtocolWriterTests
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new LineProtocolWriter(buffer);
 
-        writer.WriteMeasurement("telemetry").WriteTag("ent", "91330402MA2B3C4D5E").WriteTag("dev", "cnc-0001")
+        writer.WriteMeasurement("telemetry").WriteTag("ent", "91330402MA2B3C4D53").WriteTag("dev", "cnc-0001")
             .WriteField("spindle_speed", 12000.5).WriteField("parts_total", 123456L).WriteField("count", 7UL)
             .WriteField("alarm", false).WriteStringField("program", "O1234")
             .WriteTimestamp(1795000000123456789);
 
         Assert.Equal(
-            "telemetry,ent=91330402MA2B3C4D5E,dev=cnc-0001 spindle_speed=12000.5,parts_total=123456i,count=7u,alarm=false,program=\"O1234\" 1795000000123456789\n",
+            "telemetry,ent=91330402MA2B3C4D53,dev=cnc-0001 spindle_speed=12000.5,parts_total=123456i,count=7u,alarm=false,program=\"O1234\" 1795000000123456789\n",
             Encoding.UTF8.GetString(buffer.WrittenSpan));
         Assert.Equal(1, writer.PointsWritten);
     }
@@ -166,7 +166,7 @@ public sealed class LineProtocolWriterTests
         {
             for (int i = 0; i < count; i++)
             {
-                writer.WriteMeasurement("telemetry"u8).WriteTag("ent"u8, "91330402MA2B3C4D5E"u8).WriteTag("dev"u8, "cnc 0001"u8)
+                writer.WriteMeasurement("telemetry"u8).WriteTag("ent"u8, "91330402MA2B3C4D53"u8).WriteTag("dev"u8, "cnc 0001"u8)
                     .WriteField("spindle_speed"u8, 12000.5 + i).WriteField("parts_total"u8, (long)i).WriteStringField("program"u8, "O1234"u8)
                     .WriteTimestamp(1795000000123456789 + i);
             }
