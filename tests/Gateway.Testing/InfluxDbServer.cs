@@ -16,7 +16,25 @@ public sealed class InfluxDbServer : IAsyncLifetime
     private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(60);
 
     private readonly TempDirectory _dir = new("influxdb");
+    private readonly long? _maxBodySize;
     private ServerProcess? _process;
+
+    public InfluxDbServer()
+        : this(maxBodySize: null)
+    {
+    }
+
+    private InfluxDbServer(long? maxBodySize)
+    {
+        _maxBodySize = maxBodySize;
+    }
+
+    /// <summary>
+    /// A server whose <c>[http] max-body-size</c> is <paramref name="bytes"/>: larger write bodies are answered
+    /// 413 (InfluxDB 1.6.7 applies the limit to the body as sent, so to the compressed size of a gzip body).
+    /// Call <see cref="InitializeAsync"/> to start it.
+    /// </summary>
+    public static InfluxDbServer WithMaxBodySize(long bytes) => new(bytes);
 
     public int HttpPort { get; private set; }
 
@@ -141,7 +159,8 @@ public sealed class InfluxDbServer : IAsyncLifetime
     }
 
     // No [udp], [graphite], [collectd] or [opentsdb] sections: InfluxDB 1.6.7 fails to start with an
-    // empty [udp] section, and the tests use HTTP only.
+    // empty [udp] section, and the tests use HTTP only. max-body-size is influxd's own default (25 MB)
+    // unless WithMaxBodySize set one.
     private string RenderConfig() => string.Create(CultureInfo.InvariantCulture, $"""
         reporting-disabled = true
         bind-address = "127.0.0.1:{RpcPort}"
@@ -173,6 +192,7 @@ public sealed class InfluxDbServer : IAsyncLifetime
           auth-enabled = false
           log-enabled = false
           write-tracing = false
+          max-body-size = {_maxBodySize ?? 25_000_000}
 
         [continuous_queries]
           enabled = false
