@@ -26,6 +26,9 @@ internal static partial class IngestLog
     [LoggerMessage(1006, LogLevel.Error, "Edge-sequence checkpoint failed")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(1008, LogLevel.Critical, "WAL consumer {Consumer} stopped with an error; its cursor stays and the WAL keeps its data until it runs again")]
+    public static partial void ConsumerFailed(ILogger logger, string consumer, Exception exception);
+
     [LoggerMessage(1007, LogLevel.Error, "Recording unregistered devices failed")]
     public static partial void UnregisteredFailed(ILogger logger, Exception exception);
 }

@@ -81,7 +81,9 @@ public sealed class IngestService : IAsyncDisposable
     private readonly Task _sightingLoop;
     private readonly Counter _sightingsDropped = new();
 
-    private IngestService(IngestOptions options, SegmentLog wal, EdgeSequenceTracker edges, SequenceWatermark watermark, DeviceRegister? register, TimeProvider time, ILogger logger)
+    private readonly Task[] _consumerTasks;
+
+    private IngestService(IngestOptions options, SegmentLog wal, EdgeSequenceTracker edges, SequenceWatermark watermark, IReadOnlyList<IWalConsumerService> consumers, DeviceRegister? register, TimeProvider time, ILogger logger)
     {
         _options = options;
         Wal = wal;
@@ -97,7 +99,12 @@ public sealed class IngestService : IAsyncDisposable
         });
         _checkpointLoop = CheckpointLoopAsync(_stopping.Token);
         _sightingLoop = SightingLoopAsync();
+        Consumers = consumers;
+        _consumerTasks = [.. consumers.Select(consumer => Task.Run(() => RunConsumerAsync(consumer, _stopping.Token), CancellationToken.None))];
     }
+
+    /// <summary>The WAL consumers this service runs.</summary>
+    public IReadOnlyList<IWalConsumerService> Consumers { get; }
 
     public SegmentLog Wal { get; }
 
@@ -113,13 +120,14 @@ public sealed class IngestService : IAsyncDisposable
     /// <summary>Opens (and recovers) the WAL and restores the edge sequences from checkpoint + WAL replay.</summary>
     /// <param name="options">Validated here.</param>
     /// <param name="consumers">
-    /// The WAL consumers (forwarder, evidence accumulator) whose cursors must exist before the first
-    /// write: a cursor registered later would start behind segments already deleted.
+    /// Creates the WAL consumers (forwarder, evidence accumulator) once the WAL is open. Their cursors are
+    /// registered before the first write (a cursor registered later would start behind segments already
+    /// deleted); the service runs them until it is disposed.
     /// </param>
     /// <param name="register">The asset register, for listing unregistered devices; null to skip.</param>
     /// <param name="time">The clock for arrival times and checkpoints.</param>
     /// <param name="logger">Where recovery and rejections are logged.</param>
-    public static IngestService Start(IngestOptions options, IReadOnlyCollection<string> consumers, DeviceRegister? register, TimeProvider time, ILogger logger)
+    public static IngestService Start(IngestOptions options, Func<SegmentLog, IReadOnlyList<IWalConsumerService>>? consumers, DeviceRegister? register, TimeProvider time, ILogger logger)
     {
         options.Validate();
         Directory.CreateDirectory(options.DataDirectory);
@@ -144,9 +152,10 @@ public sealed class IngestService : IAsyncDisposable
             long? checkpointed = edges.LoadCheckpoint(options.EdgeCheckpointPath);
             long start = Math.Max(checkpointed ?? wal.HeadPosition, wal.HeadPosition);
             wal.RegisterCursor(EdgeCursorName);
-            foreach (string consumer in consumers)
+            IReadOnlyList<IWalConsumerService> walConsumers = consumers?.Invoke(wal) ?? [];
+            foreach (IWalConsumerService consumer in walConsumers)
             {
-                wal.RegisterCursor(consumer);
+                wal.RegisterCursor(consumer.Name);
             }
 
             (int replayed, long lastPosition) = Replay(wal, edges, start);
@@ -155,7 +164,7 @@ public sealed class IngestService : IAsyncDisposable
             var watermark = new SequenceWatermark(wal.GetStats().NextSequence, lastPosition);
             edges.SaveCheckpoint(options.EdgeCheckpointPath, watermark.ResumePosition);
             wal.SetCursor(EdgeCursorName, watermark.ResumePosition);
-            return new IngestService(options, wal, edges, watermark, register, time, logger);
+            return new IngestService(options, wal, edges, watermark, walConsumers, register, time, logger);
         }
         catch
         {
@@ -217,7 +226,7 @@ public sealed class IngestService : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         _sightings.Writer.TryComplete();
-        await Task.WhenAll(_checkpointLoop, _sightingLoop);
+        await Task.WhenAll([_checkpointLoop, _sightingLoop, .. _consumerTasks]);
         SaveCheckpoint();
         await Wal.DisposeAsync();
         while (_contexts.TryDequeue(out WriteContext? context))
@@ -430,6 +439,26 @@ public sealed class IngestService : IAsyncDisposable
             IngestLog.CheckpointFailed(_logger, error);
         }
     }
+
+    private async Task RunConsumerAsync(IWalConsumerService consumer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await consumer.RunAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // A consumer that stops leaves its cursor where it was: the WAL keeps its data and /ready says so.
+            IngestLog.ConsumerFailed(_logger, consumer.Name, error);
+            ConsumerFailures[consumer.Name] = error.Message;
+        }
+    }
+
+    /// <summary>Consumers that stopped with an error, and why; empty while all run.</summary>
+    public ConcurrentDictionary<string, string> ConsumerFailures { get; } = new(StringComparer.Ordinal);
 
     private async Task SightingLoopAsync()
     {

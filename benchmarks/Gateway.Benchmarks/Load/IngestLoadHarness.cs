@@ -38,7 +38,7 @@ internal static class IngestLoadHarness
             using EvidenceStore evidence = EvidenceStore.Open(dataDirectory);
             string token = evidence.Tokens.CreateToken(TokenRole.Admin, null, null, "load harness");
             await using IngestServer server = await IngestServer.StartAsync(
-                "http://127.0.0.1:0", options, evidence.Tokens, register: null, consumers: [new NullConsumer()], metrics: null,
+                "http://127.0.0.1:0", options, evidence.Tokens, register: null, consumers: wal => [new NullConsumer(wal)], metrics: null,
                 TimeProvider.System, NullLoggerFactory.Instance, CancellationToken.None);
 
             byte[][] bodies = [.. Enumerable.Range(0, 16).Select(i => BuildBody(i, lines, gzip))];
@@ -185,10 +185,12 @@ internal static class IngestLoadHarness
     }
 
     /// <summary>A WAL consumer that keeps nothing: the log's cursor advances as fast as it is read.</summary>
-    private sealed class NullConsumer : ILogConsumer
+    private sealed class NullConsumer(SegmentLog wal) : ILogConsumer, IWalConsumerService
     {
         public string Name => "null-forwarder";
 
         public ValueTask ConsumeAsync(LogReadBatch batch, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public Task RunAsync(CancellationToken cancellationToken) => wal.RunConsumerAsync(this, 1024, 16 * 1024 * 1024, cancellationToken);
     }
 }

@@ -38,7 +38,7 @@ namespace FactoryGateway.Ingest.Forwarding;
 /// <para>One instance runs one loop at a time (a second concurrent run throws). All points go to the one
 /// <see cref="InfluxTarget"/> of the write client; <see cref="IngestRecord.Target"/> is not used for routing.</para>
 /// </remarks>
-public sealed class InfluxForwarder : ILogConsumer
+public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
 {
     // One WAL read in RunAsync takes up to this many records (and MaxBatchBytes bytes): enough to fill a
     // batch from small ingest requests without holding a huge read buffer.

@@ -30,8 +30,6 @@ namespace FactoryGateway.Ingest.Http;
 public sealed class IngestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _consumers = [];
 
     private IngestServer(WebApplication app, IngestService service)
     {
@@ -45,21 +43,20 @@ public sealed class IngestServer : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
     /// <summary>Starts the service and Kestrel on <paramref name="urls"/> (e.g. <c>http://127.0.0.1:0</c>).</summary>
-    /// <param name="consumers">WAL consumers run for the server's lifetime; their cursors are registered before the first write.</param>
+    /// <param name="consumers">Creates the WAL consumers once the WAL is open; see <see cref="IngestService.Start"/>.</param>
     /// <param name="metrics">Extra <c>/metrics</c> sections (the forwarder's counters).</param>
     public static async Task<IngestServer> StartAsync(
         string urls,
         IngestOptions options,
         TokenStore tokens,
         DeviceRegister? register,
-        IReadOnlyList<ILogConsumer> consumers,
+        Func<SegmentLog, IReadOnlyList<IWalConsumerService>>? consumers,
         Action<PrometheusTextWriter>? metrics,
         TimeProvider time,
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
     {
-        IngestService service = IngestService.Start(
-            options, [.. consumers.Select(c => c.Name)], register, time, loggerFactory.CreateLogger<IngestService>());
+        IngestService service = IngestService.Start(options, consumers, register, time, loggerFactory.CreateLogger<IngestService>());
         try
         {
             WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -78,10 +75,6 @@ public sealed class IngestServer : IAsyncDisposable
             var server = new IngestServer(app, service);
             await app.StartAsync(cancellationToken);
             server.Addresses = [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a))];
-            foreach (ILogConsumer consumer in consumers)
-            {
-                server._consumers.Add(Task.Run(() => RunConsumerAsync(service.Wal, consumer, server._stopping.Token), CancellationToken.None));
-            }
 
             return server;
         }
@@ -98,23 +91,8 @@ public sealed class IngestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
-        await _stopping.CancelAsync();
-        await Task.WhenAll(_consumers);
         await _app.DisposeAsync();
         await Service.DisposeAsync();
-        _stopping.Dispose();
-    }
-
-    private static async Task RunConsumerAsync(SegmentLog wal, ILogConsumer consumer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // 1,024 records or 16 MiB per read: a few seconds of peak traffic.
-            await wal.RunConsumerAsync(consumer, 1024, 16 * 1024 * 1024, cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
     }
 
     private sealed class Endpoints(IngestService service, TokenStore tokens, DeviceRegister? register, Action<PrometheusTextWriter>? extraMetrics)
@@ -407,14 +385,20 @@ public sealed class IngestServer : IAsyncDisposable
         {
             SegmentLogStats wal = service.Wal.GetStats();
             bool full = wal.BytesOnDisk > service.Options.WalBackpressureFraction * service.Options.WalMaxBytes;
-            await WriteJsonAsync(context, full ? 503 : 200, w =>
+            bool failed = !service.ConsumerFailures.IsEmpty;
+            await WriteJsonAsync(context, full || failed ? 503 : 200, w =>
             {
-                w.WriteString("status", full ? "fail" : "ready");
+                w.WriteString("status", full || failed ? "fail" : "ready");
                 w.WriteNumber("walBytes", wal.BytesOnDisk);
                 w.WriteNumber("walMaxBytes", service.Options.WalMaxBytes);
                 if (full)
                 {
                     w.WriteString("message", "the WAL is above its back-pressure mark; writes get 429/503 until consumers catch up");
+                }
+
+                foreach ((string consumer, string error) in service.ConsumerFailures)
+                {
+                    w.WriteString($"consumer:{consumer}", error);
                 }
             });
         }

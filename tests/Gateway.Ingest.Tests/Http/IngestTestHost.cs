@@ -57,7 +57,7 @@ internal sealed class IngestTestHost : IAsyncDisposable
         EvidenceStore evidence = EvidenceStore.Open(options.DataDirectory);
         Dictionary<string, string> tokens = LoadOrCreateTokens(evidence, options.DataDirectory);
         IngestServer server = await IngestServer.StartAsync(
-            "http://127.0.0.1:0", options, evidence.Tokens, evidence.Devices, consumers: [], metrics: null,
+            "http://127.0.0.1:0", options, evidence.Tokens, evidence.Devices, consumers: null, metrics: null,
             time ?? TimeProvider.System, NullLoggerFactory.Instance, TestContext.Current.CancellationToken);
         var client = new HttpClient { BaseAddress = server.Addresses[0], Timeout = TimeSpan.FromSeconds(30) };
         return new IngestTestHost(server, client, owned, options, evidence, tokens);
