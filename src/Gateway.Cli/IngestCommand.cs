@@ -97,8 +97,14 @@ internal static class IngestCommand
             options,
             evidence.Tokens,
             evidence.Devices,
-            target is null ? null : wal =>
+            wal =>
             {
+                if (target is null)
+                {
+                    // No InfluxDB yet: the forwarder's cursor stays where it is, and so does the data.
+                    return [new ParkedConsumer(forwarderOptions.CursorName)];
+                }
+
                 forwarder = new InfluxForwarder(wal, new InfluxWriteClient(influxHttp, target, TimeProvider.System), forwarderOptions, TimeProvider.System, loggers.CreateLogger<InfluxForwarder>());
                 return [forwarder];
             },
@@ -114,7 +120,7 @@ internal static class IngestCommand
             cancellationToken);
 
         output.WriteLine($"fgw ingest: listening on {string.Join(", ", server.Addresses)}; data in {Path.GetFullPath(options.DataDirectory)}; "
-            + (target is null ? "no InfluxDB target: accepted points stay in the WAL" : $"forwarding to {target}"));
+            + (target is null ? "no InfluxDB target: accepted points stay in the WAL until one is set" : $"forwarding to {target}"));
         await server.WaitForShutdownAsync(cancellationToken);
         output.WriteLine("fgw ingest: stopping");
         return 0;

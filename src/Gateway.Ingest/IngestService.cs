@@ -80,6 +80,7 @@ public sealed class IngestService : IAsyncDisposable
     private readonly Task _checkpointLoop;
     private readonly Task _sightingLoop;
     private readonly Counter _sightingsDropped = new();
+    private bool _walFull;
 
     private readonly Task[] _consumerTasks;
 
@@ -113,6 +114,9 @@ public sealed class IngestService : IAsyncDisposable
     public IngestMetrics Metrics { get; } = new();
 
     public IngestOptions Options => _options;
+
+    /// <summary>True from a write refused because the WAL was full until the next append that fits.</summary>
+    public bool WalFull => Volatile.Read(ref _walFull);
 
     /// <summary>Unregistered-device sightings dropped because their queue was full.</summary>
     public long SightingsDropped => _sightingsDropped.Value;
@@ -269,6 +273,7 @@ public sealed class IngestService : IAsyncDisposable
             LogAppendResult appended = await Wal.AppendAsync(context.Record.WrittenMemory, cancellationToken);
             if (!appended.IsAppended)
             {
+                Volatile.Write(ref _walFull, true);
                 SegmentLogStats stats = Wal.GetStats();
                 IngestLog.WalFull(_logger, stats.BytesOnDisk, _options.WalMaxBytes);
                 Metrics.PointsRejected["wal_full"].Add(points);
@@ -277,6 +282,7 @@ public sealed class IngestService : IAsyncDisposable
                     _options.RetryAfter);
             }
 
+            Volatile.Write(ref _walFull, false);
             _watermark.Applied(appended.SequenceNumber, appended.Position);
             Metrics.PointsAccepted.Add(points);
             Metrics.BytesDecoded.Add(body.Length);

@@ -15,6 +15,10 @@ internal static class FgwProcess
     public static async Task<CommandResult> RunAsync(CancellationToken cancellationToken, params string[] arguments) =>
         await CommandRunner.RunAsync(Dotnet, [FgwDll, .. arguments], s_deadline, cancellationToken);
 
+    /// <summary>Starts <c>fgw</c> with <paramref name="arguments"/> and <paramref name="environment"/>, in <paramref name="workingDirectory"/>.</summary>
+    public static ServerProcess Start(string name, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        ServerProcess.Start(name, Dotnet, [FgwDll, .. arguments], workingDirectory, environment);
+
     /// <summary>Creates a token with <c>fgw tokens create</c> and returns it (the last line printed).</summary>
     public static async Task<string> CreateTokenAsync(string dataDirectory, string role, string? enterprise, CancellationToken cancellationToken)
     {

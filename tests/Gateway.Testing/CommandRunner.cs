@@ -6,9 +6,13 @@ public sealed record CommandResult(int ExitCode, string Output);
 /// <summary>Runs a command-line tool (mosquitto_pub, curl, node …) to completion within a deadline.</summary>
 public static class CommandRunner
 {
-    public static async Task<CommandResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan deadline, CancellationToken cancellationToken = default)
+    public static Task<CommandResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        RunAsync(fileName, arguments, deadline, environment: null, cancellationToken);
+
+    public static async Task<CommandResult> RunAsync(
+        string fileName, IEnumerable<string> arguments, TimeSpan deadline, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken = default)
     {
-        ServerProcess process = ServerProcess.Start(Path.GetFileName(fileName), fileName, arguments);
+        ServerProcess process = ServerProcess.Start(Path.GetFileName(fileName), fileName, arguments, environment: environment);
         await using (process)
         {
             try

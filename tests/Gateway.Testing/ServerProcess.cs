@@ -55,7 +55,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>The exit code, once <see cref="Exited"/> has completed.</summary>
     public int ExitCode => _process.ExitCode;
 
-    public static ServerProcess Start(string name, string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
+    public static ServerProcess Start(
+        string name, string fileName, IEnumerable<string> arguments, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -68,6 +69,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
         foreach (string argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[key] = value;
         }
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };

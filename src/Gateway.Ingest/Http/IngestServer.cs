@@ -384,7 +384,7 @@ public sealed class IngestServer : IAsyncDisposable
         private async Task ReadyAsync(HttpContext context)
         {
             SegmentLogStats wal = service.Wal.GetStats();
-            bool full = wal.BytesOnDisk > service.Options.WalBackpressureFraction * service.Options.WalMaxBytes;
+            bool full = service.WalFull || wal.BytesOnDisk > service.Options.WalBackpressureFraction * service.Options.WalMaxBytes;
             bool failed = !service.ConsumerFailures.IsEmpty;
             await WriteJsonAsync(context, full || failed ? 503 : 200, w =>
             {
@@ -393,7 +393,7 @@ public sealed class IngestServer : IAsyncDisposable
                 w.WriteNumber("walMaxBytes", service.Options.WalMaxBytes);
                 if (full)
                 {
-                    w.WriteString("message", "the WAL is above its back-pressure mark; writes get 429/503 until consumers catch up");
+                    w.WriteString("message", "the WAL is full or above its back-pressure mark; writes get 429/503 until consumers catch up");
                 }
 
                 foreach ((string consumer, string error) in service.ConsumerFailures)

@@ -47,7 +47,8 @@ internal sealed class IngestTestHost : IAsyncDisposable
 
     public SegmentLog Wal => Server.Service.Wal;
 
-    public static async Task<IngestTestHost> StartAsync(Action<IngestOptions>? configure = null, string? dataDirectory = null, TimeProvider? time = null)
+    public static async Task<IngestTestHost> StartAsync(
+        Action<IngestOptions>? configure = null, string? dataDirectory = null, TimeProvider? time = null, Func<SegmentLog, IReadOnlyList<IWalConsumerService>>? consumers = null)
     {
         TempDirectory? owned = dataDirectory is null ? new TempDirectory("ingest") : null;
         var options = new IngestOptions { DataDirectory = dataDirectory ?? owned!.Path };
@@ -57,7 +58,7 @@ internal sealed class IngestTestHost : IAsyncDisposable
         EvidenceStore evidence = EvidenceStore.Open(options.DataDirectory);
         Dictionary<string, string> tokens = LoadOrCreateTokens(evidence, options.DataDirectory);
         IngestServer server = await IngestServer.StartAsync(
-            "http://127.0.0.1:0", options, evidence.Tokens, evidence.Devices, consumers: null, metrics: null,
+            "http://127.0.0.1:0", options, evidence.Tokens, evidence.Devices, consumers, metrics: null,
             time ?? TimeProvider.System, NullLoggerFactory.Instance, TestContext.Current.CancellationToken);
         var client = new HttpClient { BaseAddress = server.Addresses[0], Timeout = TimeSpan.FromSeconds(30) };
         return new IngestTestHost(server, client, owned, options, evidence, tokens);
