@@ -1,16 +1,26 @@
 using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
+using System.IO.Compression;
+using System.Net.Http.Headers;
+using FactoryGateway.Evidence;
+using FactoryGateway.Ingest;
+using FactoryGateway.Ingest.Http;
 using FactoryGateway.Telemetry.LineProtocol;
+using FactoryGateway.Telemetry.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FactoryGateway.Cli;
 
 /// <summary>
-/// <c>fgw demo</c>: runs the end-to-end slice that exists on embedded defaults and says plainly which
-/// stages of the product are not built yet.
+/// <c>fgw demo</c>: runs the end-to-end slice that exists, on embedded defaults (a temporary data
+/// directory, loopback only), and says plainly which stages of the product are not built yet.
 /// </summary>
 internal static class DemoCommand
 {
+    private const string EnterpriseA = "91330402MA2B3C4D53";
+    private const string EnterpriseB = "91330421MA2C3D4E5E";
+
     public static Command Create()
     {
         var command = new Command("demo", "Run the FactoryGateway demo on embedded defaults.");
@@ -18,9 +28,8 @@ internal static class DemoCommand
         return command;
     }
 
-    public static Task<int> RunAsync(TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(TextWriter output, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         output.WriteLine("FactoryGateway demo");
         output.WriteLine();
         output.WriteLine("Pipeline stages and what exists of them today:");
@@ -30,64 +39,146 @@ internal static class DemoCommand
         }
 
         output.WriteLine();
-        RunLineProtocolSlice(output);
+        string dataDirectory = Directory.CreateTempSubdirectory("fgw-demo-").FullName;
+        try
+        {
+            await RunIngestSliceAsync(output, dataDirectory, cancellationToken);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+
         output.WriteLine();
-        output.WriteLine("Not there yet: devices over OPC UA and MQTT, the ingest service and its WAL, InfluxDB forwarding,");
-        output.WriteLine("the evidence ledger, indicators and claim verification. Each joins this demo as it is built.");
-        return Task.FromResult(0);
+        output.WriteLine("Not there yet: devices over OPC UA and MQTT (the edge agent), the evidence ledger, indicators,");
+        output.WriteLine("policy targets and claim verification. Each joins this demo as it is built. To forward to a real");
+        output.WriteLine("InfluxDB, run: fgw ingest run --data-dir DIR --influx-url http://127.0.0.1:8086 --influx-db factory");
+        return 0;
     }
 
     /// <summary>
-    /// The slice that exists: one simulated shift hour of canonical telemetry from a small line of
-    /// machines, written as line protocol and read back through the validating reader, plus one
-    /// malformed line and the error an ingest would answer with.
+    /// One shift hour of canonical telemetry from a small line of machines, sent as an edge agent sends
+    /// it (gzip line protocol, token, X-FG-Edge/X-FG-Seq) to a real ingest on a loopback port: accepted
+    /// into the WAL, a replay recognised, bad writes refused, an unregistered device listed.
     /// </summary>
-    private static void RunLineProtocolSlice(TextWriter output)
+    private static async Task RunIngestSliceAsync(TextWriter output, string dataDirectory, CancellationToken cancellationToken)
     {
-        const string Enterprise = "91330402MA2B3C4D53";
+        using EvidenceStore evidence = EvidenceStore.Open(dataDirectory);
+        string tokenA = evidence.Tokens.CreateToken(TokenRole.Enterprise, EnterpriseA, null, "demo enterprise A");
+        string admin = evidence.Tokens.CreateToken(TokenRole.Admin, null, null, "demo admin");
         string[] devices = ["cnc-01", "cnc-02", "robot-01", "press-01"];
+        foreach (string device in devices[..3])
+        {
+            evidence.Devices.RegisterDevice(EnterpriseA, device);
+        }
+
+        await using IngestServer server = await IngestServer.StartAsync(
+            "http://127.0.0.1:0", new IngestOptions { DataDirectory = dataDirectory }, evidence.Tokens, evidence.Devices,
+            wal => [new ParkedConsumer("forwarder")], metrics: null, TimeProvider.System, NullLoggerFactory.Instance, cancellationToken);
+        using var http = new HttpClient { BaseAddress = server.Addresses[0] };
+        output.WriteLine($"Ingest slice (Gateway.Telemetry + Gateway.Ingest + Gateway.Evidence), listening on {server.Addresses[0]}:");
+
         long start = new DateTimeOffset(2026, 7, 1, 8, 0, 0, TimeSpan.FromHours(8)).ToUnixTimeMilliseconds() * 1_000_000;
+        int points = 0;
+        int batches = 0;
+        for (int minute = 0; minute < 60; minute += 10)
+        {
+            byte[] body = ShiftBatch(devices, start, minute, out int lines);
+            (int status, _) = await SendAsync(http, tokenA, Gzip(body), gzip: true, ++batches, cancellationToken);
+            points += status == 204 ? lines : 0;
+        }
+
+        SegmentLogStats wal = server.Service.Wal.GetStats();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {batches} gzip batches from edge-01 accepted: {points} points of one shift hour from {devices.Length} devices, durable in the WAL ({wal.Appends} appends, each fsynced before its 204)"));
+
+        (int replay, string duplicate) = await SendAsync(http, tokenA, Gzip(ShiftBatch(devices, start, 50, out _)), gzip: true, batches, cancellationToken);
+        output.WriteLine($"  the edge resends batch {batches} after a lost answer: {replay}{duplicate} — acknowledged, not counted again");
+
+        (int bad, string badBody) = await SendAsync(http, tokenA, "telemetry,dev=cnc-01 state=4i,parts_total=12x3i 1782864000000000000\n"u8.ToArray(), gzip: false, sequence: null, cancellationToken);
+        output.WriteLine($"  a malformed line: {bad} {badBody}");
+        (int forbidden, string forbiddenBody) = await SendAsync(http, tokenA, System.Text.Encoding.UTF8.GetBytes($"telemetry,ent={EnterpriseB},dev=cnc-09 state=4i 1782864000000000000\n"), gzip: false, sequence: null, cancellationToken);
+        output.WriteLine($"  enterprise A writing as enterprise B: {forbidden} {forbiddenBody}");
+
+        string unregistered = await WaitForUnregisteredAsync(http, admin, "press-01", cancellationToken);
+        output.WriteLine($"  devices not in the register (kept, listed): {unregistered}");
+        string metrics = await http.GetStringAsync("/metrics", cancellationToken);
+        foreach (string line in metrics.Split('\n').Where(l => l.StartsWith("fgw_ingest_points_accepted_total", StringComparison.Ordinal)
+            || l.StartsWith("fgw_ingest_edge_duplicate_batches_total", StringComparison.Ordinal)
+            || l.StartsWith("fgw_ingest_requests_rejected_total{", StringComparison.Ordinal)))
+        {
+            output.WriteLine($"  /metrics: {line}");
+        }
+    }
+
+    private static byte[] ShiftBatch(string[] devices, long start, int fromMinute, out int lines)
+    {
         var body = new ArrayBufferWriter<byte>();
         var writer = new LineProtocolWriter(body);
-        for (int second = 0; second < 3600; second += 10)
+        for (int second = fromMinute * 60; second < (fromMinute + 10) * 60; second += 10)
         {
-            for (int d = 0; d < devices.Length; d++)
+            foreach (string device in devices)
             {
-                writer.WriteMeasurement("telemetry").WriteTag("ent", Enterprise).WriteTag("dev", devices[d]).WriteTag("edge", "edge-01")
+                writer.WriteMeasurement("telemetry").WriteTag("ent", EnterpriseA).WriteTag("dev", device).WriteTag("edge", "edge-01")
                     .WriteField("state", second % 600 < 540 ? 4L : 3L)
-                    .WriteField(devices[d].StartsWith("robot", StringComparison.Ordinal) ? "cycles" : "parts_total", (long)(second / 45))
-                    .WriteField("spindle_current_a", 12.5 + d + ((second % 60) / 8.0))
+                    .WriteField(device.StartsWith("robot", StringComparison.Ordinal) ? "cycles" : "parts_total", (long)(second / 45))
+                    .WriteField("spindle_current_a", 12.5 + ((second % 60) / 8.0))
                     .WriteTimestamp(start + (second * 1_000_000_000L));
             }
         }
 
-        using var reader = new LineProtocolReader(new LineProtocolLimits());
-        reader.Reset(TimestampPrecision.Nanoseconds);
-        var sequence = new SequenceReader<byte>(new ReadOnlySequence<byte>(body.WrittenMemory));
-        int points = 0;
-        int fields = 0;
-        while (reader.TryRead(ref sequence, isFinalBlock: true, out LineProtocolLine line))
+        lines = (int)writer.PointsWritten;
+        return body.WrittenSpan.ToArray();
+    }
+
+    private static async Task<(int Status, string Detail)> SendAsync(HttpClient http, string token, byte[] body, bool gzip, int? sequence, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body);
+        if (gzip)
         {
-            points++;
-            fields += line.FieldCount;
+            content.Headers.ContentEncoding.Add("gzip");
         }
 
-        output.WriteLine("Line-protocol slice (Gateway.Telemetry):");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  wrote {writer.PointsWritten} points of canonical telemetry ({body.WrittenCount} bytes) for {devices.Length} devices over one shift hour"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  read back and validated {points} points, {fields} fields"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?org=demo&bucket=factory&precision=ns") { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
+        if (sequence is int seq)
+        {
+            request.Headers.Add("X-FG-Edge", "edge-01");
+            request.Headers.Add("X-FG-Seq", seq.ToString(CultureInfo.InvariantCulture));
+        }
 
-        byte[] malformed = "telemetry,ent=91330402MA2B3C4D53,dev=cnc-01 state=4i,parts_total=12x3i 1782864000000000000\n"u8.ToArray();
-        reader.Reset(TimestampPrecision.Nanoseconds);
-        var bad = new SequenceReader<byte>(new ReadOnlySequence<byte>(malformed));
-        try
+        using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
+        string detail = response.Headers.Contains("X-FG-Duplicate") ? " (X-FG-Duplicate: true)" : await response.Content.ReadAsStringAsync(cancellationToken);
+        return ((int)response.StatusCode, detail);
+    }
+
+    private static async Task<string> WaitForUnregisteredAsync(HttpClient http, string token, string device, CancellationToken cancellationToken)
+    {
+        // Sightings are recorded off the request path; give them a moment, within a deadline.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(10));
+        string body = "";
+        while (!deadline.IsCancellationRequested && !body.Contains(device, StringComparison.Ordinal))
         {
-            reader.TryRead(ref bad, isFinalBlock: true, out _);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/unregistered");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
+            using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
+            body = await response.Content.ReadAsStringAsync(cancellationToken);
+            await Task.Yield();
         }
-        catch (LineProtocolException error)
+
+        return body;
+    }
+
+    private static byte[] Gzip(byte[] plain)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
         {
-            output.WriteLine($"  a malformed line is refused with: {{\"code\":\"invalid\",\"message\":\"{error.Message.Replace("\"", "\\\"", StringComparison.Ordinal)}\"}}");
+            gzip.Write(plain);
         }
+
+        return compressed.ToArray();
     }
 }
 
@@ -99,9 +190,9 @@ internal sealed record DemoStage(string Name, string Description, string Status 
         new("Gateway.OpcUa", "OPC UA client and server subset for machine tools and robots"),
         new("Gateway.Mqtt", "MQTT 3.1.1/5.0 client, JSON and Sparkplug B payloads"),
         new("Gateway.Edge", "edge agent: devices to canonical signals, disk buffer, uplink"),
-        new("Gateway.Telemetry", "line-protocol reader and writer are built; segment log and InfluxDB client are not yet", "partly built"),
-        new("Gateway.Ingest", "InfluxDB-compatible write API, WAL, forwarder to InfluxDB"),
-        new("Gateway.Evidence", "asset register and tamper-evident device-day ledger"),
+        new("Gateway.Telemetry", "line protocol, segment log (WAL), InfluxDB client", "built"),
+        new("Gateway.Ingest", "InfluxDB-compatible write API, WAL, exactly-once edge batches, InfluxDB forwarder", "built"),
+        new("Gateway.Evidence", "tokens and device register are built; the device-day ledger is not yet", "partly built"),
         new("Gateway.Metrics", "indicators, policy targets, claim verification, signed reports"),
         new("Gateway.Simulator", "simulated factory with fraud scenarios on an accelerated clock"),
     ];

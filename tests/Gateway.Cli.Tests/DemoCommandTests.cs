@@ -13,9 +13,12 @@ public sealed class DemoCommandTests
 
         string text = output.ToString();
         Assert.Equal(0, exitCode);
-        Assert.Contains("[not built]    Gateway.Ingest", text, StringComparison.Ordinal);
-        Assert.Contains("wrote 1440 points of canonical telemetry", text, StringComparison.Ordinal);
-        Assert.Contains("read back and validated 1440 points, 4320 fields", text, StringComparison.Ordinal);
-        Assert.Contains("line 1 col 66: invalid integer field value", text, StringComparison.Ordinal);
+        Assert.Contains("[not built]    Gateway.Edge", text, StringComparison.Ordinal);
+        Assert.Contains("6 gzip batches from edge-01 accepted: 1440 points", text, StringComparison.Ordinal);
+        Assert.Contains("204 (X-FG-Duplicate: true)", text, StringComparison.Ordinal);
+        Assert.Contains("a malformed line: 400 {\"code\":\"invalid\",\"message\":\"line 1 col 43: invalid integer field value", text, StringComparison.Ordinal);
+        Assert.Contains("enterprise A writing as enterprise B: 403", text, StringComparison.Ordinal);
+        Assert.Contains("\"dev\":\"press-01\",\"points\":360", text, StringComparison.Ordinal);
+        Assert.Contains("/metrics: fgw_ingest_points_accepted_total 1440", text, StringComparison.Ordinal);
     }
 }
