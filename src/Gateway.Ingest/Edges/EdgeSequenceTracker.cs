@@ -97,7 +97,7 @@ public sealed class EdgeSequenceTracker
         var checkpoint = new Checkpoint
         {
             ResumePosition = resumePosition,
-            Edges = [.. _edges.Values.Select(e => e.ToCheckpoint())],
+            Edges = [.. _edges.Values.Select(e => e.ToStatus())],
         };
         string temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -124,7 +124,7 @@ public sealed class EdgeSequenceTracker
                 ?? throw new InvalidDataException($"{path} is empty.");
         }
 
-        foreach (EdgeCheckpoint edge in checkpoint.Edges)
+        foreach (EdgeStatus edge in checkpoint.Edges)
         {
             _edges[edge.EdgeId] = EdgeState.FromCheckpoint(edge);
         }
@@ -215,23 +215,7 @@ public sealed class EdgeSequenceTracker
             }
         }
 
-        public EdgeCheckpoint ToCheckpoint()
-        {
-            lock (this)
-            {
-                return new EdgeCheckpoint
-                {
-                    EdgeId = EdgeId,
-                    LastSequence = LastSequence,
-                    Batches = Batches,
-                    Duplicates = Volatile.Read(ref Duplicates),
-                    MissingBatches = MissingBatches,
-                    Gaps = [.. Gaps],
-                };
-            }
-        }
-
-        public static EdgeState FromCheckpoint(EdgeCheckpoint checkpoint)
+        public static EdgeState FromCheckpoint(EdgeStatus checkpoint)
         {
             var state = new EdgeState(checkpoint.EdgeId)
             {
@@ -240,7 +224,7 @@ public sealed class EdgeSequenceTracker
                 Duplicates = checkpoint.Duplicates,
                 MissingBatches = checkpoint.MissingBatches,
             };
-            foreach (SequenceGap gap in checkpoint.Gaps)
+            foreach (SequenceGap gap in checkpoint.RecentGaps)
             {
                 state.Gaps.Enqueue(gap);
             }
@@ -253,22 +237,7 @@ public sealed class EdgeSequenceTracker
     {
         public required long ResumePosition { get; init; }
 
-        public required List<EdgeCheckpoint> Edges { get; init; }
-    }
-
-    internal sealed record EdgeCheckpoint
-    {
-        public required string EdgeId { get; init; }
-
-        public required long LastSequence { get; init; }
-
-        public required long Batches { get; init; }
-
-        public required long Duplicates { get; init; }
-
-        public required long MissingBatches { get; init; }
-
-        public required List<SequenceGap> Gaps { get; init; }
+        public required List<EdgeStatus> Edges { get; init; }
     }
 }
 
