@@ -87,7 +87,7 @@ public sealed class IngestEndToEndTests(InfluxDbServer influx) : IClassFixture<I
         Assert.Equal(batch * PointsPerBatch, count);
         Assert.Equal(batch * PointsPerBatch, await DistinctTimestampsAsync(Database));
         string metrics = await writer.GetStringAsync("/metrics", Ct);
-        Assert.Matches("fgw_forwarder_errors_total\\{cause=\"network\"\\} [1-9]", metrics);
+        Assert.Matches("fgw_forwarder_errors_total\\{status=\"network\"\\} [1-9]", metrics);
     }
 
     private async Task<long> WaitForCountAsync(string database, long expected, ServerProcess ingest)

@@ -42,6 +42,9 @@ public sealed record ForwarderStats(
     long CursorPosition,
     long LagBytes)
 {
+    /// <summary>Failed sends (retried or dead-lettered) by HTTP status, "network" where there was no answer.</summary>
+    public IReadOnlyDictionary<string, long> ErrorsByStatus { get; init; } = new Dictionary<string, long>();
+
     /// <summary>All retries, whatever their cause.</summary>
     public long Retries => Retries4xx + Retries5xx + RetriesNetwork + RetriesOther;
 }

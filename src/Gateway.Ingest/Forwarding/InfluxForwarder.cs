@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using FactoryGateway.Ingest.Wal;
 using FactoryGateway.Telemetry.Influx;
@@ -73,6 +74,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
     private long _retries5xx;
     private long _retriesNetwork;
     private long _retriesOther;
+    private readonly ConcurrentDictionary<string, long> _errorsByStatus = new(StringComparer.Ordinal);
     private long _splits413;
     private long _splitsRejected;
     private long _pointsDeadLettered;
@@ -140,7 +142,10 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
             LastErrorTime: lastError?.Time,
             LastSuccessTime: lastSuccess == 0 ? null : new DateTimeOffset(lastSuccess, TimeSpan.Zero),
             CursorPosition: cursor,
-            LagBytes: Math.Max(0, _log.TailPosition - cursor));
+            LagBytes: Math.Max(0, _log.TailPosition - cursor))
+        {
+            ErrorsByStatus = new SortedDictionary<string, long>(_errorsByStatus, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>
@@ -400,6 +405,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
                 string path = _deadLetter.AppendRejected(result.StatusCode, result.Error, count, _pending.RecordPosition(first), body.Span);
                 Interlocked.Add(ref _pointsDeadLettered, count);
                 Interlocked.Increment(ref _batchesDeadLettered);
+                CountError(result.StatusCode);
                 ForwarderLog.DeadLettered(_logger, count, result.StatusCode, result.Error, path);
                 return;
             }
@@ -460,8 +466,13 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         ForwarderLog.Undecodable(_logger, record.Position, record.SequenceNumber, error.Message, path);
     }
 
+    /// <summary>Counts a failed send by its HTTP status ("network" when there was no response).</summary>
+    private void CountError(int statusCode) =>
+        _errorsByStatus.AddOrUpdate(statusCode == 0 ? "network" : statusCode.ToString(CultureInfo.InvariantCulture), 1, static (_, n) => n + 1);
+
     private void CountRetry(int statusCode)
     {
+        CountError(statusCode);
         switch (statusCode)
         {
             case 0:
