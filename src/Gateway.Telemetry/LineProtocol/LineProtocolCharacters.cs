@@ -35,6 +35,9 @@ internal static class LineProtocolCharacters
     /// <summary>Characters the writer escapes in a string field value.</summary>
     public static readonly SearchValues<byte> StringEscapes = SearchValues.Create("\"\\"u8);
 
+    /// <summary><see cref="StringEscapes"/> plus line breaks: the writer's one-scan fast-path check for string values.</summary>
+    public static readonly SearchValues<byte> StringEscapesAndBreaks = SearchValues.Create("\"\\\r\n"u8);
+
     /// <summary>Characters no line-protocol element can carry: a newline ends the line.</summary>
     public static readonly SearchValues<byte> LineBreaks = SearchValues.Create("\r\n"u8);
 }
