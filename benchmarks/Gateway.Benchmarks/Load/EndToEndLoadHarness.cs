@@ -1,0 +1,804 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using FactoryGateway.Evidence;
+using FactoryGateway.Ingest;
+using FactoryGateway.Ingest.Forwarding;
+using FactoryGateway.Ingest.Http;
+using FactoryGateway.Telemetry.Influx;
+using FactoryGateway.Telemetry.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FactoryGateway.Benchmarks.Load;
+
+/// <summary>
+/// Bounded end-to-end load: in one run, against its own <c>influxd</c> (InfluxDB 1.x on loopback, data in a
+/// temporary directory), posts N points straight to InfluxDB's <c>/write</c> with C connections (the
+/// direct rate), then the same N points through an in-process ingest (Kestrel, WAL with fsync group commit,
+/// evidence store, token, <see cref="InfluxForwarder"/> — composed as <c>fgw ingest run</c> composes them) into
+/// a second database, and prints a table: seconds, points/s, the ratio of the ingest path to the direct one
+/// (goal ≥ 0.90), CPU-µs per point of this process and of influxd. Each database's <c>COUNT</c> must equal N
+/// exactly (no loss, no duplicates), or the exit code is 1. Client, ingest and InfluxDB share the machine's
+/// cores; the table says so.
+/// </summary>
+/// <remarks>
+/// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- load-e2e [--points 2000000]
+/// [--lines 5000] [--connections 4] [--forward-lines 5000] [--no-gzip] [--serial-baseline] [--unregistered]
+/// [--warmup-points 200000]</c>.
+/// <c>--forward-lines</c> sets <see cref="ForwarderOptions.MaxBatchLines"/>; <c>--no-gzip</c> turns gzip off on
+/// every hop (client bodies and the forwarder); <c>--serial-baseline</c> adds a direct run with one connection,
+/// the best that one-batch-at-a-time delivery can reach; <c>--unregistered</c> leaves the 500 devices out of the
+/// asset register, so that the ingest records their sightings in SQLite with every batch; <c>--warmup-points</c>
+/// first sends that many points through a throw-away ingest into another database (0: start cold).
+/// </remarks>
+internal static partial class EndToEndLoadHarness
+{
+    private const string Measurement = "telemetry";
+    private const string CountedField = "parts_total";
+    private const string DirectDatabase = "direct";
+    private const string SerialDatabase = "direct1";
+    private const string IngestDatabase = "viaingest";
+    private const string WarmUpDatabase = "warmup";
+
+    // 500 machines, one sample a second each: the series count of a mid-sized plant, and every point is a
+    // distinct (series, timestamp) pair, so InfluxDB's count equals the points sent.
+    private const int Devices = 500;
+    private const string Enterprise = "91330402MA2B3C4D53";
+
+    // influxd's compactions and cache snapshot after a write burst: wait until it uses less than 5% of a
+    // core over half a second (at most a minute) so that they do not land on the next phase.
+    private static readonly TimeSpan s_settleWindow = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan s_settleDeadline = TimeSpan.FromMinutes(1);
+
+    // Short enough to add little to the measured time, long enough that polling costs nothing.
+    private static readonly TimeSpan s_forwarderPollInterval = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan s_countPollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_countDeadline = TimeSpan.FromSeconds(30);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        long points = Option(args, "--points", 2_000_000);
+        int lines = (int)Option(args, "--lines", 5000);
+        int connections = (int)Option(args, "--connections", 4);
+        int forwardLines = (int)Option(args, "--forward-lines", new ForwarderOptions().MaxBatchLines);
+        bool gzip = !args.Contains("--no-gzip");
+        bool serialBaseline = args.Contains("--serial-baseline");
+        bool registered = !args.Contains("--unregistered");
+        long warmUpPoints = Option(args, "--warmup-points", 200_000);
+        if (points < 1 || lines < 1 || connections < 1 || warmUpPoints < 0)
+        {
+            Console.Error.WriteLine("load-e2e: --points, --lines and --connections must be positive, --warmup-points not negative.");
+            return 2;
+        }
+
+        // A minute plus a second per 10,000 points, a rate far below any measured here: a stalled forwarder
+        // fails the run instead of hanging it.
+        TimeSpan deliveryDeadline = TimeSpan.FromSeconds(60 + (points / 10_000.0));
+        string loadBefore = LoadAverage();
+        string root = Directory.CreateTempSubdirectory("fgw-load-e2e-").FullName;
+        InfluxDaemon? influx = null;
+        try
+        {
+            Batches batches = Batches.Build(points, lines, gzip);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"load-e2e: {points:N0} points in {batches.Bodies.Length:N0} batches of {lines:N0} lines, {batches.LineProtocolBytes / 1e6:0.0} MB of line protocol, {batches.WireBytes / 1e6:0.0} MB on the wire (gzip {(gzip ? "on" : "off")}; compressing all batches took {batches.CompressTime.TotalSeconds:0.00} s on one core)"));
+
+            influx = await InfluxDaemon.StartAsync(Path.Combine(root, "influxdb"));
+            using var query = new HttpClient { BaseAddress = influx.Url, Timeout = TimeSpan.FromMinutes(2) };
+            foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
+            {
+                using JsonDocument created = await QueryAsync(query, null, $"CREATE DATABASE \"{database}\"");
+            }
+
+            if (warmUpPoints > 0)
+            {
+                // JIT and tiering of the client, Kestrel, the ingest, the WAL and the forwarder, through a throw-away
+                // ingest into its own database: a gateway runs for days, so cold code is not what is measured.
+                Batches warmUp = Batches.Build(warmUpPoints, lines, gzip);
+                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, influx, query, warmUp, gzip, connections, forwardLines, registered, deliveryDeadline);
+                await SettleAsync(influx);
+            }
+
+            var rows = new List<Row>();
+            bool exact = true;
+
+            // 1. Direct: the client's pre-built batches straight to InfluxDB.
+            Measured direct = await PostDirectAsync(influx, batches, gzip, connections, DirectDatabase);
+            long directCount = await CountAsync(query, DirectDatabase);
+            exact &= Check("direct", directCount, points, direct.Failures, direct.FirstFailure);
+            rows.Add(new Row($"direct → InfluxDB, {connections} connections (until the last 204)", points, direct.Start, direct.LastAck, baseline: null));
+            Row directRow = rows[0];
+
+            if (serialBaseline)
+            {
+                await SettleAsync(influx);
+                Measured serial = await PostDirectAsync(influx, batches, gzip, 1, SerialDatabase);
+                long serialCount = await CountAsync(query, SerialDatabase);
+                exact &= Check("direct, 1 connection", serialCount, points, serial.Failures, serial.FirstFailure);
+                rows.Add(new Row("direct → InfluxDB, 1 connection (until the last 204)", points, serial.Start, serial.LastAck, directRow));
+            }
+
+            TimeSpan settled = await SettleAsync(influx);
+
+            // 2. Through the ingest: the same batches to /api/v2/write, forwarded to another database.
+            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, influx, query, batches, gzip, connections, forwardLines, registered, deliveryDeadline);
+            exact &= Check("ingest → InfluxDB", ingest.Count, points, ingest.Client.Failures, ingest.Client.FirstFailure);
+            if (ingest.CountConfirmed is { } confirmed)
+            {
+                rows.Add(new Row("ingest → InfluxDB (until COUNT = N)", points, ingest.Client.Start, confirmed, directRow) { IsGoal = true });
+            }
+
+            if (ingest.Forwarded is { } forwarded)
+            {
+                rows.Add(new Row("ingest → InfluxDB (until the forwarder's last 204)", points, ingest.Client.Start, forwarded, directRow));
+            }
+
+            rows.Add(new Row($"ingest acknowledged, {connections} connections (client's last 204 from the ingest)", points, ingest.Client.Start, ingest.Client.LastAck, directRow));
+            if (ingest.Forwarded is { } drained && points > ingest.ForwardedAtAck)
+            {
+                rows.Add(new Row("forwarder alone, after the client's last 204 (points left then)", points - ingest.ForwardedAtAck, ingest.Client.LastAck, drained, directRow));
+            }
+
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines, {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {influx.Version}; client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores"));
+            Console.WriteLine("| path | points | seconds | points/s | ratio to direct | CPU-µs/point, this process | CPU-µs/point, influxd | cores busy (both) |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (Row row in rows)
+            {
+                Console.WriteLine(row.Format());
+            }
+
+            ForwarderStats stats = ingest.Forwarder;
+            Console.WriteLine();
+            if (rows.FirstOrDefault(r => r.IsGoal) is { } goal)
+            {
+                // With the cores saturated, throughput follows CPU per point: this is the ratio's ceiling then.
+                string cpuRatio = directRow.CpuPerPoint is { } d && goal.CpuPerPoint is { } g ? (d / g).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+                double ratio = goal.PointsPerSecond / directRow.PointsPerSecond;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"goal: ingest → InfluxDB (until COUNT = N) at ≥ 0.90 of the direct rate: {ratio:0.00} {(ratio >= 0.90 ? "✔" : "✘")}; "
+                    + $"CPU per point (this process + influxd), direct ÷ ingest path: {cpuRatio}"));
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"counts: direct {directCount:N0}, via ingest {ingest.Count:N0} (expected {points:N0}): {(exact ? "exact" : "NOT EXACT")}. "
+                + $"Non-204 answers: direct {direct.Failures}, ingest {ingest.Client.Failures}."));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"forwarder: {stats.Batches:N0} writes ({stats.PointsForwarded / (double)Math.Max(1, stats.Batches):N0} points each), {stats.LineProtocolBytes / 1e6:0.0} MB → {stats.WireBytes / 1e6:0.0} MB gzip, "
+                + $"retries 4xx/5xx/network/other {stats.Retries4xx}/{stats.Retries5xx}/{stats.RetriesNetwork}/{stats.RetriesOther}, splits 413/400 {stats.Splits413}/{stats.SplitsRejected}, dead-lettered {stats.PointsDeadLettered:N0}, last error: {stats.LastError ?? "none"}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ingest WAL: {ingest.Wal.Appends:N0} appends, {ingest.Wal.Fsyncs:N0} fsyncs; influxd idle {settled.TotalSeconds:0.0} s after the direct run before the ingest run started; "
+                + $"{ingest.ForwardedAtAck:N0} points forwarded when the ingest acknowledged the last batch. Load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}."));
+            return exact ? 0 : 1;
+        }
+        catch (InfluxDaemonException failed)
+        {
+            Console.Error.WriteLine($"load-e2e: {failed.Message}");
+            return 2;
+        }
+        finally
+        {
+            if (influx is not null)
+            {
+                await influx.DisposeAsync();
+            }
+
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static bool Check(string path, long count, long expected, long failures, string? firstFailure)
+    {
+        if (count == expected && failures == 0)
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"load-e2e: {path}: COUNT(\"{CountedField}\") is {count:N0}, expected {expected:N0}; {failures} non-204 answers{(firstFailure is null ? "" : $", the first: {firstFailure}")}"));
+        return false;
+    }
+
+    private static async Task<Measured> PostDirectAsync(InfluxDaemon influx, Batches batches, bool gzip, int connections, string database)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = influx.Url, Timeout = TimeSpan.FromMinutes(2) };
+        return await PostAllAsync(client, $"/write?db={database}&precision=ns", authorization: null, batches, gzip, connections, influx);
+    }
+
+    private static async Task<IngestRun> PostThroughIngestAsync(
+        string dataDirectory, string database, InfluxDaemon influx, HttpClient query, Batches batches, bool gzip, int connections, int forwardLines, bool registered, TimeSpan deadline)
+    {
+        // As IngestCommand composes the service: options, evidence store in the data directory, token store and
+        // register, an InfluxForwarder with its own HttpClient, the forwarder's counters in /metrics.
+        Directory.CreateDirectory(dataDirectory);
+        var options = new IngestOptions { DataDirectory = dataDirectory }.Validate();
+        var forwarderOptions = new ForwarderOptions
+        {
+            DeadLetterDirectory = Path.Combine(dataDirectory, "deadletter"),
+            MaxBatchLines = forwardLines,
+            Gzip = gzip,
+        };
+        forwarderOptions.Validate();
+        using EvidenceStore evidence = EvidenceStore.Open(new EvidenceStoreOptions { DataDirectory = dataDirectory });
+        string token = evidence.Tokens.CreateToken(TokenRole.Admin, null, null, "load-e2e harness");
+        if (registered)
+        {
+            // A plant's machines are in the asset register; with --unregistered every batch instead records
+            // 500 unregistered-device sightings in SQLite, as for devices nobody has registered yet.
+            for (int device = 0; device < Devices; device++)
+            {
+                evidence.Devices.RegisterDevice(Enterprise, $"cnc-{device}");
+            }
+        }
+
+        using var influxHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        InfluxForwarder? created = null;
+        await using IngestServer server = await IngestServer.StartAsync(
+            "http://127.0.0.1:0",
+            options,
+            evidence.Tokens,
+            evidence.Devices,
+            wal =>
+            {
+                created = new InfluxForwarder(wal, new InfluxWriteClient(influxHttp, InfluxTarget.ForV1(influx.Url, database), TimeProvider.System),
+                    forwarderOptions, TimeProvider.System, NullLogger<InfluxForwarder>.Instance);
+                return [created];
+            },
+            text =>
+            {
+                if (created is not null)
+                {
+                    ForwarderMetrics.Write(text, created.GetStats());
+                }
+            },
+            TimeProvider.System,
+            NullLoggerFactory.Instance,
+            CancellationToken.None);
+        InfluxForwarder forwarder = created ?? throw new InvalidOperationException("The ingest did not create its WAL consumers.");
+        SegmentLogStats walBefore = server.Service.Wal.GetStats();
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = server.Addresses[0], Timeout = TimeSpan.FromMinutes(2) };
+        var authorization = new AuthenticationHeaderValue("Token", token);
+
+        // The forwarder's acknowledged-point counter is read in-process (free); COUNT queries start only once it
+        // says every point is in InfluxDB, since a COUNT over millions of points during the load would take
+        // influxd CPU from the writes being measured.
+        using var stop = new CancellationTokenSource(deadline);
+        long points = batches.Points;
+        Task<Sample?> delivered = WatchForwarderAsync(forwarder, points, influx, stop.Token);
+        Measured posted = await PostAllAsync(client, "/api/v2/write?org=load&bucket=load&precision=ns", authorization, batches, gzip, connections, influx);
+        long forwardedAtAck = forwarder.GetStats().PointsForwarded;
+        if (posted.Failures > 0)
+        {
+            await stop.CancelAsync(); // refused batches never reach InfluxDB: do not wait for them
+        }
+
+        Sample? forwarded = await delivered;
+
+        Sample? confirmed = null;
+        long count;
+        long countDeadline = Stopwatch.GetTimestamp() + (long)(s_countDeadline.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            count = await CountAsync(query, database);
+            if (count >= points || forwarded is null || Stopwatch.GetTimestamp() > countDeadline)
+            {
+                if (count == points)
+                {
+                    confirmed = Sample.Take(influx);
+                }
+
+                break;
+            }
+
+            await Task.Delay(s_countPollInterval);
+        }
+
+        return new IngestRun(posted, forwardedAtAck, forwarded, confirmed, count, forwarder.GetStats(), WalDelta.Between(walBefore, server.Service.Wal.GetStats()));
+    }
+
+    private static async Task<Sample?> WatchForwarderAsync(InfluxForwarder forwarder, long points, InfluxDaemon influx, CancellationToken deadline)
+    {
+        try
+        {
+            while (forwarder.GetStats().PointsForwarded < points)
+            {
+                await Task.Delay(s_forwarderPollInterval, deadline);
+            }
+
+            return Sample.Take(influx);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("load-e2e: the forwarder had not delivered every point when the wait ended (deadline, or the ingest refused batches).");
+            return null;
+        }
+    }
+
+    // Posts every batch once, `connections` requests at a time, and records when the last 204 came.
+    private static async Task<Measured> PostAllAsync(
+        HttpClient client, string path, AuthenticationHeaderValue? authorization, Batches batches, bool gzip, int connections, InfluxDaemon influx)
+    {
+        int next = -1;
+        long failures = 0;
+        string? firstFailure = null;
+        Sample start = Sample.Take(influx);
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < batches.Bodies.Length)
+            {
+                using var content = new ByteArrayContent(batches.Bodies[index]);
+                content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
+                if (gzip)
+                {
+                    content.Headers.ContentEncoding.Add("gzip");
+                }
+
+                using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+                request.Headers.Authorization = authorization;
+                using HttpResponseMessage response = await client.SendAsync(request);
+                if (response.StatusCode != HttpStatusCode.NoContent)
+                {
+                    string body = await response.Content.ReadAsStringAsync();
+                    Interlocked.Increment(ref failures);
+                    Interlocked.CompareExchange(ref firstFailure, $"batch {index}: {(int)response.StatusCode} {body}", null);
+                }
+            }
+        }));
+        return new Measured(start, Sample.Take(influx), failures, firstFailure);
+    }
+
+    private static async Task<TimeSpan> SettleAsync(InfluxDaemon influx)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(start) < s_settleDeadline)
+        {
+            TimeSpan? before = influx.CpuTime();
+            await Task.Delay(s_settleWindow);
+            TimeSpan? after = influx.CpuTime();
+            if (before is null || after is null || after - before < s_settleWindow * 0.05)
+            {
+                break;
+            }
+        }
+
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    private static async Task<long> CountAsync(HttpClient query, string database)
+    {
+        using JsonDocument result = await QueryAsync(query, database, $"SELECT COUNT(\"{CountedField}\") FROM \"{Measurement}\"");
+        JsonElement statement = result.RootElement.GetProperty("results")[0];
+        return statement.TryGetProperty("series", out JsonElement series) ? series[0].GetProperty("values")[0][1].GetInt64() : 0;
+    }
+
+    private static async Task<JsonDocument> QueryAsync(HttpClient query, string? database, string influxQl)
+    {
+        var form = new Dictionary<string, string> { ["q"] = influxQl, ["epoch"] = "ns" };
+        if (database is not null)
+        {
+            form["db"] = database;
+        }
+
+        using var content = new FormUrlEncodedContent(form);
+        using HttpResponseMessage response = await query.PostAsync(new Uri("/query", UriKind.Relative), content);
+        string body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"InfluxDB /query answered {(int)response.StatusCode} to '{influxQl}': {body}");
+        }
+
+        JsonDocument document = JsonDocument.Parse(body);
+        if (document.RootElement.GetProperty("results")[0].TryGetProperty("error", out JsonElement error))
+        {
+            document.Dispose();
+            throw new InvalidOperationException($"InfluxDB query '{influxQl}' failed: {error.GetString()}");
+        }
+
+        return document;
+    }
+
+    // Other work on the machine (a build on the other core) shows here; "n/a" where /proc is absent.
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "n/a";
+        }
+    }
+
+    private static long Option(string[] args, string name, long fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? long.Parse(args[i + 1], NumberStyles.AllowThousands, CultureInfo.InvariantCulture) : fallback;
+    }
+
+    /// <summary>The clock and both processes' CPU time at one moment.</summary>
+    private readonly record struct Sample(long Timestamp, TimeSpan ProcessCpu, TimeSpan? InfluxCpu)
+    {
+        public static Sample Take(InfluxDaemon influx)
+        {
+            using var self = Process.GetCurrentProcess();
+            return new Sample(Stopwatch.GetTimestamp(), self.TotalProcessorTime, influx.CpuTime());
+        }
+    }
+
+    private sealed record Measured(Sample Start, Sample LastAck, long Failures, string? FirstFailure);
+
+    private sealed record IngestRun(Measured Client, long ForwardedAtAck, Sample? Forwarded, Sample? CountConfirmed, long Count, ForwarderStats Forwarder, WalDelta Wal);
+
+    private readonly record struct WalDelta(long Appends, long Fsyncs)
+    {
+        public static WalDelta Between(SegmentLogStats before, SegmentLogStats after) => new(after.Appends - before.Appends, after.Fsyncs - before.Fsyncs);
+    }
+
+    private sealed class Row(string path, long points, Sample start, Sample end, Row? baseline)
+    {
+        /// <summary>The row the goal (≥ 0.90 of the direct rate) is about.</summary>
+        public bool IsGoal { get; init; }
+
+        public double Seconds { get; } = Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp).TotalSeconds;
+
+        public double PointsPerSecond => points / Seconds;
+
+        /// <summary>CPU-µs per point of this process and influxd together; null where influxd's CPU time is unknown.</summary>
+        public double? CpuPerPoint => (end.ProcessCpu - start.ProcessCpu + (end.InfluxCpu - start.InfluxCpu))?.TotalMicroseconds / points;
+
+        public string Format()
+        {
+            TimeSpan process = end.ProcessCpu - start.ProcessCpu;
+            TimeSpan? influx = end.InfluxCpu - start.InfluxCpu;
+            string ratio = baseline is null ? "1.00" : (PointsPerSecond / baseline.PointsPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
+            string influxCpu = influx is { } i ? (i.TotalMicroseconds / points).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+            string cores = influx is { } j ? ((process + j).TotalSeconds / Seconds).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"| {path} | {points:N0} | {Seconds:0.00} | {PointsPerSecond:N0} | {ratio} | {process.TotalMicroseconds / points:0.00} | {influxCpu} | {cores} |");
+        }
+    }
+
+    /// <summary>The request bodies: machine-shaped lines, every point a distinct (series, timestamp), compressed as the forwarder would.</summary>
+    private sealed class Batches
+    {
+        private Batches(byte[][] bodies, long points, long lineProtocolBytes, TimeSpan compressTime)
+        {
+            Bodies = bodies;
+            Points = points;
+            LineProtocolBytes = lineProtocolBytes;
+            CompressTime = compressTime;
+            WireBytes = bodies.Sum(b => (long)b.Length);
+        }
+
+        public byte[][] Bodies { get; }
+
+        public long Points { get; }
+
+        public long LineProtocolBytes { get; }
+
+        public long WireBytes { get; }
+
+        public TimeSpan CompressTime { get; }
+
+        public static Batches Build(long points, int lines, bool gzip)
+        {
+            // Device d samples once a second: point g is device g % 500 at second g / 500, all of it in the
+            // past hours (the ingest refuses timestamps more than 5 min ahead), starting on a whole hour.
+            long seconds = (points / Devices) + 1;
+            long startSecond = ((DateTimeOffset.UtcNow.ToUnixTimeSeconds() - seconds - 3600) / 3600) * 3600;
+            var bodies = new byte[(points + lines - 1) / lines][];
+            var text = new StringBuilder(lines * 160);
+            long lineProtocolBytes = 0;
+            TimeSpan compressTime = TimeSpan.Zero;
+            for (int b = 0; b < bodies.Length; b++)
+            {
+                text.Clear();
+                long first = (long)b * lines;
+                long last = Math.Min(points, first + lines);
+                for (long g = first; g < last; g++)
+                {
+                    long device = g % Devices;
+                    long timestamp = (startSecond + (g / Devices)) * 1_000_000_000;
+                    text.Append(CultureInfo.InvariantCulture,
+                        $"telemetry,ent={Enterprise},dev=cnc-{device},edge=edge-{device % 4},cls=cnc spindle_speed={12000.5 + (g % 97)},feed_rate={850.25 + (g % 13)},parts_total={100_000 + g}i {timestamp}\n");
+                }
+
+                byte[] plain = Encoding.UTF8.GetBytes(text.ToString());
+                lineProtocolBytes += plain.Length;
+                if (!gzip)
+                {
+                    bodies[b] = plain;
+                    continue;
+                }
+
+                long started = Stopwatch.GetTimestamp();
+                using var compressed = new MemoryStream(plain.Length / 4);
+                using (var stream = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+                {
+                    stream.Write(plain);
+                }
+
+                bodies[b] = compressed.ToArray();
+                compressTime += Stopwatch.GetElapsedTime(started);
+            }
+
+            return new Batches(bodies, points, lineProtocolBytes, compressTime);
+        }
+    }
+
+    /// <summary>influxd did not start or become ready; the message carries its output.</summary>
+    private sealed class InfluxDaemonException(string message) : Exception(message);
+
+    /// <summary>
+    /// A throw-away <c>influxd</c> (found on PATH) with the config the test fixture renders: loopback ports,
+    /// data, meta and WAL in one directory, HTTP only. Stopped with SIGTERM (SIGKILL after a grace period) on
+    /// dispose, and killed if this process exits first.
+    /// </summary>
+    private sealed partial class InfluxDaemon : IAsyncDisposable
+    {
+        // Enough of the tail to see why influxd failed.
+        private const int MaxKeptLines = 200;
+        private const int Sigterm = 15;
+
+        // influxd opens its stores and the HTTP listener in well under a second; this leaves room for a busy machine.
+        private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(60);
+        private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(10);
+
+        private readonly Process _process;
+        private readonly ConcurrentQueue<string> _output = new();
+        private bool _stopped;
+
+        private InfluxDaemon(Process process, Uri url)
+        {
+            _process = process;
+            Url = url;
+            AppDomain.CurrentDomain.ProcessExit += KillOnExit;
+        }
+
+        public Uri Url { get; }
+
+        /// <summary>The server's version, from <c>X-Influxdb-Version</c> of its <c>/ping</c> answer.</summary>
+        public string Version { get; private set; } = "(unknown version)";
+
+        public static async Task<InfluxDaemon> StartAsync(string directory)
+        {
+            Directory.CreateDirectory(directory);
+            for (int attempt = 1; ; attempt++)
+            {
+                int httpPort = FreePort();
+                int rpcPort = FreePort();
+                string config = Path.Combine(directory, "influxdb.conf");
+                await File.WriteAllTextAsync(config, RenderConfig(directory, httpPort, rpcPort));
+                InfluxDaemon daemon = Start(config, directory, new Uri($"http://127.0.0.1:{httpPort}/"));
+                try
+                {
+                    await daemon.WaitUntilReadyAsync();
+                    return daemon;
+                }
+                catch (InfluxDaemonException) when (attempt < 3 && daemon.Output.Contains("address already in use", StringComparison.Ordinal))
+                {
+                    // Another process took a port between FreePort() and the bind: try new ports.
+                    await daemon.DisposeAsync();
+                }
+                catch
+                {
+                    await daemon.DisposeAsync();
+                    throw;
+                }
+            }
+        }
+
+        /// <summary>influxd's CPU time (user + system, all threads: /proc/&lt;pid&gt;/stat on Linux); null where it cannot be read.</summary>
+        public TimeSpan? CpuTime()
+        {
+            try
+            {
+                _process.Refresh();
+                return _process.TotalProcessorTime;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or Win32Exception or NotSupportedException)
+            {
+                return null;
+            }
+        }
+
+        public string Output => string.Join(Environment.NewLine, _output);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_stopped)
+            {
+                _stopped = true;
+                if (!_process.HasExited && Kill(_process.Id, Sigterm) != 0)
+                {
+                    KillNow();
+                }
+
+                using var grace = new CancellationTokenSource(s_stopGrace);
+                try
+                {
+                    await _process.WaitForExitAsync(grace.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    KillNow();
+                    await _process.WaitForExitAsync();
+                }
+
+                AppDomain.CurrentDomain.ProcessExit -= KillOnExit;
+                _process.Dispose();
+            }
+        }
+
+        private static InfluxDaemon Start(string config, string directory, Uri url)
+        {
+            var startInfo = new ProcessStartInfo("influxd")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = directory,
+            };
+            startInfo.ArgumentList.Add("-config");
+            startInfo.ArgumentList.Add(config);
+            var process = new Process { StartInfo = startInfo };
+            var daemon = new InfluxDaemon(process, url);
+            process.OutputDataReceived += (_, e) => daemon.Keep(e.Data);
+            process.ErrorDataReceived += (_, e) => daemon.Keep(e.Data);
+            try
+            {
+                process.Start();
+            }
+            catch (Win32Exception missing)
+            {
+                AppDomain.CurrentDomain.ProcessExit -= daemon.KillOnExit;
+                process.Dispose();
+                throw new InfluxDaemonException($"influxd could not be started ({missing.Message}). Install InfluxDB 1.x so that influxd is on PATH: apt-get install -y influxdb");
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return daemon;
+        }
+
+        private async Task WaitUntilReadyAsync()
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var ping = new Uri(Url, "ping");
+            long deadline = Stopwatch.GetTimestamp() + (long)(s_startDeadline.TotalSeconds * Stopwatch.Frequency);
+            string reason = "no answer yet";
+            var interval = TimeSpan.FromMilliseconds(25);
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                if (_process.HasExited)
+                {
+                    throw new InfluxDaemonException($"influxd exited with code {_process.ExitCode} before it was ready:{Environment.NewLine}{Output}");
+                }
+
+                try
+                {
+                    using HttpResponseMessage response = await http.GetAsync(ping);
+                    if (response.StatusCode == HttpStatusCode.NoContent)
+                    {
+                        Version = response.Headers.TryGetValues("X-Influxdb-Version", out IEnumerable<string>? versions) ? versions.First() : Version;
+                        return;
+                    }
+
+                    reason = $"GET /ping answered {(int)response.StatusCode}";
+                }
+                catch (HttpRequestException ex)
+                {
+                    reason = ex.Message;
+                }
+                catch (TaskCanceledException)
+                {
+                    reason = "GET /ping timed out";
+                }
+
+                await Task.Delay(interval);
+                interval = TimeSpan.FromMilliseconds(Math.Min(200, interval.TotalMilliseconds * 2));
+            }
+
+            throw new InfluxDaemonException($"influxd was not ready within {s_startDeadline.TotalSeconds:0} s ({reason}):{Environment.NewLine}{Output}");
+        }
+
+        private void Keep(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            _output.Enqueue(line);
+            while (_output.Count > MaxKeptLines && _output.TryDequeue(out _))
+            {
+            }
+        }
+
+        private void KillOnExit(object? sender, EventArgs e) => KillNow();
+
+        private void KillNow()
+        {
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            return port;
+        }
+
+        // As tests/Gateway.Testing/InfluxDbServer.cs renders it: no [udp] (1.6.7 fails to start with an empty
+        // one), [graphite], [collectd] or [opentsdb] sections; fsync on every WAL write (influxd's default,
+        // wal-fsync-delay 0s) and the in-memory index (1.6's default); max-body-size is influxd's default.
+        private static string RenderConfig(string directory, int httpPort, int rpcPort) => string.Create(CultureInfo.InvariantCulture, $"""
+            reporting-disabled = true
+            bind-address = "127.0.0.1:{rpcPort}"
+
+            [meta]
+              dir = "{Path.Combine(directory, "meta")}"
+              retention-autocreate = true
+              logging-enabled = false
+
+            [data]
+              dir = "{Path.Combine(directory, "data")}"
+              wal-dir = "{Path.Combine(directory, "wal")}"
+              query-log-enabled = false
+              wal-fsync-delay = "0s"
+              index-version = "inmem"
+
+            [retention]
+              enabled = false
+
+            [shard-precreation]
+              enabled = false
+
+            [monitor]
+              store-enabled = false
+
+            [http]
+              enabled = true
+              bind-address = "127.0.0.1:{httpPort}"
+              auth-enabled = false
+              log-enabled = false
+              write-tracing = false
+              max-body-size = 25000000
+
+            [continuous_queries]
+              enabled = false
+
+            [logging]
+              level = "warn"
+            """);
+
+        [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+        private static partial int Kill(int pid, int signal);
+    }
+}
