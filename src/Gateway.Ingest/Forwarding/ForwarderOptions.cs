@@ -46,6 +46,17 @@ public sealed class ForwarderOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Write requests the forwarder keeps in flight at once (<see cref="InfluxForwarder.RunAsync"/> only).
+    /// 2: InfluxDB 1.x parses and writes one request on about one core, so one request at a time leaves a
+    /// 2-core server half idle while the forwarder waits (measured: ingest → InfluxDB at 0.37–0.70 of
+    /// direct writes with 1). The WAL cursor still moves only over the contiguous acknowledged prefix.
+    /// Two batches in flight may reach InfluxDB in either order: of two writes of the same series and
+    /// timestamp with different values, either may be the one kept (as with any concurrent writers).
+    /// 1 restores strict order.
+    /// </summary>
+    public int MaxBatchesInFlight { get; set; } = 2;
+
+    /// <summary>
     /// Send bodies with <c>Content-Encoding: gzip</c> (fastest level). On by default: line protocol shrinks
     /// 5-10x for a few milliseconds of CPU per batch, and InfluxDB 1.x and 2.x accept gzip. Note that
     /// InfluxDB 1.x applies <c>max-body-size</c> to the compressed body.
@@ -88,6 +99,11 @@ public sealed class ForwarderOptions
         if (string.IsNullOrEmpty(CursorName) || CursorName.Length > 64 || CursorName.AsSpan().ContainsAnyExcept(s_cursorNameChars))
         {
             throw Invalid(nameof(CursorName), "must be 1 to 64 lowercase letters, digits, '-' and '_' (it names a WAL cursor file)", CursorName);
+        }
+
+        if (MaxBatchesInFlight is < 1 or > 16)
+        {
+            throw Invalid(nameof(MaxBatchesInFlight), "must be between 1 and 16", MaxBatchesInFlight);
         }
 
         if (MaxBatchLines is < 1 or > MaxBatchLinesLimit)

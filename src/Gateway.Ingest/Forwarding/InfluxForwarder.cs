@@ -59,7 +59,13 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
     private readonly TimeSpan _initialBackoff;
     private readonly Backoff _backoff;
     private readonly DeadLetterFile _deadLetter;
-    private readonly LineBatch _pending;
+    private readonly Lock _deadLetterLock = new();
+    private readonly int _maxInFlight;
+
+    // Owned by the running loop: the batch being filled, sends under way (oldest first) and spare batches.
+    private readonly Queue<InFlight> _inFlight = new();
+    private readonly Stack<LineBatch> _spare = new();
+    private LineBatch _pending;
 
     // Owned by the running loop.
     private long _pendingSince;
@@ -110,7 +116,8 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         _initialBackoff = options.InitialBackoff;
         _backoff = new Backoff(options.InitialBackoff, options.MaxBackoff, Random.Shared);
         _deadLetter = new DeadLetterFile(options.DeadLetterDirectory, options.CursorName, timeProvider);
-        _pending = new LineBatch(_maxLines, Math.Min(_maxBytes, 256 * 1024));
+        _maxInFlight = options.MaxBatchesInFlight;
+        _pending = NewBatch();
     }
 
     /// <summary>The WAL cursor's name (<see cref="ForwarderOptions.CursorName"/>).</summary>
@@ -197,6 +204,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
                 // Caught up with the durable tail.
                 if (_pending.Lines == 0)
                 {
+                    await DrainAsync();
                     PersistCursor(from); // past records that held no lines
                     if (!await _log.WaitForAppendAsync(from, cancellationToken))
                     {
@@ -217,6 +225,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         }
         finally
         {
+            await AbandonInFlightAsync();
             _pending.Clear();
             ForwarderLog.Stopped(_logger, _name, _persisted);
             Volatile.Write(ref _running, 0);
@@ -318,19 +327,81 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         }
     }
 
+    // Sends the pending batch. In RunAsync (persistCursor) up to MaxBatchesInFlight sends run at once and the
+    // cursor follows the oldest: a position is persisted only when every batch before it is acknowledged.
     private async Task FlushAsync(long acknowledgedPosition, bool persistCursor, CancellationToken cancellationToken)
     {
-        if (_pending.Lines > 0)
+        if (!persistCursor)
         {
-            await SendAsync(0, _pending.Lines, cancellationToken);
-            _pending.Clear();
+            if (_pending.Lines > 0)
+            {
+                await SendAsync(_pending, 0, _pending.Lines, cancellationToken);
+                _pending.Clear();
+            }
+
+            return;
         }
 
-        if (persistCursor)
+        LineBatch? batch = null;
+        Task send = Task.CompletedTask;
+        if (_pending.Lines > 0)
         {
-            PersistCursor(acknowledgedPosition);
+            batch = _pending;
+            _pending = _spare.Count > 0 ? _spare.Pop() : NewBatch();
+            send = SendAsync(batch, 0, batch.Lines, cancellationToken);
+        }
+
+        _inFlight.Enqueue(new InFlight(send, acknowledgedPosition, batch));
+        while (_inFlight.Count > 0 && (_inFlight.Count >= _maxInFlight || _inFlight.Peek().Send.IsCompleted))
+        {
+            await CompleteOldestAsync();
         }
     }
+
+    private async Task CompleteOldestAsync()
+    {
+        InFlight oldest = _inFlight.Peek();
+        await oldest.Send; // an exception (cancellation, dead-letter I/O) leaves the cursor before this batch
+        _inFlight.Dequeue();
+        PersistCursor(oldest.AcknowledgedPosition);
+        if (oldest.Batch is { } batch)
+        {
+            batch.Clear();
+            _spare.Push(batch);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        while (_inFlight.Count > 0)
+        {
+            await CompleteOldestAsync();
+        }
+    }
+
+    // On the way out (cancellation or an error): let every send finish, keep the cursor over the
+    // acknowledged prefix, and leave the rest to be sent again by the next run.
+    private async Task AbandonInFlightAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_inFlight.Select(f => f.Send));
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // Already reported by the send or by the loop's own exception; the next run sends these again.
+        }
+
+        while (_inFlight.TryPeek(out InFlight? oldest) && oldest.Send.IsCompletedSuccessfully)
+        {
+            _inFlight.Dequeue();
+            PersistCursor(oldest.AcknowledgedPosition);
+        }
+
+        _inFlight.Clear();
+    }
+
+    private LineBatch NewBatch() => new(_maxLines, Math.Min(_maxBytes, 256 * 1024));
 
     private void PersistCursor(long position)
     {
@@ -351,9 +422,9 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
     }
 
     // Sends lines [first, first + count) of the pending batch until they are acknowledged or dead-lettered.
-    private async Task SendAsync(int first, int count, CancellationToken cancellationToken)
+    private async Task SendAsync(LineBatch batch, int first, int count, CancellationToken cancellationToken)
     {
-        ReadOnlyMemory<byte> body = _pending.Slice(first, count);
+        ReadOnlyMemory<byte> body = batch.Slice(first, count);
         int attempt = 0;
         long failingSince = 0;
         while (true)
@@ -388,7 +459,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
                 {
                     ForwarderLog.SplitTooLargeAgain(_logger, body.Length, count);
                 }
-                await SendHalvesAsync(first, count, cancellationToken);
+                await SendHalvesAsync(batch, first, count, cancellationToken);
                 return;
             }
 
@@ -396,13 +467,18 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
             {
                 Interlocked.Increment(ref _splitsRejected);
                 ForwarderLog.SplitRejected(_logger, count, result.StatusCode, result.Error);
-                await SendHalvesAsync(first, count, cancellationToken);
+                await SendHalvesAsync(batch, first, count, cancellationToken);
                 return;
             }
 
             if (result.Kind is InfluxResultKind.TooLarge or InfluxResultKind.Rejected)
             {
-                string path = _deadLetter.AppendRejected(result.StatusCode, result.Error, count, _pending.RecordPosition(first), body.Span);
+                string path;
+                lock (_deadLetterLock)
+                {
+                    path = _deadLetter.AppendRejected(result.StatusCode, result.Error, count, batch.RecordPosition(first), body.Span);
+                }
+
                 Interlocked.Add(ref _pointsDeadLettered, count);
                 Interlocked.Increment(ref _batchesDeadLettered);
                 CountError(result.StatusCode);
@@ -431,11 +507,11 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         }
     }
 
-    private async Task SendHalvesAsync(int first, int count, CancellationToken cancellationToken)
+    private async Task SendHalvesAsync(LineBatch batch, int first, int count, CancellationToken cancellationToken)
     {
         int half = count / 2;
-        await SendAsync(first, half, cancellationToken);
-        await SendAsync(first + half, count - half, cancellationToken);
+        await SendAsync(batch, first, half, cancellationToken);
+        await SendAsync(batch, first + half, count - half, cancellationToken);
     }
 
     // InfluxDB 1.x ends a partial-write error with "dropped=N"; when N covers every line sent, none was
@@ -461,7 +537,12 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
 
     private void KeepUndecodable(LogRecord record, InvalidDataException error)
     {
-        string path = _deadLetter.AppendUndecodable(record.Position, record.SequenceNumber, error.Message, record.Payload.Span);
+        string path;
+        lock (_deadLetterLock)
+        {
+            path = _deadLetter.AppendUndecodable(record.Position, record.SequenceNumber, error.Message, record.Payload.Span);
+        }
+
         Interlocked.Increment(ref _undecodableRecords);
         ForwarderLog.Undecodable(_logger, record.Position, record.SequenceNumber, error.Message, path);
     }
@@ -494,4 +575,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         result.StatusCode == 0 ? $"network error: {result.Error}" : $"{result.StatusCode}: {result.Error}";
 
     private sealed record ErrorNote(string Text, DateTimeOffset Time);
+
+    /// <summary>A send under way and the WAL position the cursor may take once it (and all before it) succeeded.</summary>
+    private sealed record InFlight(Task Send, long AcknowledgedPosition, LineBatch? Batch);
 }
