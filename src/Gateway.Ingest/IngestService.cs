@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using FactoryGateway.Evidence;
@@ -311,7 +312,7 @@ public sealed class IngestService : IAsyncDisposable
         reader.Reset(request.Precision);
         PooledBufferWriter output = context.Canonical;
         output.Clear();
-        context.Devices.Clear();
+        context.ClearDevices();
         var sequence = new SequenceReader<byte>(body);
         int late = 0;
         int entAdded = 0;
@@ -556,6 +557,10 @@ public sealed class IngestService : IAsyncDisposable
         /// <summary>Devices of this batch with their point counts, as raw (escaped) tag bytes.</summary>
         public List<DeviceCount> Devices { get; } = [];
 
+        // Devices by a hash of their raw enterprise and device bytes: an edge batch carries hundreds of
+        // devices, so a linear search per line would cost more than parsing the line.
+        private Dictionary<int, DeviceCount> DeviceIndex { get; } = [];
+
         public byte[] EnterpriseBytes(string enterprise)
         {
             if (!string.Equals(enterprise, _enterprise, StringComparison.Ordinal))
@@ -569,8 +574,13 @@ public sealed class IngestService : IAsyncDisposable
 
         public void CountDevice(ReadOnlySpan<byte> enterprise, ReadOnlySpan<byte> device)
         {
-            // Lines of one batch come from few devices: a linear search over raw bytes allocates nothing.
-            foreach (DeviceCount known in Devices)
+            var hash = new HashCode();
+            hash.AddBytes(enterprise);
+            hash.Add(0xFF);
+            hash.AddBytes(device);
+            int key = hash.ToHashCode();
+            ref DeviceCount? bucket = ref CollectionsMarshal.GetValueRefOrAddDefault(DeviceIndex, key, out _);
+            for (DeviceCount? known = bucket; known is not null; known = known.Next)
             {
                 if (known.Enterprise.AsSpan().SequenceEqual(enterprise) && known.Device.AsSpan().SequenceEqual(device))
                 {
@@ -579,14 +589,22 @@ public sealed class IngestService : IAsyncDisposable
                 }
             }
 
-            Devices.Add(new DeviceCount(enterprise.ToArray(), device.ToArray()));
+            var added = new DeviceCount(enterprise.ToArray(), device.ToArray()) { Next = bucket };
+            bucket = added;
+            Devices.Add(added);
         }
 
         public void Reset()
         {
             Canonical.Clear();
             Record.Clear();
+            ClearDevices();
+        }
+
+        public void ClearDevices()
+        {
             Devices.Clear();
+            DeviceIndex.Clear();
         }
 
         public void Dispose()
@@ -605,5 +623,8 @@ public sealed class IngestService : IAsyncDisposable
         public byte[] Device { get; } = device;
 
         public long Points { get; set; } = 1;
+
+        /// <summary>The next device whose bytes hash the same.</summary>
+        public DeviceCount? Next { get; init; }
     }
 }
