@@ -1,12 +1,9 @@
-using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using FactoryGateway.Evidence;
@@ -15,6 +12,7 @@ using FactoryGateway.Ingest.Forwarding;
 using FactoryGateway.Ingest.Http;
 using FactoryGateway.Telemetry.Influx;
 using FactoryGateway.Telemetry.Storage;
+using FactoryGateway.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FactoryGateway.Benchmarks.Load;
@@ -39,7 +37,7 @@ namespace FactoryGateway.Benchmarks.Load;
 /// asset register, so that the ingest records their sightings in SQLite with every batch; <c>--warmup-points</c>
 /// first sends that many points through a throw-away ingest into another database (0: start cold).
 /// </remarks>
-internal static partial class EndToEndLoadHarness
+internal static class EndToEndLoadHarness
 {
     private const string Measurement = "telemetry";
     private const string CountedField = "parts_total";
@@ -91,7 +89,7 @@ internal static partial class EndToEndLoadHarness
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"load-e2e: {points:N0} points in {batches.Bodies.Length:N0} batches of {lines:N0} lines, {batches.LineProtocolBytes / 1e6:0.0} MB of line protocol, {batches.WireBytes / 1e6:0.0} MB on the wire (gzip {(gzip ? "on" : "off")}; compressing all batches took {batches.CompressTime.TotalSeconds:0.00} s on one core)"));
 
-            influx = await InfluxDaemon.StartAsync(Path.Combine(root, "influxdb"));
+            influx = await InfluxDaemon.StartAsync();
             using var query = new HttpClient { BaseAddress = influx.Url, Timeout = TimeSpan.FromMinutes(2) };
             foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
             {
@@ -180,7 +178,7 @@ internal static partial class EndToEndLoadHarness
                 + $"{ingest.ForwardedAtAck:N0} points forwarded when the ingest acknowledged the last batch. Load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}."));
             return exact ? 0 : 1;
         }
-        catch (InfluxDaemonException failed)
+        catch (Exception failed) when (failed is ServerStartException or MissingPrerequisiteException)
         {
             Console.Error.WriteLine($"load-e2e: {failed.Message}");
             return 2;
@@ -540,69 +538,45 @@ internal static partial class EndToEndLoadHarness
         }
     }
 
-    /// <summary>influxd did not start or become ready; the message carries its output.</summary>
-    private sealed class InfluxDaemonException(string message) : Exception(message);
-
     /// <summary>
-    /// A throw-away <c>influxd</c> (found on PATH) with the config the test fixture renders: loopback ports,
-    /// data, meta and WAL in one directory, HTTP only. Stopped with SIGTERM (SIGKILL after a grace period) on
-    /// dispose, and killed if this process exits first.
+    /// A throw-away <c>influxd</c>: the test fixture <see cref="InfluxDbServer"/> (loopback ports, temporary
+    /// directory, HTTP only, stopped with SIGTERM on dispose), plus what the harness reads of it.
     /// </summary>
-    private sealed partial class InfluxDaemon : IAsyncDisposable
+    private sealed class InfluxDaemon : IAsyncDisposable
     {
-        // Enough of the tail to see why influxd failed.
-        private const int MaxKeptLines = 200;
-        private const int Sigterm = 15;
-
-        // influxd opens its stores and the HTTP listener in well under a second; this leaves room for a busy machine.
-        private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(60);
-        private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(10);
-
+        private readonly InfluxDbServer _server;
         private readonly Process _process;
-        private readonly ConcurrentQueue<string> _output = new();
-        private bool _stopped;
 
-        private InfluxDaemon(Process process, Uri url)
+        private InfluxDaemon(InfluxDbServer server, string version)
         {
-            _process = process;
-            Url = url;
-            AppDomain.CurrentDomain.ProcessExit += KillOnExit;
+            _server = server;
+            _process = Process.GetProcessById(server.Process.Id);
+            Version = version;
         }
 
-        public Uri Url { get; }
+        public Uri Url => _server.Url;
 
         /// <summary>The server's version, from <c>X-Influxdb-Version</c> of its <c>/ping</c> answer.</summary>
-        public string Version { get; private set; } = "(unknown version)";
+        public string Version { get; }
 
-        public static async Task<InfluxDaemon> StartAsync(string directory)
+        public static async Task<InfluxDaemon> StartAsync()
         {
-            Directory.CreateDirectory(directory);
-            for (int attempt = 1; ; attempt++)
+            var server = new InfluxDbServer();
+            try
             {
-                int httpPort = FreePort();
-                int rpcPort = FreePort();
-                string config = Path.Combine(directory, "influxdb.conf");
-                await File.WriteAllTextAsync(config, RenderConfig(directory, httpPort, rpcPort));
-                InfluxDaemon daemon = Start(config, directory, new Uri($"http://127.0.0.1:{httpPort}/"));
-                try
-                {
-                    await daemon.WaitUntilReadyAsync();
-                    return daemon;
-                }
-                catch (InfluxDaemonException) when (attempt < 3 && daemon.Output.Contains("address already in use", StringComparison.Ordinal))
-                {
-                    // Another process took a port between FreePort() and the bind: try new ports.
-                    await daemon.DisposeAsync();
-                }
-                catch
-                {
-                    await daemon.DisposeAsync();
-                    throw;
-                }
+                await server.InitializeAsync();
+                using HttpResponseMessage ping = await server.Http.GetAsync(new Uri(server.Url, "ping"));
+                string version = ping.Headers.TryGetValues("X-Influxdb-Version", out IEnumerable<string>? values) ? values.First() : "(unknown version)";
+                return new InfluxDaemon(server, version);
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
             }
         }
 
-        /// <summary>influxd's CPU time (user + system, all threads: /proc/&lt;pid&gt;/stat on Linux); null where it cannot be read.</summary>
+        /// <summary>influxd's CPU time (user + system, all threads); null where it cannot be read.</summary>
         public TimeSpan? CpuTime()
         {
             try
@@ -616,189 +590,10 @@ internal static partial class EndToEndLoadHarness
             }
         }
 
-        public string Output => string.Join(Environment.NewLine, _output);
-
         public async ValueTask DisposeAsync()
         {
-            if (!_stopped)
-            {
-                _stopped = true;
-                if (!_process.HasExited && Kill(_process.Id, Sigterm) != 0)
-                {
-                    KillNow();
-                }
-
-                using var grace = new CancellationTokenSource(s_stopGrace);
-                try
-                {
-                    await _process.WaitForExitAsync(grace.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    KillNow();
-                    await _process.WaitForExitAsync();
-                }
-
-                AppDomain.CurrentDomain.ProcessExit -= KillOnExit;
-                _process.Dispose();
-            }
+            _process.Dispose();
+            await _server.DisposeAsync();
         }
-
-        private static InfluxDaemon Start(string config, string directory, Uri url)
-        {
-            var startInfo = new ProcessStartInfo("influxd")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = directory,
-            };
-            startInfo.ArgumentList.Add("-config");
-            startInfo.ArgumentList.Add(config);
-            var process = new Process { StartInfo = startInfo };
-            var daemon = new InfluxDaemon(process, url);
-            process.OutputDataReceived += (_, e) => daemon.Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => daemon.Keep(e.Data);
-            try
-            {
-                process.Start();
-            }
-            catch (Win32Exception missing)
-            {
-                AppDomain.CurrentDomain.ProcessExit -= daemon.KillOnExit;
-                process.Dispose();
-                throw new InfluxDaemonException($"influxd could not be started ({missing.Message}). Install InfluxDB 1.x so that influxd is on PATH: apt-get install -y influxdb");
-            }
-
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return daemon;
-        }
-
-        private async Task WaitUntilReadyAsync()
-        {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            var ping = new Uri(Url, "ping");
-            long deadline = Stopwatch.GetTimestamp() + (long)(s_startDeadline.TotalSeconds * Stopwatch.Frequency);
-            string reason = "no answer yet";
-            var interval = TimeSpan.FromMilliseconds(25);
-            while (Stopwatch.GetTimestamp() < deadline)
-            {
-                if (_process.HasExited)
-                {
-                    throw new InfluxDaemonException($"influxd exited with code {_process.ExitCode} before it was ready:{Environment.NewLine}{Output}");
-                }
-
-                try
-                {
-                    using HttpResponseMessage response = await http.GetAsync(ping);
-                    if (response.StatusCode == HttpStatusCode.NoContent)
-                    {
-                        Version = response.Headers.TryGetValues("X-Influxdb-Version", out IEnumerable<string>? versions) ? versions.First() : Version;
-                        return;
-                    }
-
-                    reason = $"GET /ping answered {(int)response.StatusCode}";
-                }
-                catch (HttpRequestException ex)
-                {
-                    reason = ex.Message;
-                }
-                catch (TaskCanceledException)
-                {
-                    reason = "GET /ping timed out";
-                }
-
-                await Task.Delay(interval);
-                interval = TimeSpan.FromMilliseconds(Math.Min(200, interval.TotalMilliseconds * 2));
-            }
-
-            throw new InfluxDaemonException($"influxd was not ready within {s_startDeadline.TotalSeconds:0} s ({reason}):{Environment.NewLine}{Output}");
-        }
-
-        private void Keep(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            _output.Enqueue(line);
-            while (_output.Count > MaxKeptLines && _output.TryDequeue(out _))
-            {
-            }
-        }
-
-        private void KillOnExit(object? sender, EventArgs e) => KillNow();
-
-        private void KillNow()
-        {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            return port;
-        }
-
-        // As tests/Gateway.Testing/InfluxDbServer.cs renders it: no [udp] (1.6.7 fails to start with an empty
-        // one), [graphite], [collectd] or [opentsdb] sections; fsync on every WAL write (influxd's default,
-        // wal-fsync-delay 0s) and the in-memory index (1.6's default); max-body-size is influxd's default.
-        private static string RenderConfig(string directory, int httpPort, int rpcPort) => string.Create(CultureInfo.InvariantCulture, $"""
-            reporting-disabled = true
-            bind-address = "127.0.0.1:{rpcPort}"
-
-            [meta]
-              dir = "{Path.Combine(directory, "meta")}"
-              retention-autocreate = true
-              logging-enabled = false
-
-            [data]
-              dir = "{Path.Combine(directory, "data")}"
-              wal-dir = "{Path.Combine(directory, "wal")}"
-              query-log-enabled = false
-              wal-fsync-delay = "0s"
-              index-version = "inmem"
-
-            [retention]
-              enabled = false
-
-            [shard-precreation]
-              enabled = false
-
-            [monitor]
-              store-enabled = false
-
-            [http]
-              enabled = true
-              bind-address = "127.0.0.1:{httpPort}"
-              auth-enabled = false
-              log-enabled = false
-              write-tracing = false
-              max-body-size = 25000000
-
-            [continuous_queries]
-              enabled = false
-
-            [logging]
-              level = "warn"
-            """);
-
-        [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-        private static partial int Kill(int pid, int signal);
     }
 }
