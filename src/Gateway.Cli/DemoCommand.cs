@@ -164,7 +164,7 @@ internal static class DemoCommand
             request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
             using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
             body = await response.Content.ReadAsStringAsync(cancellationToken);
-            await Task.Yield();
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken); // polling interval within the deadline
         }
 
         return body;

@@ -277,7 +277,7 @@ public sealed class UnregisteredDeviceTests
                 return body;
             }
 
-            await Task.Yield();
+            await Task.Delay(TimeSpan.FromMilliseconds(20), Ct); // polling interval within the deadline
         }
     }
 }
