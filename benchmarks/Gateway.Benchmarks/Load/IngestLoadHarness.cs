@@ -49,10 +49,14 @@ internal static class IngestLoadHarness
             await RunClientsAsync(client, token, bodies, gzip, connections, TimeSpan.FromSeconds(2));
             SegmentLogStats walBefore = server.Service.Wal.GetStats();
             TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+            int gen2Before = GC.CollectionCount(2);
             var clock = Stopwatch.StartNew();
             LoadResult result = await RunClientsAsync(client, token, bodies, gzip, connections, TimeSpan.FromSeconds(seconds));
             clock.Stop();
             TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+            int gen2 = GC.CollectionCount(2) - gen2Before;
             SegmentLogStats walAfter = server.Service.Wal.GetStats();
 
             long points = result.Requests * lines;
@@ -67,6 +71,8 @@ internal static class IngestLoadHarness
             Row("requests (204)", result.Requests, "N0");
             Row("non-204 answers", result.Failures, "N0");
             Row("CPU-µs per point (client + server)", cpu.TotalMicroseconds / Math.Max(1, points), "0.000");
+            Row("bytes allocated per point (client + server)", (double)allocated / Math.Max(1, points), "0.0");
+            Row("gen-2 collections", gen2, "N0");
             Row("request latency p50 (ms)", result.Percentile(0.50), "0.0");
             Row("request latency p99 (ms)", result.Percentile(0.99), "0.0");
             Row("WAL appends", walAfter.Appends - walBefore.Appends, "N0");
