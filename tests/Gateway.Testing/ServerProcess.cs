@@ -47,7 +47,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    /// <summary>Completes when the process has exited.</summary>
+    /// <summary>Completes when the process has exited and all of its output has been read.</summary>
     public Task Exited => _exited.Task;
 
     public bool HasExited => _exited.Task.IsCompleted;
@@ -241,7 +241,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
         matched?.ForEach(done => done.TrySetResult(line));
     }
 
-    private void OnExited() => _exited.TrySetResult();
+    // Exited fires before the asynchronous readers have delivered the last lines; WaitForExitAsync
+    // also waits for end-of-stream on stdout and stderr, so Exited completes with the whole output.
+    private void OnExited() =>
+        _ = _process.WaitForExitAsync().ContinueWith(_ => _exited.TrySetResult(), TaskScheduler.Default);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
