@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
+using FactoryGateway.Telemetry.Storage;
 
 namespace FactoryGateway.Ingest.Forwarding;
 
@@ -79,50 +79,4 @@ internal sealed class DeadLetterFile
 
     private static string OneLine(string? text) =>
         string.IsNullOrEmpty(text) ? "(no error text)" : text.ReplaceLineEndings(" ");
-
-    /// <summary>fsync of a directory (POSIX), so that a new file's entry survives a power loss; nothing on Windows.</summary>
-    private static class DirectorySync
-    {
-        private const int ReadOnly = 0; // O_RDONLY
-
-        public static void Flush(string directory)
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                return;
-            }
-
-            int fd = NativeMethods.Open(Encoding.UTF8.GetBytes(directory + "\0"), ReadOnly);
-            if (fd < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                throw new IOException($"open(\"{directory}\") failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
-            }
-
-            try
-            {
-                if (NativeMethods.FSync(fd) != 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    throw new IOException($"fsync(\"{directory}\") failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
-                }
-            }
-            finally
-            {
-                _ = NativeMethods.Close(fd);
-            }
-        }
-
-        private static class NativeMethods
-        {
-            [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-            internal static extern int Open(byte[] path, int flags);
-
-            [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-            internal static extern int FSync(int fd);
-
-            [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-            internal static extern int Close(int fd);
-        }
-    }
 }

@@ -9,7 +9,7 @@ namespace FactoryGateway.Telemetry.Storage;
 /// for it (a directory cannot be opened as a <see cref="Microsoft.Win32.SafeHandles.SafeFileHandle"/>), so
 /// this calls libc's open/fsync/close. On Windows it does nothing: NTFS journals directory metadata.
 /// </summary>
-internal static class DirectorySync
+public static class DirectorySync
 {
     private const int ReadOnly = 0; // O_RDONLY, the same on every POSIX system
 
