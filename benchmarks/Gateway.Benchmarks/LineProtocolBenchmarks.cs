@@ -3,6 +3,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using FactoryGateway.Telemetry.LineProtocol;
+using FactoryGateway.Testing;
 
 namespace FactoryGateway.Benchmarks;
 
@@ -47,7 +48,7 @@ public class LineProtocolBenchmarks : IDisposable
         BodyBytes = bytes.Length;
         _contiguous = new ReadOnlySequence<byte>(bytes);
         // 4 KiB segments, the shape of a Kestrel request body read through a PipeReader.
-        _segmented = Segments.Split(bytes, 4096);
+        _segmented = SequenceSegments.Every(bytes, 4096);
         _writer = new LineProtocolWriter(_output);
         // The edge agent's shape: one key per device, built when its profile loads.
         _seriesKey = new LineProtocolSeriesKey("telemetry", new("ent", "91330402MA2B3C4D53"), new("dev", "cnc-0001"), new("edge", "edge-01"), new("cls", "cnc"));
@@ -121,37 +122,5 @@ public class LineProtocolBenchmarks : IDisposable
         }
 
         return fields;
-    }
-}
-
-/// <summary>Builds multi-segment sequences for benchmarks.</summary>
-internal static class Segments
-{
-    public static ReadOnlySequence<byte> Split(byte[] data, int segmentBytes)
-    {
-        Segment first = new(data.AsMemory(0, Math.Min(segmentBytes, data.Length)), 0);
-        Segment last = first;
-        for (int offset = segmentBytes; offset < data.Length; offset += segmentBytes)
-        {
-            last = last.Append(data.AsMemory(offset, Math.Min(segmentBytes, data.Length - offset)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using FactoryGateway.Telemetry.LineProtocol;
+using FactoryGateway.Testing;
 
 namespace FactoryGateway.Telemetry.Tests.LineProtocol;
 
@@ -68,40 +69,5 @@ internal static class LineProtocolTestSupport
     }
 
     /// <summary>A sequence of several segments, cut at the given offsets.</summary>
-    public static ReadOnlySequence<byte> Split(byte[] data, params int[] cuts)
-    {
-        int[] bounds = [0, .. cuts.Where(c => c > 0 && c < data.Length).Distinct().Order(), data.Length];
-        Segment? first = null;
-        Segment? last = null;
-        for (int i = 0; i + 1 < bounds.Length; i++)
-        {
-            var memory = new ReadOnlyMemory<byte>(data[bounds[i]..bounds[i + 1]]);
-            if (first is null)
-            {
-                first = last = new Segment(memory, 0);
-            }
-            else
-            {
-                last = last!.Append(memory);
-            }
-        }
-
-        return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    public static ReadOnlySequence<byte> Split(byte[] data, params int[] cuts) => SequenceSegments.Split(data, cuts);
 }
