@@ -5,7 +5,6 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using FactoryGateway.Evidence;
 using FactoryGateway.Ingest;
 using FactoryGateway.Ingest.Forwarding;
@@ -90,10 +89,9 @@ internal static class EndToEndLoadHarness
                 $"load-e2e: {points:N0} points in {batches.Bodies.Length:N0} batches of {lines:N0} lines, {batches.LineProtocolBytes / 1e6:0.0} MB of line protocol, {batches.WireBytes / 1e6:0.0} MB on the wire (gzip {(gzip ? "on" : "off")}; compressing all batches took {batches.CompressTime.TotalSeconds:0.00} s on one core)"));
 
             influx = await InfluxDaemon.StartAsync();
-            using var query = new HttpClient { BaseAddress = influx.Url, Timeout = TimeSpan.FromMinutes(2) };
             foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
             {
-                using JsonDocument created = await QueryAsync(query, null, $"CREATE DATABASE \"{database}\"");
+                await influx.Server.CreateDatabaseAsync(database);
             }
 
             if (warmUpPoints > 0)
@@ -101,7 +99,7 @@ internal static class EndToEndLoadHarness
                 // JIT and tiering of the client, Kestrel, the ingest, the WAL and the forwarder, through a throw-away
                 // ingest into its own database: a gateway runs for days, so cold code is not what is measured.
                 Batches warmUp = Batches.Build(warmUpPoints, lines, gzip);
-                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, influx, query, warmUp, gzip, connections, forwardLines, registered, deliveryDeadline);
+                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, influx, warmUp, gzip, connections, forwardLines, registered, deliveryDeadline);
                 await SettleAsync(influx);
             }
 
@@ -110,7 +108,7 @@ internal static class EndToEndLoadHarness
 
             // 1. Direct: the client's pre-built batches straight to InfluxDB.
             Measured direct = await PostDirectAsync(influx, batches, gzip, connections, DirectDatabase);
-            long directCount = await CountAsync(query, DirectDatabase);
+            long directCount = await CountAsync(influx, DirectDatabase);
             exact &= Check("direct", directCount, points, direct.Failures, direct.FirstFailure);
             rows.Add(new Row($"direct → InfluxDB, {connections} connections (until the last 204)", points, direct.Start, direct.LastAck, baseline: null));
             Row directRow = rows[0];
@@ -119,7 +117,7 @@ internal static class EndToEndLoadHarness
             {
                 await SettleAsync(influx);
                 Measured serial = await PostDirectAsync(influx, batches, gzip, 1, SerialDatabase);
-                long serialCount = await CountAsync(query, SerialDatabase);
+                long serialCount = await CountAsync(influx, SerialDatabase);
                 exact &= Check("direct, 1 connection", serialCount, points, serial.Failures, serial.FirstFailure);
                 rows.Add(new Row("direct → InfluxDB, 1 connection (until the last 204)", points, serial.Start, serial.LastAck, directRow));
             }
@@ -127,7 +125,7 @@ internal static class EndToEndLoadHarness
             TimeSpan settled = await SettleAsync(influx);
 
             // 2. Through the ingest: the same batches to /api/v2/write, forwarded to another database.
-            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, influx, query, batches, gzip, connections, forwardLines, registered, deliveryDeadline);
+            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, influx, batches, gzip, connections, forwardLines, registered, deliveryDeadline);
             exact &= Check("ingest → InfluxDB", ingest.Count, points, ingest.Client.Failures, ingest.Client.FirstFailure);
             if (ingest.CountConfirmed is { } confirmed)
             {
@@ -214,7 +212,7 @@ internal static class EndToEndLoadHarness
     }
 
     private static async Task<IngestRun> PostThroughIngestAsync(
-        string dataDirectory, string database, InfluxDaemon influx, HttpClient query, Batches batches, bool gzip, int connections, int forwardLines, bool registered, TimeSpan deadline)
+        string dataDirectory, string database, InfluxDaemon influx, Batches batches, bool gzip, int connections, int forwardLines, bool registered, TimeSpan deadline)
     {
         // As IngestCommand composes the service: options, evidence store in the data directory, token store and
         // register, an InfluxForwarder with its own HttpClient, the forwarder's counters in /metrics.
@@ -289,7 +287,7 @@ internal static class EndToEndLoadHarness
         long countDeadline = Stopwatch.GetTimestamp() + (long)(s_countDeadline.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            count = await CountAsync(query, database);
+            count = await CountAsync(influx, database);
             if (count >= points || forwarded is null || Stopwatch.GetTimestamp() > countDeadline)
             {
                 if (count == points)
@@ -375,38 +373,8 @@ internal static class EndToEndLoadHarness
         return Stopwatch.GetElapsedTime(start);
     }
 
-    private static async Task<long> CountAsync(HttpClient query, string database)
-    {
-        using JsonDocument result = await QueryAsync(query, database, $"SELECT COUNT(\"{CountedField}\") FROM \"{Measurement}\"");
-        JsonElement statement = result.RootElement.GetProperty("results")[0];
-        return statement.TryGetProperty("series", out JsonElement series) ? series[0].GetProperty("values")[0][1].GetInt64() : 0;
-    }
-
-    private static async Task<JsonDocument> QueryAsync(HttpClient query, string? database, string influxQl)
-    {
-        var form = new Dictionary<string, string> { ["q"] = influxQl, ["epoch"] = "ns" };
-        if (database is not null)
-        {
-            form["db"] = database;
-        }
-
-        using var content = new FormUrlEncodedContent(form);
-        using HttpResponseMessage response = await query.PostAsync(new Uri("/query", UriKind.Relative), content);
-        string body = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            throw new InvalidOperationException($"InfluxDB /query answered {(int)response.StatusCode} to '{influxQl}': {body}");
-        }
-
-        JsonDocument document = JsonDocument.Parse(body);
-        if (document.RootElement.GetProperty("results")[0].TryGetProperty("error", out JsonElement error))
-        {
-            document.Dispose();
-            throw new InvalidOperationException($"InfluxDB query '{influxQl}' failed: {error.GetString()}");
-        }
-
-        return document;
-    }
+    private static Task<long> CountAsync(InfluxDaemon influx, string database) =>
+        influx.Server.CountAsync(database, Measurement, CountedField);
 
     // Other work on the machine (a build on the other core) shows here; "n/a" where /proc is absent.
     private static string LoadAverage()
@@ -555,6 +523,9 @@ internal static class EndToEndLoadHarness
         }
 
         public Uri Url => _server.Url;
+
+        /// <summary>The fixture itself, for its InfluxQL helpers (create database, count).</summary>
+        public InfluxDbServer Server => _server;
 
         /// <summary>The server's version, from <c>X-Influxdb-Version</c> of its <c>/ping</c> answer.</summary>
         public string Version { get; }
