@@ -38,6 +38,7 @@ public sealed class EvidenceStore : IDisposable
         TimeProvider = options.TimeProvider;
         Tokens = new TokenStore(this, options);
         Devices = new DeviceRegister(this, options);
+        Ledger = new Ledger.LedgerStore(this);
     }
 
     /// <summary>The schema version this build writes; an open database is always at this version.</summary>
@@ -54,6 +55,9 @@ public sealed class EvidenceStore : IDisposable
 
     /// <summary>The minimal device register and the tally of unregistered devices.</summary>
     public DeviceRegister Devices { get; }
+
+    /// <summary>The device-day ledger and the evidence accumulator's checkpoint.</summary>
+    public Ledger.LedgerStore Ledger { get; }
 
     internal TimeProvider TimeProvider { get; }
 
