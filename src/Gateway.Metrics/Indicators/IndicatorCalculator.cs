@@ -57,6 +57,14 @@ public sealed record IndicatorValue
     public string? Note { get; init; }
 }
 
+/// <summary>Every registered device evaluated over one window, with the window's ledger roots.</summary>
+public sealed record WindowEvaluation(
+    IndicatorWindow Window,
+    RegisterView Register,
+    IReadOnlyList<DeviceEvaluation> Devices,
+    IReadOnlyList<LedgerRoot> Roots,
+    IReadOnlySet<string> UnsealedEnterprises);
+
 /// <summary>The indicators of one scope and window, and the device evaluations behind them.</summary>
 public sealed record IndicatorReport(
     IndicatorScope Scope,
@@ -86,36 +94,65 @@ public sealed class IndicatorCalculator
         _calendar = calendar;
     }
 
+    /// <summary>
+    /// Evaluates every registered device over <paramref name="window"/> in one pass over the ledger's
+    /// <paramref name="days"/>; <see cref="Compute(IndicatorScope, WindowEvaluation)"/> then reports any scope
+    /// from it without reading the ledger again.
+    /// </summary>
+    public WindowEvaluation Evaluate(
+        IndicatorWindow window,
+        RegisterView register,
+        IEnumerable<LedgerDay> days,
+        IReadOnlyList<LedgerRoot> roots,
+        Func<RegisteredDevice, IntegrityCheck, bool>? resolved = null)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(register);
+        ArgumentNullException.ThrowIfNull(days);
+        ArgumentNullException.ThrowIfNull(roots);
+        var unsealed = new HashSet<string>(StringComparer.Ordinal);
+        IEnumerable<LedgerDay> watched = days.Select(day =>
+        {
+            if (!day.IsSealed && day.Day >= window.FromDay && day.Day < window.ToDay)
+            {
+                unsealed.Add(day.Enterprise);
+            }
+
+            return day;
+        });
+        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, watched, resolved);
+        return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], unsealed);
+    }
+
+    /// <summary>Evaluates and reports one scope: <see cref="Evaluate"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
     public IndicatorReport Compute(
         IndicatorScope scope,
         IndicatorWindow window,
         RegisterView register,
-        IReadOnlyList<DeviceDayRow> rows,
+        IEnumerable<LedgerDay> days,
         IReadOnlyList<LedgerRoot> roots,
-        Func<RegisteredDevice, IntegrityCheck, bool>? resolved = null)
+        Func<RegisteredDevice, IntegrityCheck, bool>? resolved = null) =>
+        Compute(scope, Evaluate(window, register, days, roots, resolved));
+
+    /// <summary>The indicators of one enterprise or region from a window's evaluation.</summary>
+    public IndicatorReport Compute(IndicatorScope scope, WindowEvaluation evaluation)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        ArgumentNullException.ThrowIfNull(window);
-        ArgumentNullException.ThrowIfNull(register);
-        ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(roots);
-        List<RegisteredEnterprise> enterprises = [.. register.Enterprises.Where(scope.Includes).OrderBy(e => e.Code, StringComparer.Ordinal)];
+        ArgumentNullException.ThrowIfNull(evaluation);
+        IndicatorWindow window = evaluation.Window;
+        List<RegisteredEnterprise> enterprises = [.. evaluation.Register.Enterprises.Where(scope.Includes).OrderBy(e => e.Code, StringComparer.Ordinal)];
         var codes = new HashSet<string>(enterprises.Select(e => e.Code), StringComparer.Ordinal);
-        List<RegisteredDevice> devices = [.. register.Devices.Where(d => codes.Contains(d.Enterprise)).OrderBy(d => d.Enterprise, StringComparer.Ordinal).ThenBy(d => d.Device, StringComparer.Ordinal)];
-        List<DeviceDayRow> scoped = [.. rows.Where(r => codes.Contains(r.Enterprise) && r.Day >= window.FromDay && r.Day < window.ToDay)];
+        List<DeviceEvaluation> evaluations = [.. evaluation.Devices
+            .Where(e => codes.Contains(e.Device.Enterprise))
+            .OrderBy(e => e.Device.Enterprise, StringComparer.Ordinal).ThenBy(e => e.Device.Device, StringComparer.Ordinal)];
 
-        // Flags that compare devices (clones, duplicate identities) look across the whole register's rows.
-        IReadOnlyList<DeviceEvaluation> all = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, rows, resolved);
-        var byKey = all.ToDictionary(e => (e.Device.Enterprise, e.Device.Device));
-        List<DeviceEvaluation> evaluations = [.. devices.Select(d => byKey[(d.Enterprise, d.Device)])];
-
-        string[] rootList = [.. roots
-            .Where(r => codes.Contains(r.Enterprise) && r.Day >= window.FromDay && r.Day < window.ToDay)
+        string[] rootList = [.. evaluation.Roots
+            .Where(r => codes.Contains(r.Enterprise))
             .OrderBy(r => r.Enterprise, StringComparer.Ordinal).ThenBy(r => r.Day)
             .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Enterprise}/{r.Date:yyyy-MM-dd}/{r.RootHex}"))];
-        bool provisional = scoped.Any(r => !r.IsSealed);
+        bool provisional = codes.Overlaps(evaluation.UnsealedEnterprises);
 
-        var context = new Context(_parameters, window, scope, register.SnapshotHash, rootList, provisional);
+        var context = new Context(_parameters, window, scope, evaluation.Register.SnapshotHash, rootList, provisional);
         var values = new List<IndicatorValue>
         {
             context.Ratio("digital_networked_ratio", evaluations, e => e.Device.Digital, e => e.IsNetworked, e => e.NotNetworkedReason),

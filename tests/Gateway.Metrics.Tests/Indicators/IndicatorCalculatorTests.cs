@@ -30,7 +30,7 @@ public sealed class IndicatorCalculatorTests
     private const string Ent = "91330402MA2B3C4D53";
     private const long Second = 1_000_000_000;
 
-    private static readonly Lazy<(RegisterView Register, IReadOnlyList<DeviceDayRow> Rows, IReadOnlyList<LedgerRoot> Roots)> s_quarter = new(BuildQuarter);
+    private static readonly Lazy<(RegisterView Register, IReadOnlyList<LedgerDay> Rows, IReadOnlyList<LedgerRoot> Roots)> s_quarter = new(BuildQuarter);
 
     [Fact]
     public void Device_status_follows_spec_section_3()
@@ -112,7 +112,7 @@ public sealed class IndicatorCalculatorTests
     [Fact]
     public void A_region_adds_numerators_and_denominators_of_its_enterprises()
     {
-        (RegisterView register, IReadOnlyList<DeviceDayRow> rows, IReadOnlyList<LedgerRoot> roots) = s_quarter.Value;
+        (RegisterView register, IReadOnlyList<LedgerDay> rows, IReadOnlyList<LedgerRoot> roots) = s_quarter.Value;
         var calculator = new IndicatorCalculator(new IndicatorParameters(), DefaultShiftCalendar.Instance);
         IndicatorReport county = calculator.Compute(IndicatorScope.Region("330402"), IndicatorWindow.Parse("2026Q3"), register, rows, roots);
         IndicatorReport city = calculator.Compute(IndicatorScope.Region("330400"), IndicatorWindow.Parse("2026Q3"), register, rows, roots);
@@ -137,14 +137,14 @@ public sealed class IndicatorCalculatorTests
 
     private static IndicatorReport Compute()
     {
-        (RegisterView register, IReadOnlyList<DeviceDayRow> rows, IReadOnlyList<LedgerRoot> roots) = s_quarter.Value;
+        (RegisterView register, IReadOnlyList<LedgerDay> rows, IReadOnlyList<LedgerRoot> roots) = s_quarter.Value;
         return new IndicatorCalculator(new IndicatorParameters(), DefaultShiftCalendar.Instance)
             .Compute(IndicatorScope.Enterprise(Ent), IndicatorWindow.Parse("2026Q3"), register, rows, roots);
     }
 
     private static DeviceEvaluation Device(IndicatorReport report, string device) => Assert.Single(report.Devices, d => d.Device.Device == device);
 
-    private static (RegisterView, IReadOnlyList<DeviceDayRow>, IReadOnlyList<LedgerRoot>) BuildQuarter()
+    private static (RegisterView, IReadOnlyList<LedgerDay>, IReadOnlyList<LedgerRoot>) BuildQuarter()
     {
         var robotCommissioned = new DateOnly(2024, 1, 1);
         RegisteredDevice[] devices =
@@ -208,6 +208,6 @@ public sealed class IndicatorCalculatorTests
 
         evidence.AdvanceWatermark(LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 10, 10)), LocalDays.DefaultOffsetMinutes));
         LedgerChanges changes = evidence.TakeChanges();
-        return (new RegisterView([enterprise], devices, "register-hash"), changes.Rows, changes.Roots);
+        return (new RegisterView([enterprise], devices, "register-hash"), [.. changes.Rows.Select(LedgerDay.From)], changes.Roots);
     }
 }

@@ -172,7 +172,7 @@ public sealed class IntegrityFlagTests
         }
 
         evidence.AdvanceWatermark(LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 8, 10)), LocalDays.DefaultOffsetMinutes));
-        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, evidence.TakeChanges().Rows, resolved);
+        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolved);
     }
 
     // 08:00 local of the first `count` weekdays of July 2026.
