@@ -98,6 +98,7 @@ internal static class EvidenceSchema
             sealed              INTEGER NOT NULL CHECK (sealed IN (0, 1)),
             hash                BLOB CHECK (hash IS NULL OR length(hash) = 32),
             prev_hash           BLOB CHECK (prev_hash IS NULL OR length(prev_hash) = 32),
+            summary             BLOB NOT NULL,
             PRIMARY KEY (enterprise, device, day),
             CHECK ((sealed = 1) = (hash IS NOT NULL AND prev_hash IS NOT NULL))
         ) STRICT, WITHOUT ROWID;

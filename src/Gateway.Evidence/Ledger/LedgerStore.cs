@@ -21,7 +21,7 @@ public sealed class LedgerStore
         off_ns, down_ns, setup_ns, idle_ns, run_ns, run_test_ns,
         parts_delta, good_delta, cycles_delta, power_on_delta_s, energy_delta_kwh, counter_resets, program_changes,
         first_ns, last_ns, max_lag_ns, late, backfill, out_of_order, transitions, regular_transitions,
-        identities, minutes, minute_digest, covered_min, scheduled_min, covered_shift_min, sealed, hash, prev_hash
+        identities, minutes, minute_digest, covered_min, scheduled_min, covered_shift_min, sealed, hash, prev_hash, summary
         """;
 
     private const string UpsertRow = $"""
@@ -30,7 +30,7 @@ public sealed class LedgerStore
             $s0, $s1, $s2, $s3, $s4, $s5,
             $parts, $good, $cycles, $power, $energy, $resets, $programs,
             $first, $last, $lag, $late, $backfill, $ooo, $transitions, $regular,
-            $identities, $minutes, $digest, $covered, $scheduled, $coveredshift, $sealed, $hash, $prev)
+            $identities, $minutes, $digest, $covered, $scheduled, $coveredshift, $sealed, $hash, $prev, $summary)
         ON CONFLICT (enterprise, device, day) DO UPDATE SET
             offset_min = excluded.offset_min, formula_set = excluded.formula_set, samples = excluded.samples,
             substantive = excluded.substantive, events = excluded.events, non_good = excluded.non_good,
@@ -44,7 +44,7 @@ public sealed class LedgerStore
             regular_transitions = excluded.regular_transitions, identities = excluded.identities,
             minutes = excluded.minutes, minute_digest = excluded.minute_digest, covered_min = excluded.covered_min,
             scheduled_min = excluded.scheduled_min, covered_shift_min = excluded.covered_shift_min,
-            sealed = excluded.sealed, hash = excluded.hash, prev_hash = excluded.prev_hash;
+            sealed = excluded.sealed, hash = excluded.hash, prev_hash = excluded.prev_hash, summary = excluded.summary;
         """;
 
     private readonly EvidenceStore _store;
@@ -227,10 +227,8 @@ public sealed class LedgerStore
         using SqliteConnection connection = _store.OpenConnection();
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = """
-            SELECT enterprise, device, day, samples, events, substantive, covered_shift_min, run_ns, run_test_ns,
-                   parts_delta, good_delta, cycles_delta, power_on_delta_s, counter_resets, transitions, regular_transitions,
-                   backfill, identities, minute_digest, sealed
-            FROM ledger_rows WHERE day >= $from AND day < $to ORDER BY enterprise, device, day;
+            SELECT enterprise, device, day, summary, identities, sealed
+            FROM ledger_rows WHERE +day >= $from AND +day < $to ORDER BY enterprise, device, day;
             """;
         command.Parameters.AddWithValue("$from", fromDay);
         command.Parameters.AddWithValue("$to", toDay);
@@ -244,30 +242,14 @@ public sealed class LedgerStore
             string d = r.GetString(1);
             enterprise = e == enterprise ? enterprise : e;
             device = d == device ? device : d;
-            string identities = r.GetString(17);
-            yield return new LedgerDay
-            {
-                Enterprise = enterprise,
-                Device = device,
-                Day = r.GetInt32(2),
-                Samples = r.GetInt64(3),
-                Events = r.GetInt64(4),
-                Substantive = r.GetInt64(5),
-                CoveredShiftMinutes = r.GetInt32(6),
-                RunNanoseconds = r.GetInt64(7),
-                RunTestNanoseconds = r.GetInt64(8),
-                PartsDelta = r.GetInt64(9),
-                GoodDelta = r.GetInt64(10),
-                CyclesDelta = r.GetInt64(11),
-                PowerOnDeltaSeconds = r.GetDouble(12),
-                CounterResets = r.GetInt32(13),
-                Transitions = r.GetInt32(14),
-                RegularTransitions = r.GetInt32(15),
-                Backfill = r.GetInt64(16),
-                Identities = identities == "[]" ? [] : JsonSerializer.Deserialize<string[]>(identities) ?? [],
-                MinuteDigest = (byte[])r.GetValue(18),
-                IsSealed = r.GetInt32(19) == 1,
-            };
+            string identities = r.GetString(4);
+            yield return LedgerDay.FromSummary(
+                enterprise,
+                device,
+                r.GetInt32(2),
+                (byte[])r.GetValue(3),
+                identities == "[]" ? [] : JsonSerializer.Deserialize<string[]>(identities) ?? [],
+                r.GetInt32(5) == 1);
         }
     }
 
@@ -342,6 +324,12 @@ public sealed class LedgerStore
                 {
                     return LedgerVerification.Broken(rows, row.Enterprise, row.Device, row.Day,
                         $"its content does not match its hash (stored {Hex(row.Hash)}, recomputed {Convert.ToHexStringLower(recomputed)})");
+                }
+
+                if (!((byte[])reader.GetValue(39)).AsSpan().SequenceEqual(LedgerDay.From(row).ToSummary()))
+                {
+                    return LedgerVerification.Broken(rows, row.Enterprise, row.Device, row.Day,
+                        "its indicator summary does not match its hashed columns");
                 }
 
                 previous = recomputed;
@@ -432,6 +420,7 @@ public sealed class LedgerStore
         p.AddWithValue("$sealed", row.IsSealed ? 1 : 0);
         p.AddWithValue("$hash", (object?)row.Hash ?? DBNull.Value);
         p.AddWithValue("$prev", (object?)row.PreviousHash ?? DBNull.Value);
+        p.AddWithValue("$summary", LedgerDay.From(row).ToSummary());
     }
 
     private static DeviceDayRow ReadRow(SqliteDataReader r)
