@@ -32,7 +32,7 @@ public sealed partial class PolicyTargetsDataTests
     public void The_embedded_data_loads_and_validates()
     {
         Assert.Equal(5, s_data.Policies.Count);
-        Assert.Equal(163, s_data.Targets.Count);
+        Assert.Equal(166, s_data.Targets.Count);
         Assert.Equal(s_data.Targets.Count, s_data.Targets.Select(t => t.Id).Distinct(StringComparer.Ordinal).Count());
         Assert.All(s_data.Targets, t => Assert.True(t.Value > 0, t.Id));
     }
@@ -40,7 +40,7 @@ public sealed partial class PolicyTargetsDataTests
     [Theory]
     [InlineData("chenzhou-2020", 6)]
     [InlineData("changsha-2015", 3)]
-    [InlineData("jiaxing-2019", 124)]
+    [InlineData("jiaxing-2019", 127)]
     [InlineData("taixing-2022", 26)]
     [InlineData("kunshan-2021", 4)]
     public void Every_policy_has_its_targets(string policy, int count)
@@ -247,6 +247,24 @@ public sealed partial class PolicyTargetsDataTests
         Assert.Equal(12, s_data.ForRegion("330402").Count);
         // Robots in service: 3 years × 10 Jiaxing columns, and Taixing's 360 robots applied.
         Assert.Equal(31, s_data.ForIndicator("robots_in_service").Count);
+    }
+
+    [Fact]
+    public void The_policy_document_lists_every_target_with_its_quote()
+    {
+        string doc = File.ReadAllText(Path.Combine(RepositoryLayout.Root, "docs", "policies.md"));
+        foreach (PolicyTarget target in s_data.Targets.Where(t => t.Source.Table is null))
+        {
+            Assert.Contains($"| `{target.Id[(target.Policy.Length + 1)..]}` | `{target.Indicator}` |", doc, StringComparison.Ordinal);
+            Assert.Contains($"「{target.Source.Quote}」", doc, StringComparison.Ordinal);
+        }
+
+        foreach (IGrouping<(string, string), PolicyTarget> row in s_data.Targets
+            .Where(t => t.Source.Table is not null)
+            .GroupBy(t => (t.Source.Table!.Row, t.Source.Table.Period)))
+        {
+            Assert.Contains($"| {row.Key.Item1} | {row.Key.Item2} | {string.Join(" | ", row.Select(t => t.Source.Table!.Cell))} |", doc, StringComparison.Ordinal);
+        }
     }
 
     [GeneratedRegex("^[0-9]+$")]
