@@ -13,7 +13,7 @@ public sealed class PolicyTargetsException : Exception
     }
 
     public PolicyTargetsException()
-        : this(["invalid policy target data"])
+        : this([])
     {
     }
 
