@@ -7,6 +7,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using FactoryGateway.Evidence;
 using FactoryGateway.Ingest;
+using FactoryGateway.Evidence.Ledger;
+using FactoryGateway.Ingest.Evidence;
 using FactoryGateway.Ingest.Forwarding;
 using FactoryGateway.Ingest.Http;
 using FactoryGateway.Telemetry.Influx;
@@ -233,7 +235,7 @@ internal static class EndToEndLoadHarness
         string dataDirectory, string database, InfluxDaemon influx, Batches batches, bool gzip, int connections, int forwardLines, bool registered, TimeSpan deadline)
     {
         // As IngestCommand composes the service: options, evidence store in the data directory, token store and
-        // register, an InfluxForwarder with its own HttpClient, the forwarder's counters in /metrics.
+        // register, an InfluxForwarder with its own HttpClient, the evidence accumulator, the forwarder's counters in /metrics.
         Directory.CreateDirectory(dataDirectory);
         var options = new IngestOptions { DataDirectory = dataDirectory }.Validate();
         var forwarderOptions = new ForwarderOptions
@@ -266,7 +268,9 @@ internal static class EndToEndLoadHarness
             {
                 created = new InfluxForwarder(wal, new InfluxWriteClient(influxHttp, InfluxTarget.ForV1(influx.Url, database), TimeProvider.System),
                     forwarderOptions, TimeProvider.System, NullLogger<InfluxForwarder>.Instance);
-                return [created];
+                var accumulator = new EvidenceAccumulator(wal, evidence.Ledger, new EvidenceAccumulatorOptions(), DefaultShiftCalendar.Instance, options.Limits,
+                    TimeProvider.System, NullLogger<EvidenceAccumulator>.Instance);
+                return [created, accumulator];
             },
             text =>
             {
