@@ -135,7 +135,7 @@ public sealed class IndicatorCalculatorTests
     private static string Describe(IndicatorReport report) => string.Join('\n', report.Indicators.Select(i =>
         $"{i.Id}|{i.Numerator}|{i.Denominator}|{i.Value}|{string.Join(',', i.Counted)}|{string.Join(',', i.Excluded)}|{string.Join(',', i.LedgerRoots)}"));
 
-    private static IndicatorReport Compute()
+    internal static IndicatorReport Compute()
     {
         (RegisterView register, IReadOnlyList<LedgerDay> rows, IReadOnlyList<LedgerRoot> roots) = s_quarter.Value;
         return new IndicatorCalculator(new IndicatorParameters(), DefaultShiftCalendar.Instance)
