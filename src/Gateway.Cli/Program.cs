@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(TokensCommand.Create());
+        root.Subcommands.Add(RegisterCommand.Create());
         return root;
     }
 }
