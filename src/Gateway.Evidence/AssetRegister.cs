@@ -321,6 +321,7 @@ public sealed class AssetRegister
     private static void Validate(SqliteConnection connection, SqliteTransaction transaction, RegisterBatch batch, ErrorSink errors)
     {
         var known = new HashSet<string>(batch.MentionedEnterprises, StringComparer.Ordinal);
+        known.UnionWith(batch.Enterprises.Select(e => e.Enterprise));
         using (SqliteCommand command = connection.CreateCommand())
         {
             command.Transaction = transaction;
@@ -332,7 +333,7 @@ public sealed class AssetRegister
             }
         }
 
-        Unique(batch.Enterprises, e => e.Enterprise, "credit_code", e => $"enterprise {RegisterRules.Show(e.Enterprise)}", errors);
+        Unique(batch.EnterpriseRecords, e => e.Enterprise, "credit_code", e => $"enterprise {RegisterRules.Show(e.Enterprise)}", errors);
         Unique(batch.Employees, e => (e.Enterprise, e.Value.Month), "month", e => $"month {e.Value.Month} of {e.Enterprise}", errors);
         Unique(batch.Weeks, e => e.Enterprise, RegisterBatch.EnterpriseField, e => $"the week of {e.Enterprise}", errors);
         Unique(batch.Calendars, e => e.Enterprise, "calendar", e => $"the calendar of {e.Enterprise}", errors);

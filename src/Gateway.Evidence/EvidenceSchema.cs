@@ -4,7 +4,7 @@ namespace FactoryGateway.Evidence;
 
 /// <summary>
 /// The evidence database's schema, as numbered migrations. <c>schema_version</c> holds one row per
-/// applied migration; <see cref="Migrate"/> applies, in one immediate transaction, every migration above
+/// applied migration; <see cref="Migrate(SqliteConnection, string, long)"/> applies, in one immediate transaction, every migration above
 /// the highest applied one, so concurrent openers (two processes) apply each migration exactly once.
 /// A migration is never edited once released: a change is a new migration.
 /// </summary>
@@ -143,7 +143,11 @@ internal static class EvidenceSchema
     /// when the schema is up to date).
     /// </summary>
     /// <exception cref="InvalidOperationException">The database was written by a newer build.</exception>
-    public static IReadOnlyList<int> Migrate(SqliteConnection connection, string path, long nowUnixNanoseconds)
+    public static IReadOnlyList<int> Migrate(SqliteConnection connection, string path, long nowUnixNanoseconds) =>
+        Migrate(connection, path, nowUnixNanoseconds, LatestVersion);
+
+    /// <summary>Applies the missing migrations up to <paramref name="targetVersion"/> (tests build older databases with it).</summary>
+    internal static IReadOnlyList<int> Migrate(SqliteConnection connection, string path, long nowUnixNanoseconds, int targetVersion)
     {
         // BeginTransaction() is BEGIN IMMEDIATE: the write lock is taken before the version is read.
         using SqliteTransaction transaction = connection.BeginTransaction();
@@ -160,7 +164,7 @@ internal static class EvidenceSchema
         }
 
         var applied = new List<int>();
-        for (int version = current + 1; version <= LatestVersion; version++)
+        for (int version = current + 1; version <= targetVersion; version++)
         {
             Execute(connection, transaction, s_migrations[version - 1]);
 

@@ -31,6 +31,15 @@ internal sealed class RegisterBatch
     /// <summary>The credit codes of enterprise records in the file, including rejected ones (so their other rows are not also reported as of an unknown enterprise).</summary>
     public HashSet<string> MentionedEnterprises { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every enterprise record of the file with its credit code as written, valid or not (for the duplicate check).</summary>
+    public List<BatchItem<string>> EnterpriseRecords { get; } = [];
+
+    public void Mention(string code, RecordSource source)
+    {
+        MentionedEnterprises.Add(code);
+        EnterpriseRecords.Add(new(code, code, source));
+    }
+
     /// <summary>Reads the fields of an enterprise record (without its nested parts).</summary>
     public static Enterprise? ReadEnterprise(FieldReader r)
     {

@@ -234,7 +234,7 @@ internal static class RegisterCsv
             string? mentioned = r.Source.Get("credit_code").Text;
             if (!string.IsNullOrEmpty(mentioned))
             {
-                batch.MentionedEnterprises.Add(mentioned);
+                batch.Mention(mentioned, r.Source);
             }
 
             if (RegisterBatch.ReadEnterprise(r) is Enterprise enterprise)

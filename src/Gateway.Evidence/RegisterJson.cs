@@ -123,7 +123,7 @@ internal static class RegisterJson
         string? code = node.Get("credit_code") is { Kind: RawKind.String } c ? c.Text : null;
         if (code is not null)
         {
-            batch.MentionedEnterprises.Add(code);
+            batch.Mention(code, r.Source);
         }
 
         if (enterprise is not null)

@@ -269,11 +269,14 @@ internal sealed class FieldReader
         }
     }
 
-    /// <summary>Shifts written <c>08:00-20:00</c> (several separated by commas); an empty string is no shift; null when absent.</summary>
+    /// <summary>
+    /// Shifts written <c>08:00-20:00</c> (several separated by commas); a JSON empty string is no shift; null
+    /// when absent, JSON null or an empty CSV cell (the caller's default applies).
+    /// </summary>
     public IReadOnlyList<ShiftSpan>? Shifts(string field)
     {
         RawValue value = Source.Get(field);
-        if (value.Kind is RawKind.Absent or RawKind.Null)
+        if (value.Kind is RawKind.Absent or RawKind.Null || (Source.IsCsv && value.Text.Length == 0))
         {
             return null;
         }
