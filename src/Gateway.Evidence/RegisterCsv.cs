@@ -75,16 +75,13 @@ internal static class RegisterCsv
             utf8 = utf8[3..];
         }
 
-        string text;
-        try
+        if (FirstInvalidUtf8(utf8) is int invalid and >= 0)
         {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(utf8);
-        }
-        catch (DecoderFallbackException)
-        {
-            errors.Add(new RegisterError { File = file, Line = 1, Column = "*", Reason = "the file is not UTF-8 text", IsCsv = true });
+            errors.Add(new RegisterError { File = file, Line = LineAt(utf8, invalid), Column = "*", Reason = "the file is not UTF-8 text (an invalid byte sequence on this line)", IsCsv = true });
             return (null, batch);
         }
+
+        string text = Encoding.UTF8.GetString(utf8);
 
         List<(int Line, List<string> Cells)> records = [];
         if (!TrySplit(text, records, out int badLine, out string reason))
@@ -224,6 +221,26 @@ internal static class RegisterCsv
 
         return Encoding.UTF8.GetBytes(text.ToString());
     }
+
+    /// <summary>The offset of the first byte that is not well-formed UTF-8, or -1.</summary>
+    internal static int FirstInvalidUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            return -1;
+        }
+
+        int offset = 0;
+        while (offset < utf8.Length && Rune.DecodeFromUtf8(utf8[offset..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+        {
+            offset += consumed;
+        }
+
+        return offset;
+    }
+
+    /// <summary>The 1-based line of byte <paramref name="offset"/>.</summary>
+    internal static int LineAt(ReadOnlySpan<byte> utf8, int offset) => utf8[..offset].Count((byte)'\n') + 1;
 
     private static string Flag(bool value) => value ? "true" : "false";
 

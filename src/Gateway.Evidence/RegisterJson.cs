@@ -406,6 +406,17 @@ internal static class RegisterJson
 
     private static Node? Parse(ReadOnlySpan<byte> utf8, string file, ErrorSink errors)
     {
+        if (utf8.StartsWith("\uFEFF"u8))
+        {
+            utf8 = utf8[3..];
+        }
+
+        if (RegisterCsv.FirstInvalidUtf8(utf8) is int invalid and >= 0)
+        {
+            errors.Add(new RegisterError { File = file, Line = RegisterCsv.LineAt(utf8, invalid), Column = "$", Reason = "the file is not UTF-8 text (an invalid byte sequence on this line)", IsCsv = false });
+            return null;
+        }
+
         var newlines = new List<int>();
         for (int i = utf8.IndexOf((byte)'\n'); i >= 0;)
         {

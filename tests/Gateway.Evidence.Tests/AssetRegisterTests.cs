@@ -295,6 +295,22 @@ public sealed class AssetRegisterTests : IDisposable
     }
 
     [Fact]
+    public void A_BOM_is_skipped_and_invalid_UTF8_is_one_error_with_its_line()
+    {
+        Assert.True(Register.ImportJson([0xEF, 0xBB, 0xBF, .. RegisterSamples.JsonBytes], "register.json").Succeeded);
+
+        byte[] json = [.. "{\n  \"format\": \"fgw-register/1\",\n  \"x\": \""u8, 0xFF, .. "\"\n}"u8];
+        byte[] csv = [.. "credit_code,name,region\n91330402MA2B3C4D53,"u8, 0xC3, .. ",330402\n"u8];
+
+        Assert.Equal(
+            "register.json line 3 $: the file is not UTF-8 text (an invalid byte sequence on this line)",
+            Assert.Single(Register.ImportJson(json, "register.json").Errors).Message);
+        Assert.Equal(
+            "enterprises.csv row 2 column *: the file is not UTF-8 text (an invalid byte sequence on this line)",
+            Assert.Single(Register.ImportCsv(csv, "enterprises.csv").Errors).Message);
+    }
+
+    [Fact]
     public void A_file_with_many_bad_rows_lists_the_first_100_and_counts_all()
     {
         Assert.True(Register.ImportJson(RegisterSamples.JsonBytes, "register.json").Succeeded);
