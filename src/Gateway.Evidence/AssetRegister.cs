@@ -417,10 +417,11 @@ public sealed class AssetRegister
     private void Write(SqliteConnection connection, SqliteTransaction transaction, RegisterBatch batch)
     {
         long now = _store.NowUnixNanoseconds();
+        using var statements = new Statements(connection, transaction);
         foreach (BatchItem<Enterprise> item in batch.Enterprises)
         {
             Enterprise e = item.Value;
-            Execute(connection, transaction, """
+            statements.Execute("""
                 INSERT INTO enterprises (credit_code, name, region, industry, time_zone, updated_ns) VALUES ($code, $name, $region, $industry, $zone, $now)
                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, region = excluded.region, industry = excluded.industry,
                     time_zone = excluded.time_zone, updated_ns = excluded.updated_ns;
@@ -430,7 +431,7 @@ public sealed class AssetRegister
 
         foreach (BatchItem<EmployeeMonth> item in batch.Employees)
         {
-            Execute(connection, transaction, """
+            statements.Execute("""
                 INSERT INTO employee_months (enterprise, month, average_headcount) VALUES ($e, $month, $count)
                 ON CONFLICT (enterprise, month) DO UPDATE SET average_headcount = excluded.average_headcount;
                 """,
@@ -439,27 +440,27 @@ public sealed class AssetRegister
 
         foreach (BatchItem<ShiftCalendar> item in batch.Calendars)
         {
-            WriteWeek(connection, transaction, item.Enterprise, item.Value.WeekDictionary());
-            Execute(connection, transaction, "DELETE FROM calendar_days WHERE enterprise = $e;", ("$e", item.Enterprise));
+            WriteWeek(statements, item.Enterprise, item.Value.WeekDictionary());
+            statements.Execute("DELETE FROM calendar_days WHERE enterprise = $e;", ("$e", item.Enterprise));
             foreach (CalendarDay day in item.Value.Days)
             {
-                WriteDay(connection, transaction, item.Enterprise, day);
+                WriteDay(statements, item.Enterprise, day);
             }
         }
 
         foreach (BatchItem<IReadOnlyDictionary<DayOfWeek, IReadOnlyList<ShiftSpan>>> item in batch.Weeks)
         {
-            WriteWeek(connection, transaction, item.Enterprise, item.Value);
+            WriteWeek(statements, item.Enterprise, item.Value);
         }
 
         foreach (BatchItem<CalendarDay> item in batch.Days)
         {
-            WriteDay(connection, transaction, item.Enterprise, item.Value);
+            WriteDay(statements, item.Enterprise, item.Value);
         }
 
         foreach (BatchItem<KeyProcess> item in batch.KeyProcesses)
         {
-            Execute(connection, transaction, """
+            statements.Execute("""
                 INSERT INTO key_processes (enterprise, process, is_key) VALUES ($e, $process, $key)
                 ON CONFLICT (enterprise, process) DO UPDATE SET is_key = excluded.is_key;
                 """,
@@ -469,7 +470,7 @@ public sealed class AssetRegister
         foreach (BatchItem<RegisteredDevice> item in batch.Devices)
         {
             RegisteredDevice d = item.Value;
-            Execute(connection, transaction, $"""
+            statements.Execute($"""
                 INSERT INTO devices (enterprise, registered_ns, described_ns, {DeviceColumns})
                 VALUES ($e, $now, $now, $device, $uri, $manufacturer, $model, $serial, $class, $production, $digital, $nc, $key, $process,
                         $axes, $commissioned, $retired, $retrofit, $price, $invoice, $leased, $local, $first, $cycle)
@@ -491,18 +492,18 @@ public sealed class AssetRegister
         }
     }
 
-    private static void WriteWeek(SqliteConnection connection, SqliteTransaction transaction, string enterprise, IReadOnlyDictionary<DayOfWeek, IReadOnlyList<ShiftSpan>> week)
+    private static void WriteWeek(Statements statements, string enterprise, IReadOnlyDictionary<DayOfWeek, IReadOnlyList<ShiftSpan>> week)
     {
         string Shifts(DayOfWeek day) => ShiftCalendar.FormatShifts(week.TryGetValue(day, out IReadOnlyList<ShiftSpan>? shifts) ? shifts : []);
-        Execute(connection, transaction, """
+        statements.Execute("""
             INSERT OR REPLACE INTO shift_weeks (enterprise, mon, tue, wed, thu, fri, sat, sun) VALUES ($e, $mon, $tue, $wed, $thu, $fri, $sat, $sun);
             """,
             ("$e", enterprise), ("$mon", Shifts(DayOfWeek.Monday)), ("$tue", Shifts(DayOfWeek.Tuesday)), ("$wed", Shifts(DayOfWeek.Wednesday)),
             ("$thu", Shifts(DayOfWeek.Thursday)), ("$fri", Shifts(DayOfWeek.Friday)), ("$sat", Shifts(DayOfWeek.Saturday)), ("$sun", Shifts(DayOfWeek.Sunday)));
     }
 
-    private static void WriteDay(SqliteConnection connection, SqliteTransaction transaction, string enterprise, CalendarDay day) =>
-        Execute(connection, transaction, """
+    private static void WriteDay(Statements statements, string enterprise, CalendarDay day) =>
+        statements.Execute("""
             INSERT OR REPLACE INTO calendar_days (enterprise, day, kind, shifts, note) VALUES ($e, $day, $kind, $shifts, $note);
             """,
             ("$e", enterprise), ("$day", Day(day.Date)), ("$kind", day.Kind == CalendarDayKind.PlannedDowntime ? "planned_downtime" : "extra_production"),
@@ -699,17 +700,49 @@ public sealed class AssetRegister
         }
     }
 
-    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>The write statements of one transaction, each prepared once and run with new values per record.</summary>
+    private sealed class Statements : IDisposable
     {
-        using SqliteCommand command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach ((string name, object? value) in parameters)
+        private readonly SqliteConnection _connection;
+        private readonly SqliteTransaction _transaction;
+        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+        public Statements(SqliteConnection connection, SqliteTransaction transaction)
         {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            _connection = connection;
+            _transaction = transaction;
         }
 
-        command.ExecuteNonQuery();
+        public void Execute(string sql, params (string Name, object? Value)[] parameters)
+        {
+            if (!_commands.TryGetValue(sql, out SqliteCommand? command))
+            {
+                command = _connection.CreateCommand();
+                command.Transaction = _transaction;
+                command.CommandText = sql;
+                foreach ((string name, object? _) in parameters)
+                {
+                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                }
+
+                _commands[sql] = command;
+            }
+
+            foreach ((string name, object? value) in parameters)
+            {
+                command.Parameters[name].Value = value ?? DBNull.Value;
+            }
+
+            command.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            foreach (SqliteCommand command in _commands.Values)
+            {
+                command.Dispose();
+            }
+        }
     }
 
     private static long Bit(bool value) => value ? 1 : 0;
