@@ -7,7 +7,7 @@ namespace FactoryGateway.Evidence;
 /// <summary>
 /// The asset register R of the indicator spec §1 (the denominator authority): enterprises, monthly
 /// employees, shift calendars, key-process lists and devices with every field, in <c>evidence.db</c>
-/// (migration 2); the file import and export (docs/register.md); and the frozen per-window snapshots whose
+/// (migration 3); the file import and export (docs/register.md); and the frozen per-window snapshots whose
 /// SHA-256 a report cites.
 /// </summary>
 /// <remarks>

@@ -7,7 +7,7 @@ namespace FactoryGateway.Evidence;
 /// <summary>
 /// The ingest's view of the device register: which (enterprise, device id) pairs are registered, and a tally
 /// of the devices that sent data without being registered. The full register (identity, class, flags,
-/// dates; indicator spec §1) is <see cref="AssetRegister"/>, on the same <c>devices</c> table (migration 2).
+/// dates; indicator spec §1) is <see cref="AssetRegister"/>, on the same <c>devices</c> table (migration 3).
 /// </summary>
 /// <remarks>
 /// <see cref="IsRegistered"/> is on the ingest's hot path (once per distinct device per batch) and answers

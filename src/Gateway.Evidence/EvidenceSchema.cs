@@ -55,12 +55,101 @@ internal static class EvidenceSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
-    // Migration 2: the asset register of the indicator spec §1. Enterprises, monthly employees, the shift
+    // Migration 2: the device-day ledger (docs/architecture.md, "Evidence ledger") and the evidence
+    // accumulator's checkpoint. Sealed rows are never updated or deleted; the triggers refuse it.
+    private const string Migration2 = """
+        CREATE TABLE ledger_rows (
+            enterprise          TEXT NOT NULL,
+            device              TEXT NOT NULL,
+            day                 INTEGER NOT NULL,
+            offset_min          INTEGER NOT NULL,
+            formula_set         TEXT NOT NULL,
+            samples             INTEGER NOT NULL,
+            substantive         INTEGER NOT NULL,
+            events              INTEGER NOT NULL,
+            non_good            INTEGER NOT NULL,
+            off_ns              INTEGER NOT NULL,
+            down_ns             INTEGER NOT NULL,
+            setup_ns            INTEGER NOT NULL,
+            idle_ns             INTEGER NOT NULL,
+            run_ns              INTEGER NOT NULL,
+            run_test_ns         INTEGER NOT NULL,
+            parts_delta         INTEGER NOT NULL,
+            good_delta          INTEGER NOT NULL,
+            cycles_delta        INTEGER NOT NULL,
+            power_on_delta_s    REAL NOT NULL,
+            energy_delta_kwh    REAL NOT NULL,
+            counter_resets      INTEGER NOT NULL,
+            program_changes     INTEGER NOT NULL,
+            first_ns            INTEGER,
+            last_ns             INTEGER,
+            max_lag_ns          INTEGER NOT NULL,
+            late                INTEGER NOT NULL,
+            backfill            INTEGER NOT NULL,
+            out_of_order        INTEGER NOT NULL,
+            transitions         INTEGER NOT NULL,
+            regular_transitions INTEGER NOT NULL,
+            identities          TEXT NOT NULL,
+            minutes             BLOB NOT NULL,
+            minute_digest       BLOB NOT NULL CHECK (length(minute_digest) = 32),
+            covered_min         INTEGER NOT NULL,
+            scheduled_min       INTEGER NOT NULL,
+            covered_shift_min   INTEGER NOT NULL,
+            sealed              INTEGER NOT NULL CHECK (sealed IN (0, 1)),
+            hash                BLOB CHECK (hash IS NULL OR length(hash) = 32),
+            prev_hash           BLOB CHECK (prev_hash IS NULL OR length(prev_hash) = 32),
+            PRIMARY KEY (enterprise, device, day),
+            CHECK ((sealed = 1) = (hash IS NOT NULL AND prev_hash IS NOT NULL))
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE INDEX ledger_rows_day ON ledger_rows (day);
+
+        CREATE TRIGGER ledger_rows_sealed_update BEFORE UPDATE ON ledger_rows WHEN OLD.sealed = 1
+        BEGIN SELECT RAISE(ABORT, 'sealed ledger rows are never changed'); END;
+
+        CREATE TRIGGER ledger_rows_sealed_delete BEFORE DELETE ON ledger_rows WHEN OLD.sealed = 1
+        BEGIN SELECT RAISE(ABORT, 'sealed ledger rows are never deleted'); END;
+
+        CREATE TABLE ledger_roots (
+            enterprise TEXT NOT NULL,
+            day        INTEGER NOT NULL,
+            root       BLOB NOT NULL CHECK (length(root) = 32),
+            rows       INTEGER NOT NULL CHECK (rows > 0),
+            PRIMARY KEY (enterprise, day)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TRIGGER ledger_roots_update BEFORE UPDATE ON ledger_roots
+        BEGIN SELECT RAISE(ABORT, 'ledger roots are never changed'); END;
+
+        CREATE TRIGGER ledger_roots_delete BEFORE DELETE ON ledger_roots
+        BEGIN SELECT RAISE(ABORT, 'ledger roots are never deleted'); END;
+
+        CREATE TABLE ledger_seals (
+            enterprise     TEXT PRIMARY KEY NOT NULL,
+            sealed_through INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE accumulator_devices (
+            enterprise TEXT NOT NULL,
+            device     TEXT NOT NULL,
+            state      BLOB NOT NULL,
+            PRIMARY KEY (enterprise, device)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE accumulator_checkpoints (
+            name       TEXT PRIMARY KEY NOT NULL,
+            position   INTEGER NOT NULL,
+            watermark  INTEGER NOT NULL,
+            updated_ns INTEGER NOT NULL
+        ) STRICT;
+        """;
+
+    // Migration 3: the asset register of the indicator spec §1. Enterprises, monthly employees, the shift
     // calendar (weekly pattern; no row = the default Mon–Fri 08:00–20:00) and its per-date overrides, the
     // key-process list, every device field (added to migration 1's devices, NULL for a device registered
     // before it was described; its key and registered_ns are untouched) and the frozen snapshots.
     // Prices are integer fen and cycle times integer ns: nothing is stored as a floating-point number.
-    private const string Migration2 = """
+    private const string Migration3 = """
         CREATE TABLE enterprises (
             credit_code TEXT PRIMARY KEY NOT NULL CHECK (length(credit_code) = 18),
             name        TEXT NOT NULL CHECK (length(name) > 0),
@@ -133,7 +222,7 @@ internal static class EvidenceSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
-    private static readonly string[] s_migrations = [Migration1, Migration2];
+    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3];
 
     /// <summary>The schema version this build writes: the number of the last migration.</summary>
     public static int LatestVersion => s_migrations.Length;

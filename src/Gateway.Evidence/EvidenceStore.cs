@@ -39,6 +39,7 @@ public sealed class EvidenceStore : IDisposable
         Tokens = new TokenStore(this, options);
         Devices = new DeviceRegister(this, options);
         Register = new AssetRegister(this);
+        Ledger = new Ledger.LedgerStore(this);
     }
 
     /// <summary>The schema version this build writes; an open database is always at this version.</summary>
@@ -58,6 +59,9 @@ public sealed class EvidenceStore : IDisposable
 
     /// <summary>The asset register: enterprises, employees, calendars, key processes, devices, frozen snapshots.</summary>
     public AssetRegister Register { get; }
+
+    /// <summary>The device-day ledger and the evidence accumulator's checkpoint.</summary>
+    public Ledger.LedgerStore Ledger { get; }
 
     internal TimeProvider TimeProvider { get; }
 

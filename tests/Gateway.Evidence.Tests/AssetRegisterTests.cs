@@ -370,17 +370,19 @@ public sealed class AssetRegisterTests : IDisposable
         Assert.Throws<RegisterValidationException>(() => Register.UpsertEnterprise(enterprise with { Region = "990000" }));
     }
 
-    [Fact]
-    public void The_old_DeviceRegister_API_keeps_working_on_a_database_migrated_from_version_1()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void The_old_DeviceRegister_API_keeps_working_on_a_database_migrated_to_the_register(int version)
     {
-        using var directory = new TempDirectory("register-v1");
+        using var directory = new TempDirectory("register-old");
         string path = Path.Combine(directory.Path, EvidenceStore.FileName);
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
-            Assert.Equal([1], EvidenceSchema.Migrate(connection, path, EvidenceTest.StartUnixNanoseconds, 1));
+            Assert.Equal(Enumerable.Range(1, version), EvidenceSchema.Migrate(connection, path, EvidenceTest.StartUnixNanoseconds, version));
             using SqliteCommand insert = connection.CreateCommand();
-            // What version 1's RegisterDevice and RecordUnregistered wrote.
+            // What RegisterDevice and RecordUnregistered wrote before the register existed.
             insert.CommandText = $"""
                 INSERT INTO devices (enterprise, device, registered_ns) VALUES ('{Enterprise}', 'cnc-01', 111), ('{Other}', 'old-press', 222);
                 INSERT INTO unregistered_devices (enterprise, device, first_seen_ns, last_seen_ns, points) VALUES ('{Enterprise}', 'robot-07', 1, 2, 3);
@@ -390,7 +392,7 @@ public sealed class AssetRegisterTests : IDisposable
 
         using EvidenceStore store = EvidenceTest.Open(directory, _time);
 
-        Assert.Equal([2], store.AppliedMigrations);
+        Assert.Equal(Enumerable.Range(version + 1, EvidenceStore.SchemaVersion - version), store.AppliedMigrations);
         Assert.True(store.Devices.IsRegistered(Enterprise, "cnc-01"));
         Assert.True(store.Devices.IsRegistered(Other, "old-press"));
         Assert.False(store.Devices.IsRegistered(Enterprise, "robot-07"));
