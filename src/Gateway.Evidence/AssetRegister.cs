@@ -38,6 +38,7 @@ public sealed class AssetRegister
     internal AssetRegister(EvidenceStore store)
     {
         _store = store;
+        ShiftCalendars = new RegisterShiftCalendars(this, store.TimeProvider);
     }
 
     /// <summary>
@@ -136,6 +137,13 @@ public sealed class AssetRegister
         ImportTyped(batch, RegisterRules.Check(device), source);
     }
 
+    /// <summary>
+    /// The register's shift calendars and time zones for the ledger's accumulation (an enterprise not in the
+    /// register has the default calendar and Asia/Shanghai), cached per enterprise for
+    /// <see cref="RegisterShiftCalendars.CacheLifetime"/>.
+    /// </summary>
+    public RegisterShiftCalendars ShiftCalendars { get; }
+
     /// <summary>The enterprise with credit code <paramref name="creditCode"/>, or null.</summary>
     public Enterprise? GetEnterprise(string creditCode) => Read(creditCode).SingleOrDefault()?.Enterprise;
 
@@ -157,6 +165,24 @@ public sealed class AssetRegister
     /// <summary>A described device, or null (unknown, or registered without its fields).</summary>
     public RegisteredDevice? GetDevice(string enterprise, string device) =>
         GetDevices(enterprise).FirstOrDefault(d => string.Equals(d.Device, device, StringComparison.Ordinal));
+
+    /// <summary>The calendar and UTC offset of <paramref name="enterprise"/>, or null when it is not in the register.</summary>
+    internal (ShiftCalendar Calendar, int UtcOffsetMinutes)? ReadCalendarAndOffset(string enterprise)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteTransaction transaction = connection.BeginTransaction(deferred: true);
+        string? zone = null;
+        ReadRows(connection, transaction, "SELECT time_zone FROM enterprises WHERE credit_code = $e;", enterprise, reader => zone = reader.GetString(0));
+        if (zone is null)
+        {
+            return null;
+        }
+
+        int offset = TimeZones.TryGetOffsetMinutes(zone, out int minutes)
+            ? minutes
+            : throw new InvalidDataException($"enterprises.time_zone of {enterprise} holds '{zone}', which is not a zone the register accepts.");
+        return (ReadCalendar(connection, transaction, enterprise), offset);
+    }
 
     /// <summary>The register of one enterprise or (null) of all, by credit code: what the export writes.</summary>
     public IReadOnlyList<EnterpriseRegister> Export(string? enterprise = null) => Read(enterprise);

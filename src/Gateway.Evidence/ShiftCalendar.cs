@@ -149,6 +149,22 @@ public sealed class ShiftCalendar : IEquatable<ShiftCalendar>
         return minutes;
     }
 
+    /// <summary>Sets <paramref name="minutes"/>[m] for each minute m of local <paramref name="date"/> inside a shift, clears the others.</summary>
+    /// <exception cref="ArgumentException"><paramref name="minutes"/> does not hold <see cref="MinutesPerDay"/> entries.</exception>
+    public void GetShiftMinutes(DateOnly date, Span<bool> minutes)
+    {
+        if (minutes.Length != MinutesPerDay)
+        {
+            throw new ArgumentException($"the span must hold {MinutesPerDay} minutes (was {minutes.Length}).", nameof(minutes));
+        }
+
+        minutes.Clear();
+        foreach (ShiftSpan shift in ShiftsOn(date))
+        {
+            minutes[shift.StartMinute..shift.EndMinute].Fill(true);
+        }
+    }
+
     /// <summary>True when <paramref name="date"/> is a scheduled production day (at least one shift minute).</summary>
     public bool IsScheduled(DateOnly date) => ScheduledMinutes(date) > 0;
 
