@@ -122,7 +122,7 @@ internal static class RegisterCommand
                 }
             }
 
-            IReadOnlyList<(string Enterprise, string Device)> undescribed = store.Register.ListUndescribedDevices();
+            List<(string Enterprise, string Device)> undescribed = [.. store.Register.ListUndescribedDevices().Where(d => code is null || d.Enterprise == code)];
             if (undescribed.Count > 0)
             {
                 error.WriteLine(

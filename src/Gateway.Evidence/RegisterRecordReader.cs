@@ -98,7 +98,7 @@ internal sealed class FieldReader
         }
     }
 
-    /// <summary>A text field; null when absent, JSON null or an empty CSV cell.</summary>
+    /// <summary>A text field; null when absent, JSON null or empty.</summary>
     public string? Text(string field, bool required = false)
     {
         RawValue value = Source.Get(field);
@@ -106,7 +106,8 @@ internal sealed class FieldReader
         {
             case RawKind.Absent or RawKind.Null:
                 break;
-            case RawKind.String when value.Text.Length == 0 && Source.IsCsv:
+            case RawKind.String when value.Text.Length == 0:
+                // An empty string is "not given", in JSON as in CSV, so both forms round-trip to the same register.
                 break;
             case RawKind.String:
                 return value.Text;

@@ -285,6 +285,18 @@ public sealed class AssetRegisterTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_string_is_not_given_in_JSON_as_in_CSV()
+    {
+        string json = $$"""{"format": "fgw-register/1", "enterprises": [{"credit_code": "{{Enterprise}}", "name": "A", "region": "330402", "industry": ""}]}""";
+
+        Assert.True(Register.ImportJson(Encoding.UTF8.GetBytes(json), "register.json").Succeeded);
+
+        Assert.Null(Register.GetEnterprise(Enterprise)!.Industry);
+        RegisterImportResult noName = Register.ImportJson(Encoding.UTF8.GetBytes(json.Replace("\"A\"", "\"\"", StringComparison.Ordinal)), "register.json");
+        Assert.Equal("register.json line 1 enterprises[0].name: is required", Assert.Single(noName.Errors).Message);
+    }
+
+    [Fact]
     public void Malformed_JSON_is_one_error_with_its_line()
     {
         RegisterImportResult result = Register.ImportJson("{\n  \"format\": \"fgw-register/1\",\n  \"enterprises\": [\n}\n"u8, "register.json");
