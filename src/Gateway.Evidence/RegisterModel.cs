@@ -167,6 +167,19 @@ public sealed record RegisteredDevice
         ArgumentNullException.ThrowIfNull(window);
         return Commissioned < window.EndDay && (Retired is null || Retired.Value >= window.FirstDay);
     }
+
+    /// <summary>
+    /// The local days of <paramref name="window"/> on which the device is active, from its commissioning
+    /// date to its retired date (both counted, as in <see cref="IsActiveIn"/>): the weight that prorates a
+    /// device entering or leaving mid-window (spec §3).
+    /// </summary>
+    public int ActiveDays(Window window)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        int first = Math.Max(window.FirstDay.DayNumber, Commissioned.DayNumber);
+        int end = Math.Min(window.EndDay.DayNumber, Retired is DateOnly retired ? retired.DayNumber + 1 : int.MaxValue);
+        return Math.Max(0, end - first);
+    }
 }
 
 /// <summary>One enterprise's part of the register: the unit of the JSON document and of a snapshot.</summary>

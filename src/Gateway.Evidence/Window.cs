@@ -175,6 +175,21 @@ public sealed record Window
     /// <summary>True when local day <paramref name="day"/> is inside the window.</summary>
     public bool Contains(DateOnly day) => day >= FirstDay && day < EndDay;
 
+    /// <summary>True when the instant <paramref name="unixNanoseconds"/> is inside [start, end).</summary>
+    public bool ContainsInstant(long unixNanoseconds) => unixNanoseconds >= StartUnixNanoseconds && unixNanoseconds < EndUnixNanoseconds;
+
+    /// <summary>The local days of the window, in order.</summary>
+    public IEnumerable<DateOnly> Days
+    {
+        get
+        {
+            for (DateOnly day = FirstDay; day < EndDay; day = day.AddDays(1))
+            {
+                yield return day;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public override string ToString() => Label;
 

@@ -66,6 +66,40 @@ public sealed class WindowTests
     }
 
     [Fact]
+    public void Days_and_instants_of_a_window()
+    {
+        Window july = Window.Parse("2026-07");
+
+        Assert.Equal(31, july.Days.Count());
+        Assert.Equal(new DateOnly(2026, 7, 31), july.Days.Last());
+        Assert.True(july.ContainsInstant(july.StartUnixNanoseconds));
+        Assert.False(july.ContainsInstant(july.EndUnixNanoseconds));
+        Assert.False(july.ContainsInstant(july.StartUnixNanoseconds - 1));
+    }
+
+    [Theory]
+    [InlineData("2026-01-01", null, 92, true)]     // active all of Q3
+    [InlineData("2026-08-20", null, 42, true)]     // enters on 20 August: 12 + 30 days
+    [InlineData("2025-01-01", "2026-07-01", 1, true)] // retired on the first day: that day counts
+    [InlineData("2025-01-01", "2026-06-30", 0, false)]
+    [InlineData("2026-10-01", null, 0, false)]     // commissioned after the window
+    public void A_device_is_active_from_commissioning_to_retirement(string commissioned, string? retired, int days, bool active)
+    {
+        var device = new RegisteredDevice
+        {
+            Device = "cnc-01",
+            ProductInstanceUri = "urn:x",
+            Class = DeviceClass.CncMachineTool,
+            Commissioned = DateOnly.Parse(commissioned, System.Globalization.CultureInfo.InvariantCulture),
+            Retired = retired is null ? null : DateOnly.Parse(retired, System.Globalization.CultureInfo.InvariantCulture),
+        };
+        Window q3 = Window.Parse("2026Q3");
+
+        Assert.Equal(days, device.ActiveDays(q3));
+        Assert.Equal(active, device.IsActiveIn(q3));
+    }
+
+    [Fact]
     public void WithOffset_keeps_the_calendar_window_and_moves_the_instant()
     {
         Window shanghai = Window.Parse("2026Q3");
