@@ -22,11 +22,14 @@ public sealed record RegisterError
 
     /// <summary>
     /// The message: <c>devices.csv row 7 column commissioned: "2025-13-01" is not a date (YYYY-MM-DD)</c>, or
-    /// <c>register.json line 42 enterprises[0].devices[3].commissioned: …</c>.
+    /// <c>register.json line 42 enterprises[0].devices[3].commissioned: …</c>; for a typed API call
+    /// (line 0) <c>register devices.retired: …</c>.
     /// </summary>
     public string Message => IsCsv
         ? string.Create(CultureInfo.InvariantCulture, $"{File} row {Line} column {Column}: {Reason}")
-        : string.Create(CultureInfo.InvariantCulture, $"{File} line {Line} {Column}: {Reason}");
+        : Line > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{File} line {Line} {Column}: {Reason}")
+            : $"{File} {Column}: {Reason}"; // a typed API call: no file position
 
     /// <inheritdoc />
     public override string ToString() => Message;

@@ -355,7 +355,7 @@ public sealed class AssetRegisterTests : IDisposable
         };
 
         RegisterValidationException unknown = Assert.Throws<RegisterValidationException>(() => Register.UpsertDevice(Enterprise, device));
-        Assert.Equal($"register line 0 devices.enterprise: enterprise \"{Enterprise}\" is not in the register (import its enterprise first)", unknown.Message);
+        Assert.Equal($"register devices.enterprise: enterprise \"{Enterprise}\" is not in the register (import its enterprise first)", unknown.Message);
 
         Register.UpsertEnterprise(enterprise);
         Register.UpsertDevice(Enterprise, device);
@@ -375,9 +375,9 @@ public sealed class AssetRegisterTests : IDisposable
             Register.UpsertDevice(Enterprise, device with { RobotAxes = 0, PurchasePrice = 0.001m, Retired = new DateOnly(2020, 1, 1) }));
         Assert.Equal(
         [
-            "register line 0 devices.robot_axes: \"0\" is not a positive integer",
-            "register line 0 devices.retired: \"2020-01-01\" is before the commissioning date 2025-05-01",
-            "register line 0 devices.purchase_price: \"0.001\" has more than 2 decimals (CNY is exact to the fen)",
+            "register devices.robot_axes: \"0\" is not a positive integer",
+            "register devices.retired: \"2020-01-01\" is before the commissioning date 2025-05-01",
+            "register devices.purchase_price: \"0.001\" has more than 2 decimals (CNY is exact to the fen)",
         ], bad.Errors.Select(e => e.Message));
         Assert.Throws<RegisterValidationException>(() => Register.UpsertEnterprise(enterprise with { Region = "990000" }));
     }
