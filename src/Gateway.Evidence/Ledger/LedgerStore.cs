@@ -218,6 +218,59 @@ public sealed class LedgerStore
         return rows;
     }
 
+    /// <summary>
+    /// Streams the indicator view of the rows with local day in [<paramref name="fromDay"/>, <paramref name="toDay"/>),
+    /// ordered by enterprise, device and day: narrow columns, the minute vector only as its digest.
+    /// </summary>
+    public IEnumerable<LedgerDay> ReadDays(int fromDay, int toDay)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT enterprise, device, day, samples, events, substantive, covered_shift_min, run_ns, run_test_ns,
+                   parts_delta, good_delta, cycles_delta, power_on_delta_s, counter_resets, transitions, regular_transitions,
+                   backfill, identities, minute_digest, sealed
+            FROM ledger_rows WHERE day >= $from AND day < $to ORDER BY enterprise, device, day;
+            """;
+        command.Parameters.AddWithValue("$from", fromDay);
+        command.Parameters.AddWithValue("$to", toDay);
+        using SqliteDataReader r = command.ExecuteReader();
+        string enterprise = "";
+        string device = "";
+        while (r.Read())
+        {
+            // Consecutive rows share their enterprise and device: keep one string instance of each.
+            string e = r.GetString(0);
+            string d = r.GetString(1);
+            enterprise = e == enterprise ? enterprise : e;
+            device = d == device ? device : d;
+            string identities = r.GetString(17);
+            yield return new LedgerDay
+            {
+                Enterprise = enterprise,
+                Device = device,
+                Day = r.GetInt32(2),
+                Samples = r.GetInt64(3),
+                Events = r.GetInt64(4),
+                Substantive = r.GetInt64(5),
+                CoveredShiftMinutes = r.GetInt32(6),
+                RunNanoseconds = r.GetInt64(7),
+                RunTestNanoseconds = r.GetInt64(8),
+                PartsDelta = r.GetInt64(9),
+                GoodDelta = r.GetInt64(10),
+                CyclesDelta = r.GetInt64(11),
+                PowerOnDeltaSeconds = r.GetDouble(12),
+                CounterResets = r.GetInt32(13),
+                Transitions = r.GetInt32(14),
+                RegularTransitions = r.GetInt32(15),
+                Backfill = r.GetInt64(16),
+                Identities = identities == "[]" ? [] : JsonSerializer.Deserialize<string[]>(identities) ?? [],
+                MinuteDigest = (byte[])r.GetValue(18),
+                IsSealed = r.GetInt32(19) == 1,
+            };
+        }
+    }
+
     /// <summary>The enterprise-day roots with local day in [<paramref name="fromDay"/>, <paramref name="toDay"/>), of one enterprise or all.</summary>
     public IReadOnlyList<LedgerRoot> ReadRoots(string? enterprise, int fromDay, int toDay)
     {

@@ -119,9 +119,10 @@ public sealed class EvidenceAccumulator : IWalConsumerService
 
         long from = 0;
         using var reader = new LineProtocolReader(_limits);
+        EvidenceAccumulation? accumulation = null;
         try
         {
-            var accumulation = new EvidenceAccumulation(_options.Parameters, _calendar);
+            accumulation = new EvidenceAccumulation(_options.Parameters, _calendar);
             LedgerSnapshot snapshot = _ledger.LoadSnapshot(Name);
             accumulation.Restore(snapshot);
             long walCursor = _wal.RegisterCursor(Name);
@@ -172,12 +173,25 @@ public sealed class EvidenceAccumulator : IWalConsumerService
                     continue;
                 }
 
-                // Caught up: everything stamped before now − skew is in.
+                // Caught up: everything stamped before now − skew is in. Checkpoint at most once an interval
+                // (one SQLite transaction with fsync), and wait for more records until the next one is due.
                 accumulation.AdvanceWatermark(Math.Max(maxArrival, UnixNanoseconds(_time.GetUtcNow())) - _skewNs);
-                Checkpoint(accumulation, from);
-                lastCheckpoint = _time.GetTimestamp();
-                await WaitForAppendAsync(from, _options.CheckpointInterval, cancellationToken); // a closed WAL ends the next read
+                TimeSpan due = _options.CheckpointInterval - _time.GetElapsedTime(lastCheckpoint);
+                if (due <= TimeSpan.Zero)
+                {
+                    Checkpoint(accumulation, from);
+                    lastCheckpoint = _time.GetTimestamp();
+                    due = _options.CheckpointInterval;
+                }
+
+                await WaitForAppendAsync(from, due, cancellationToken); // a closed WAL ends the next read
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && accumulation is not null && CheckpointedPosition >= 0)
+        {
+            // Stopping between records (cancellation is only observed there): keep what was applied.
+            Checkpoint(accumulation, from);
+            throw;
         }
         finally
         {
