@@ -346,8 +346,9 @@ public sealed class AssetRegister
 
     private static void Validate(SqliteConnection connection, SqliteTransaction transaction, RegisterBatch batch, ErrorSink errors)
     {
-        var known = new HashSet<string>(batch.MentionedEnterprises, StringComparer.Ordinal);
-        known.UnionWith(batch.Enterprises.Select(e => e.Enterprise));
+        // Valid: in the register or a valid record of this batch. Known: also a rejected enterprise record of
+        // this batch (its own error is reported; its rows are not reported again as of an unknown enterprise).
+        var valid = new HashSet<string>(batch.Enterprises.Select(e => e.Enterprise), StringComparer.Ordinal);
         using (SqliteCommand command = connection.CreateCommand())
         {
             command.Transaction = transaction;
@@ -355,9 +356,12 @@ public sealed class AssetRegister
             using SqliteDataReader reader = command.ExecuteReader();
             while (reader.Read())
             {
-                known.Add(reader.GetString(0));
+                valid.Add(reader.GetString(0));
             }
         }
+
+        var known = new HashSet<string>(valid, StringComparer.Ordinal);
+        known.UnionWith(batch.MentionedEnterprises);
 
         Unique(batch.EnterpriseRecords, e => e.Enterprise, "credit_code", e => $"enterprise {RegisterRules.Show(e.Enterprise)}", errors);
         Unique(batch.Employees, e => (e.Enterprise, e.Value.Month), "month", e => $"month {e.Value.Month} of {e.Enterprise}", errors);
@@ -379,7 +383,7 @@ public sealed class AssetRegister
         foreach (BatchItem<RegisteredDevice> item in batch.Devices)
         {
             RegisteredDevice device = item.Value;
-            if (!device.KeyProcess || device.Process is null || !known.Contains(item.Enterprise))
+            if (!device.KeyProcess || device.Process is null || !valid.Contains(item.Enterprise))
             {
                 continue;
             }

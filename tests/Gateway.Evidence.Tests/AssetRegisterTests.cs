@@ -297,6 +297,17 @@ public sealed class AssetRegisterTests : IDisposable
     }
 
     [Fact]
+    public void A_rejected_enterprise_is_reported_once_not_again_for_each_of_its_devices()
+    {
+        string json = RegisterSamples.Json.Replace("\"region\": \"330402\"", "\"region\": \"990402\"", StringComparison.Ordinal);
+
+        RegisterImportResult result = Register.ImportJson(Encoding.UTF8.GetBytes(json), "register.json");
+
+        Assert.Equal("register.json line 7 enterprises[0].region: \"990402\" is not a GB/T 2260 region code: '99' is not a GB/T 2260 province code", Assert.Single(result.Errors).Message);
+        Assert.Empty(Register.ListEnterprises());
+    }
+
+    [Fact]
     public void Malformed_JSON_is_one_error_with_its_line()
     {
         RegisterImportResult result = Register.ImportJson("{\n  \"format\": \"fgw-register/1\",\n  \"enterprises\": [\n}\n"u8, "register.json");
