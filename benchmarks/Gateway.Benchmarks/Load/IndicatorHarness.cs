@@ -57,7 +57,7 @@ internal static class IndicatorHarness
                 WindowEvaluation evaluation = calculator.Evaluate(window, register, store.Ledger.ReadDays(window.FromDay, window.ToDay), roots);
                 TimeSpan evaluate = Stopwatch.GetElapsedTime(start);
                 int reports = 0;
-                foreach (RegisteredEnterprise enterprise in register.Enterprises)
+                foreach (IndicatorEnterprise enterprise in register.Enterprises)
                 {
                     reports += calculator.Compute(IndicatorScope.Enterprise(enterprise.Code), evaluation).Indicators.Count > 0 ? 1 : 0;
                 }
@@ -87,13 +87,13 @@ internal static class IndicatorHarness
     {
         string[] counties = [.. Enumerable.Range(0, 2 * CountiesPerCity).Select(i => string.Create(CultureInfo.InvariantCulture, $"33{4 + (i / CountiesPerCity)}0{(i % CountiesPerCity) + 1:00}"))];
         var employees = new Dictionary<DateOnly, decimal> { [new(2026, 7, 1)] = 400, [new(2026, 8, 1)] = 410, [new(2026, 9, 1)] = 405 };
-        RegisteredEnterprise[] list = [.. Enumerable.Range(0, enterprises).Select(i => new RegisteredEnterprise
+        IndicatorEnterprise[] list = [.. Enumerable.Range(0, enterprises).Select(i => new IndicatorEnterprise
         {
             Code = string.Create(CultureInfo.InvariantCulture, $"E{i:000000000000000000}")[..18],
             Region = counties[i % counties.Length],
             Employees = employees,
         })];
-        RegisteredDevice[] registered = [.. Enumerable.Range(0, devices).Select(i =>
+        IndicatorDevice[] registered = [.. Enumerable.Range(0, devices).Select(i =>
         {
             DeviceClass kind = (i % 10) switch
             {
@@ -103,7 +103,7 @@ internal static class IndicatorHarness
                 _ => DeviceClass.Conventional,
             };
             bool digital = kind != DeviceClass.Conventional;
-            return new RegisteredDevice
+            return new IndicatorDevice
             {
                 Enterprise = list[i % enterprises].Code,
                 Device = string.Create(CultureInfo.InvariantCulture, $"dev-{i:000000}"),
@@ -153,7 +153,7 @@ internal static class IndicatorHarness
         long rows = 0;
         byte[] hash = RandomNumberGenerator.GetBytes(32);
         int index = 0;
-        foreach (RegisteredDevice device in register.Devices)
+        foreach (IndicatorDevice device in register.Devices)
         {
             bool silent = index++ % 97 == 0; // about 1% never report beyond heartbeats
             for (int day = window.FromDay; day < window.ToDay; day++)

@@ -47,7 +47,7 @@ public static class FlagNames
 /// </summary>
 public sealed record DeviceEvaluation
 {
-    public required RegisteredDevice Device { get; init; }
+    public required IndicatorDevice Device { get; init; }
 
     /// <summary>Active days ÷ window days: the device's weight in ratio denominators (0 when not active).</summary>
     public required decimal Weight { get; init; }

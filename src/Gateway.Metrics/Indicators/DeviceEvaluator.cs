@@ -1,4 +1,5 @@
 using System.Globalization;
+using FactoryGateway.Evidence;
 using FactoryGateway.Evidence.Ledger;
 
 namespace FactoryGateway.Metrics.Indicators;
@@ -32,16 +33,16 @@ public sealed class DeviceEvaluator
     /// </summary>
     public IReadOnlyList<DeviceEvaluation> Evaluate(
         IndicatorWindow window,
-        IReadOnlyList<RegisteredDevice> devices,
+        IReadOnlyList<IndicatorDevice> devices,
         IEnumerable<LedgerDay> days,
-        Func<RegisteredDevice, IntegrityCheck, bool>? resolved = null)
+        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(days);
         var schedules = new Dictionary<string, int[]>(StringComparer.Ordinal);
         var accumulators = new Dictionary<(string, string), Totals>(devices.Count);
-        foreach (RegisteredDevice device in devices)
+        foreach (IndicatorDevice device in devices)
         {
             if (!schedules.TryGetValue(device.Enterprise, out int[]? minutes))
             {
@@ -53,7 +54,7 @@ public sealed class DeviceEvaluator
 
         var digests = new Dictionary<(int Day, string Digest), List<(string, string)>>();
         var owners = new Dictionary<string, HashSet<(string, string)>>(StringComparer.Ordinal);
-        foreach (RegisteredDevice device in devices)
+        foreach (IndicatorDevice device in devices)
         {
             if (device.SerialNumber is { Length: > 0 } serial)
             {
@@ -107,7 +108,7 @@ public sealed class DeviceEvaluator
         Dictionary<(string, string), List<string>> clones = Clones(digests);
         Dictionary<(string, string), List<string>> duplicates = Duplicates(owners);
         var evaluations = new List<DeviceEvaluation>(devices.Count);
-        foreach (RegisteredDevice device in devices)
+        foreach (IndicatorDevice device in devices)
         {
             evaluations.Add(Finish(accumulators[(device.Enterprise, device.Device)], clones, duplicates, resolved));
         }
@@ -132,9 +133,9 @@ public sealed class DeviceEvaluator
         Totals t,
         Dictionary<(string, string), List<string>> clones,
         Dictionary<(string, string), List<string>> duplicates,
-        Func<RegisteredDevice, IntegrityCheck, bool>? resolved)
+        Func<IndicatorDevice, IntegrityCheck, bool>? resolved)
     {
-        RegisteredDevice device = t.Device;
+        IndicatorDevice device = t.Device;
         decimal runSeconds = t.RunNs / NanosecondsPerSecond;
         var flags = new List<RaisedFlag>();
         void Raise(IntegrityCheck flag, string evidence)
@@ -244,7 +245,7 @@ public sealed class DeviceEvaluator
     }
 
     // Output evidence (§3): parts for machine tools, cycles for robots and PLC lines, either for the rest.
-    private static bool HasOutput(RegisteredDevice device, LedgerDay day) => device.Class switch
+    private static bool HasOutput(IndicatorDevice device, LedgerDay day) => device.Class switch
     {
         DeviceClass.CncMachineTool => day.PartsDelta > 0,
         DeviceClass.IndustrialRobot or DeviceClass.PlcAutomated => day.CyclesDelta > 0,
@@ -339,13 +340,13 @@ public sealed class DeviceEvaluator
         private readonly int _activeToDay;
         private readonly int _firstMonday;
 
-        public Totals(RegisteredDevice device, IndicatorWindow window, int[] schedule)
+        public Totals(IndicatorDevice device, IndicatorWindow window, int[] schedule)
         {
             Device = device;
             _schedule = schedule;
             _windowFromDay = window.FromDay;
             DateOnly from = Max(window.From, device.Commissioned ?? window.From);
-            DateOnly to = Min(window.To, device.Retired ?? window.To);
+            DateOnly to = Min(window.To, device.Retired?.AddDays(1) ?? window.To); // the retired date is the last active day
             _activeFromDay = LocalDays.DayOf(from);
             _activeToDay = Math.Max(_activeFromDay, LocalDays.DayOf(to));
             Weight = window.Days == 0 ? 0 : (decimal)(_activeToDay - _activeFromDay) / window.Days;
@@ -362,7 +363,7 @@ public sealed class DeviceEvaluator
             }
         }
 
-        public RegisteredDevice Device { get; }
+        public IndicatorDevice Device { get; }
 
         public decimal Weight { get; }
 

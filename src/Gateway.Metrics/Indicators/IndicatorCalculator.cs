@@ -1,4 +1,5 @@
 using System.Globalization;
+using FactoryGateway.Evidence;
 using FactoryGateway.Evidence.Ledger;
 
 namespace FactoryGateway.Metrics.Indicators;
@@ -10,7 +11,7 @@ public sealed record IndicatorScope(string Kind, string Code)
 
     public static IndicatorScope Region(string code) => new("region", code);
 
-    public bool Includes(RegisteredEnterprise enterprise) => Kind == "enterprise"
+    public bool Includes(IndicatorEnterprise enterprise) => Kind == "enterprise"
         ? enterprise.Code == Code
         : enterprise.Region == Code || (Code.EndsWith("00", StringComparison.Ordinal) && enterprise.Region.StartsWith(Code[..4], StringComparison.Ordinal));
 
@@ -104,7 +105,7 @@ public sealed class IndicatorCalculator
         RegisterView register,
         IEnumerable<LedgerDay> days,
         IReadOnlyList<LedgerRoot> roots,
-        Func<RegisteredDevice, IntegrityCheck, bool>? resolved = null)
+        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(register);
@@ -131,7 +132,7 @@ public sealed class IndicatorCalculator
         RegisterView register,
         IEnumerable<LedgerDay> days,
         IReadOnlyList<LedgerRoot> roots,
-        Func<RegisteredDevice, IntegrityCheck, bool>? resolved = null) =>
+        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null) =>
         Compute(scope, Evaluate(window, register, days, roots, resolved));
 
     /// <summary>The indicators of one enterprise or region from a window's evaluation.</summary>
@@ -140,7 +141,7 @@ public sealed class IndicatorCalculator
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(evaluation);
         IndicatorWindow window = evaluation.Window;
-        List<RegisteredEnterprise> enterprises = [.. evaluation.Register.Enterprises.Where(scope.Includes).OrderBy(e => e.Code, StringComparer.Ordinal)];
+        List<IndicatorEnterprise> enterprises = [.. evaluation.Register.Enterprises.Where(scope.Includes).OrderBy(e => e.Code, StringComparer.Ordinal)];
         var codes = new HashSet<string>(enterprises.Select(e => e.Code), StringComparer.Ordinal);
         List<DeviceEvaluation> evaluations = [.. evaluation.Devices
             .Where(e => codes.Contains(e.Device.Enterprise))
@@ -175,7 +176,7 @@ public sealed class IndicatorCalculator
         DateOnly last = window.To.AddDays(-1);
         values.Add(context.Count("robots_in_service", evaluations, e => e.Device.IsRobot && e.IsActive, e => e.IsInService, e => e.NotInServiceReason));
         values.Add(context.Count("robots_registered", evaluations,
-            e => e.Device.IsRobot && (e.Device.Commissioned is null || e.Device.Commissioned <= last) && (e.Device.Retired is null || e.Device.Retired > last),
+            e => e.Device.IsRobot && (e.Device.Commissioned is null || e.Device.Commissioned <= last) && (e.Device.Retired is null || e.Device.Retired >= last),
             e => e.Device.Commissioned is { } c && c.AddYears(_parameters.RobotStockYears) > last,
             e => e.Device.Commissioned is null ? "no commissioning date" : Invariant($"commissioned {e.Device.Commissioned:yyyy-MM-dd}, {_parameters.RobotStockYears}+ years before the window's end")));
         values.Add(RobotDensity(context, evaluations, enterprises, window));
@@ -212,12 +213,12 @@ public sealed class IndicatorCalculator
         return new IndicatorReport(scope, window, _parameters.FormulaSet, values, evaluations, [.. enterprises.Select(e => e.Code)]);
     }
 
-    private static IndicatorValue RobotDensity(Context context, List<DeviceEvaluation> evaluations, List<RegisteredEnterprise> enterprises, IndicatorWindow window)
+    private static IndicatorValue RobotDensity(Context context, List<DeviceEvaluation> evaluations, List<IndicatorEnterprise> enterprises, IndicatorWindow window)
     {
         decimal robots = evaluations.Count(e => e.Device.IsRobot && e.IsActive && e.IsInService);
         decimal employees = 0;
         var excluded = new List<ExcludedDevice>();
-        foreach (RegisteredEnterprise enterprise in enterprises)
+        foreach (IndicatorEnterprise enterprise in enterprises)
         {
             List<decimal> months = [];
             for (DateOnly month = new(window.From.Year, window.From.Month, 1); month < window.To; month = month.AddMonths(1))

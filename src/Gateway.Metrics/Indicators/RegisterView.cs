@@ -1,19 +1,9 @@
+using FactoryGateway.Evidence;
+
 namespace FactoryGateway.Metrics.Indicators;
 
-/// <summary>The device classes of the asset register (spec §1).</summary>
-public enum DeviceClass
-{
-    CncMachineTool,
-    IndustrialRobot,
-    PlcAutomated,
-    Conventional,
-    Instrument,
-    Agv,
-    Other,
-}
-
 /// <summary>A registered device as the indicators see it (spec §1): the denominator authority.</summary>
-public sealed record RegisteredDevice
+public sealed record IndicatorDevice
 {
     public required string Enterprise { get; init; }
 
@@ -36,6 +26,7 @@ public sealed record RegisteredDevice
 
     public DateOnly? Commissioned { get; init; }
 
+    /// <summary>The last day the device was in use (the register's retired date); null while in use.</summary>
     public DateOnly? Retired { get; init; }
 
     public string? RetrofitProject { get; init; }
@@ -52,7 +43,7 @@ public sealed record RegisteredDevice
 }
 
 /// <summary>An enterprise of the register with its monthly average headcount (从业人员平均人数).</summary>
-public sealed record RegisteredEnterprise
+public sealed record IndicatorEnterprise
 {
     public required string Code { get; init; }
 
@@ -66,4 +57,55 @@ public sealed record RegisteredEnterprise
 }
 
 /// <summary>The register as frozen for a window: what every indicator's denominator comes from, and its hash.</summary>
-public sealed record RegisterView(IReadOnlyList<RegisteredEnterprise> Enterprises, IReadOnlyList<RegisteredDevice> Devices, string SnapshotHash);
+public sealed record RegisterView(IReadOnlyList<IndicatorEnterprise> Enterprises, IReadOnlyList<IndicatorDevice> Devices, string SnapshotHash);
+
+/// <summary>Builds the indicators' view of the asset register.</summary>
+public static class RegisterViews
+{
+    /// <summary>The view of a frozen register snapshot (its hash is what every indicator value cites).</summary>
+    public static RegisterView From(RegisterSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return From(snapshot.Enterprises, snapshot.Hash);
+    }
+
+    public static RegisterView From(IReadOnlyList<EnterpriseRegister> registers, string hash)
+    {
+        ArgumentNullException.ThrowIfNull(registers);
+        var enterprises = new List<IndicatorEnterprise>(registers.Count);
+        var devices = new List<IndicatorDevice>();
+        foreach (EnterpriseRegister register in registers)
+        {
+            string code = register.Enterprise.CreditCode;
+            enterprises.Add(new IndicatorEnterprise
+            {
+                Code = code,
+                Region = register.Enterprise.Region,
+                Name = register.Enterprise.Name,
+                Employees = register.Employees.ToDictionary(
+                    m => DateOnly.ParseExact(m.Month + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                    m => (decimal)m.AverageHeadcount),
+            });
+            devices.AddRange(register.Devices.Select(d => new IndicatorDevice
+            {
+                Enterprise = code,
+                Device = d.Device,
+                Class = d.Class,
+                Production = d.Production,
+                Digital = d.Digital,
+                Nc = d.Nc,
+                KeyProcess = d.KeyProcess,
+                ProcessName = d.Process,
+                RobotAxes = d.RobotAxes,
+                Commissioned = d.Commissioned,
+                Retired = d.Retired,
+                RetrofitProject = d.RetrofitProject,
+                IdealCycleSeconds = d.IdealCycleNanoseconds is long ns ? ns / 1e9 : null,
+                ProductInstanceUri = d.ProductInstanceUri,
+                SerialNumber = d.SerialNumber,
+            }));
+        }
+
+        return new RegisterView(enterprises, devices, hash);
+    }
+}

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using FactoryGateway.Evidence;
 using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Metrics.Indicators;
 using FactoryGateway.Telemetry.LineProtocol;
@@ -147,7 +148,7 @@ public sealed class IndicatorCalculatorTests
     private static (RegisterView, IReadOnlyList<LedgerDay>, IReadOnlyList<LedgerRoot>) BuildQuarter()
     {
         var robotCommissioned = new DateOnly(2024, 1, 1);
-        RegisteredDevice[] devices =
+        IndicatorDevice[] devices =
         [
             new() { Enterprise = Ent, Device = "cnc-1", Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true, KeyProcess = true },
             new() { Enterprise = Ent, Device = "cnc-2", Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true, KeyProcess = true },
@@ -156,7 +157,7 @@ public sealed class IndicatorCalculatorTests
             new() { Enterprise = Ent, Device = "robot-1", Class = DeviceClass.IndustrialRobot, Production = true, Digital = true, Nc = true, RobotAxes = 6, Commissioned = robotCommissioned },
             new() { Enterprise = Ent, Device = "robot-2", Class = DeviceClass.IndustrialRobot, Production = true, Digital = true, Nc = true, RobotAxes = 6, Commissioned = robotCommissioned },
         ];
-        var enterprise = new RegisteredEnterprise
+        var enterprise = new IndicatorEnterprise
         {
             Code = Ent,
             Region = "330402",

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using FactoryGateway.Evidence;
 using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Metrics.Indicators;
 using FactoryGateway.Telemetry.LineProtocol;
@@ -159,10 +160,10 @@ public sealed class IntegrityFlagTests
     private static HashSet<IntegrityCheck> Flags(List<(string Line, long Arrival)> lines) =>
         [.. Evaluate(lines, Register("m")).Single().Flags.Select(f => f.Flag)];
 
-    private static RegisteredDevice[] Register(params string[] devices) =>
-        [.. devices.Select(d => new RegisteredDevice { Enterprise = Ent, Device = d, Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true })];
+    private static IndicatorDevice[] Register(params string[] devices) =>
+        [.. devices.Select(d => new IndicatorDevice { Enterprise = Ent, Device = d, Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true })];
 
-    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, RegisteredDevice[] devices, Func<RegisteredDevice, IntegrityCheck, bool>? resolved = null)
+    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, IndicatorDevice[] devices, Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
     {
         using var reader = new LineProtocolReader(new LineProtocolLimits());
         var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
