@@ -26,6 +26,7 @@ public sealed class MqttClient : IAsyncDisposable
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _stateLock = new();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MqttConnection? _connection;
     private Task? _run;
     private volatile bool _disconnecting;
@@ -46,6 +47,7 @@ public sealed class MqttClient : IAsyncDisposable
     private long _pingTimeouts;
     private long _protocolErrors;
     private long _resubscribes;
+    private long _aliasesUsed;
 
     /// <param name="handler">Called for every received message, one at a time, in order; null acknowledges messages on receipt.</param>
     public MqttClient(
@@ -106,6 +108,15 @@ public sealed class MqttClient : IAsyncDisposable
         lock (_stateLock)
         {
             return _connection is not null ? Task.CompletedTask : _connected.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until the current connection is lost (or returns at once when there is none).</summary>
+    public Task WaitUntilDisconnectedAsync(CancellationToken cancellationToken)
+    {
+        lock (_stateLock)
+        {
+            return _connection is null ? Task.CompletedTask : _disconnected.Task.WaitAsync(cancellationToken);
         }
     }
 
@@ -249,6 +260,7 @@ public sealed class MqttClient : IAsyncDisposable
         PingTimeouts = Interlocked.Read(ref _pingTimeouts),
         ProtocolErrors = Interlocked.Read(ref _protocolErrors),
         Resubscribes = Interlocked.Read(ref _resubscribes),
+        TopicAliasesUsed = Interlocked.Read(ref _aliasesUsed),
     };
 
     /// <summary>Closes the connection abruptly (no DISCONNECT: the broker publishes the will) and lets the supervisor reconnect. For failover tests and operators.</summary>
@@ -408,6 +420,8 @@ public sealed class MqttClient : IAsyncDisposable
 
     internal void CountPingTimeout() => Interlocked.Increment(ref _pingTimeouts);
 
+    internal void CountAliasUsed() => Interlocked.Increment(ref _aliasesUsed);
+
     internal void CountProtocolError() => Interlocked.Increment(ref _protocolErrors);
 
     private async Task StopAsync()
@@ -484,11 +498,16 @@ public sealed class MqttClient : IAsyncDisposable
             _started.TrySetResult();
 
             string reason = await connection.RunAsync(stopping);
+            TaskCompletionSource disconnected;
             lock (_stateLock)
             {
                 Volatile.Write(ref _connection, null);
                 _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                disconnected = _disconnected;
+                _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
+
+            disconnected.TrySetResult();
 
             connection.Dispose();
 

@@ -24,7 +24,7 @@ public enum MqttIncomingOverflowPolicy
 }
 
 /// <summary>Options of <see cref="MqttClient"/>. <see cref="Validate"/> runs in the client's constructor.</summary>
-public sealed class MqttClientOptions
+public sealed record MqttClientOptions
 {
     public required string Host { get; init; }
 

@@ -552,6 +552,7 @@ internal sealed class MqttConnection : IDisposable
             {
                 properties.TopicAlias = alias;
                 topic = string.Empty;
+                _client.CountAliasUsed();
             }
             else if (_outgoingAliases.Count < max)
             {

@@ -112,4 +112,7 @@ public sealed record MqttClientStats
     public long ProtocolErrors { get; init; }
 
     public long Resubscribes { get; init; }
+
+    /// <summary>Outgoing PUBLISH packets sent with a topic alias instead of the topic name.</summary>
+    public long TopicAliasesUsed { get; init; }
 }
