@@ -61,6 +61,34 @@ public sealed class Mqtt5AndResilienceTests(MosquittoServer broker) : IClassFixt
     }
 
     [Fact]
+    public async Task Maximum_packet_sizes_are_honoured_both_ways()
+    {
+        await using MosquittoServer limited = MosquittoServer.WithConfiguration("max_packet_size 2048");
+        await limited.InitializeAsync();
+        string topic = $"size/{Guid.NewGuid():N}";
+        var collector = new MessageCollector();
+        await using var subscriber = new MqttClient(Options($"fgw-size-sub-{Guid.NewGuid():N}", port: limited.Port) with { MaximumPacketSize = 1024 }, collector.HandleAsync);
+        await subscriber.StartAsync(Ct);
+        await subscriber.SubscribeAsync([new MqttSubscription(topic, MqttQos.AtLeastOnce)], Ct);
+        await using var publisher = new MqttClient(Options($"fgw-size-pub-{Guid.NewGuid():N}", port: limited.Port));
+        await publisher.StartAsync(Ct);
+        Assert.Equal(2048u, publisher.LastConnAck!.Properties.MaximumPacketSize);
+
+        MqttPublishResult tooLarge = await publisher.PublishAsync(new MqttApplicationMessage { Topic = topic, Qos = MqttQos.AtLeastOnce, Payload = new byte[4_000] }, Ct);
+        MqttPublishResult overSubscriberLimit = await publisher.PublishAsync(new MqttApplicationMessage { Topic = topic, Qos = MqttQos.AtLeastOnce, Payload = new byte[1_500] }, Ct);
+        MqttPublishResult small = await publisher.PublishAsync(Message(topic, 1, MqttQos.AtLeastOnce), Ct);
+        await collector.WaitForAsync(1, s_deadline, Ct);
+
+        // Not sent: over the broker's limit. Accepted by the broker but not forwarded over the
+        // subscriber's 1 KiB; the small message, published after it, arrives alone.
+        Assert.Equal(MqttPublishOutcome.TooLarge, tooLarge.Outcome);
+        Assert.Equal(MqttPublishOutcome.Acknowledged, overSubscriberLimit.Outcome);
+        Assert.Equal(MqttPublishOutcome.Acknowledged, small.Outcome);
+        Assert.Equal(["m1"], collector.Payloads);
+        Assert.Equal(0, subscriber.GetStats().ProtocolErrors);
+    }
+
+    [Fact]
     public async Task Topic_aliases_user_properties_and_content_type_reach_the_subscriber()
     {
         string prefix = $"alias/{Guid.NewGuid():N}";
