@@ -444,6 +444,32 @@ public sealed class MqttClient : IAsyncDisposable
         {
             await run;
         }
+
+        // Nothing sends any more: callers still waiting learn so instead of waiting forever.
+        Outgoing.Writer.TryComplete();
+        var stopped = new InvalidOperationException("The MQTT client has stopped; the message or request was not completed.");
+        List<OutgoingFlight> flights;
+        List<PendingRequest> requests;
+        lock (_session.Lock)
+        {
+            flights = _session.FlightsInOrder();
+            requests = _session.Requests();
+        }
+
+        foreach (OutgoingFlight flight in flights)
+        {
+            flight.Completion.TrySetException(stopped);
+        }
+
+        foreach (PendingRequest request in requests)
+        {
+            request.Completion.TrySetException(stopped);
+        }
+
+        while (Outgoing.Reader.TryRead(out OutgoingItem item))
+        {
+            item.Flight?.Completion.TrySetException(stopped);
+        }
     }
 
     private async Task SuperviseAsync(CancellationToken stopping)

@@ -89,6 +89,53 @@ public sealed class Mqtt5AndResilienceTests(MosquittoServer broker) : IClassFixt
     }
 
     [Fact]
+    public async Task A_message_the_handler_refuses_is_not_acknowledged_and_comes_again()
+    {
+        string topic = $"refuse/{Guid.NewGuid():N}";
+        int attempts = 0;
+        var collector = new MessageCollector
+        {
+            // The first delivery of m0 fails (say, the disk buffer is full): not accepted.
+            Before = (m, _) => m.Payload.Span.SequenceEqual("m0"u8) && Interlocked.Increment(ref attempts) == 1
+                ? throw new IOException("disk buffer full")
+                : Task.CompletedTask,
+        };
+        await using var subscriber = new MqttClient(Options($"fgw-refuse-{Guid.NewGuid():N}", cleanStart: false, sessionExpiry: 3_600), collector.HandleAsync);
+        await subscriber.StartAsync(Ct);
+        await subscriber.SubscribeAsync([new MqttSubscription(topic, MqttQos.AtLeastOnce)], Ct);
+        await using var publisher = new MqttClient(Options($"fgw-refuse-pub-{Guid.NewGuid():N}"));
+        await publisher.StartAsync(Ct);
+
+        await publisher.PublishAsync(Message(topic, 0, MqttQos.AtLeastOnce), Ct);
+        await collector.WaitForAsync(1, s_deadline, Ct);
+
+        MqttReceivedMessage redelivered = Assert.Single(collector.Messages);
+        Assert.Equal("m0", Encoding.UTF8.GetString(redelivered.Payload.Span));
+        Assert.True(redelivered.Dup, "the broker redelivers the unacknowledged message with DUP");
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, subscriber.GetStats().HandlerFailures);
+        Assert.Equal(2, subscriber.GetStats().Connects);
+    }
+
+    [Fact]
+    public async Task Callers_waiting_on_a_stopped_client_are_released()
+    {
+        await using var own = new MosquittoServer();
+        await own.InitializeAsync();
+        await using var client = new MqttClient(Options($"fgw-stopped-{Guid.NewGuid():N}", port: own.Port));
+        await client.StartAsync(Ct);
+        Task lost = client.WaitUntilDisconnectedAsync(Ct);
+        await own.StopAsync();
+        await lost.WaitAsync(s_deadline, Ct);
+
+        ValueTask<MqttPublishResult> waiting = client.PublishAsync(Message("stopped/a", 1, MqttQos.AtLeastOnce), Ct);
+        await client.DisconnectAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await waiting);
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await client.PublishAsync(Message("stopped/a", 2, MqttQos.AtMostOnce), Ct));
+    }
+
+    [Fact]
     public async Task Topic_aliases_user_properties_and_content_type_reach_the_subscriber()
     {
         string prefix = $"alias/{Guid.NewGuid():N}";
