@@ -18,6 +18,8 @@ public static class MqttPacketWriter
     public const int MaximumRemainingLength = 268_435_455;
 
     private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly List<uint> s_noIdentifiers = [];
+    private static readonly List<MqttUserProperty> s_noUserProperties = [];
 
     /// <summary>Writes <paramref name="packet"/> and returns its size in bytes.</summary>
     public static int Write(IBufferWriter<byte> output, MqttPacket packet, MqttProtocolVersion version)
@@ -490,12 +492,13 @@ public static class MqttPacketWriter
 
             StringProperty(MqttPropertyId.ResponseTopic, p.ResponseTopic, context);
             BinaryProperty(MqttPropertyId.CorrelationData, p.CorrelationData, context);
-            if (p.SubscriptionIdentifiers.Count > 1 && context != MqttPropertyContext.Publish)
+            List<uint> subscriptionIdentifiers = p.SubscriptionIdentifiersOrNull ?? s_noIdentifiers;
+            if (subscriptionIdentifiers.Count > 1 && context != MqttPropertyContext.Publish)
             {
                 Fail("property SubscriptionIdentifier", "appears more than once");
             }
 
-            foreach (uint id in p.SubscriptionIdentifiers)
+            foreach (uint id in subscriptionIdentifiers)
             {
                 Check(MqttPropertyId.SubscriptionIdentifier, context);
                 if (id is 0 or > MaximumRemainingLength)
@@ -523,7 +526,7 @@ public static class MqttPacketWriter
             UInt16Property(MqttPropertyId.TopicAlias, p.TopicAlias, context, nonZero: true);
             ByteProperty(MqttPropertyId.MaximumQos, p.MaximumQos, context);
             ByteProperty(MqttPropertyId.RetainAvailable, p.RetainAvailable, context);
-            foreach (MqttUserProperty user in p.UserProperties)
+            foreach (MqttUserProperty user in p.UserPropertiesOrNull ?? s_noUserProperties)
             {
                 Check(MqttPropertyId.UserProperty, context);
                 Byte((byte)MqttPropertyId.UserProperty);

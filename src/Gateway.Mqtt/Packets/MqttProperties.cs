@@ -20,8 +20,11 @@ public sealed class MqttProperties
 
     public ReadOnlyMemory<byte>? CorrelationData { get; set; }
 
-    /// <summary>Subscription identifiers: one in SUBSCRIBE, one or more in a PUBLISH from the server.</summary>
-    public List<uint> SubscriptionIdentifiers { get; } = [];
+    private List<uint>? _subscriptionIdentifiers;
+    private List<MqttUserProperty>? _userProperties;
+
+    /// <summary>Subscription identifiers: one in SUBSCRIBE, one or more in a PUBLISH from the server (the list is created on first use).</summary>
+    public List<uint> SubscriptionIdentifiers => _subscriptionIdentifiers ??= [];
 
     public uint? SessionExpiryInterval { get; set; }
 
@@ -55,7 +58,8 @@ public sealed class MqttProperties
 
     public byte? RetainAvailable { get; set; }
 
-    public List<MqttUserProperty> UserProperties { get; } = [];
+    /// <summary>User properties in wire order (the list is created on first use).</summary>
+    public List<MqttUserProperty> UserProperties => _userProperties ??= [];
 
     public uint? MaximumPacketSize { get; set; }
 
@@ -65,15 +69,19 @@ public sealed class MqttProperties
 
     public byte? SharedSubscriptionAvailable { get; set; }
 
+    internal List<uint>? SubscriptionIdentifiersOrNull => _subscriptionIdentifiers;
+
+    internal List<MqttUserProperty>? UserPropertiesOrNull => _userProperties;
+
     /// <summary>True when no property is present.</summary>
     public bool IsEmpty =>
         PayloadFormatIndicator is null && MessageExpiryInterval is null && ContentType is null && ResponseTopic is null
-        && CorrelationData is null && SubscriptionIdentifiers.Count == 0 && SessionExpiryInterval is null
+        && CorrelationData is null && _subscriptionIdentifiers is not { Count: > 0 } && SessionExpiryInterval is null
         && AssignedClientIdentifier is null && ServerKeepAlive is null && AuthenticationMethod is null
         && AuthenticationData is null && RequestProblemInformation is null && WillDelayInterval is null
         && RequestResponseInformation is null && ResponseInformation is null && ServerReference is null
         && ReasonString is null && ReceiveMaximum is null && TopicAliasMaximum is null && TopicAlias is null
-        && MaximumQos is null && RetainAvailable is null && UserProperties.Count == 0 && MaximumPacketSize is null
+        && MaximumQos is null && RetainAvailable is null && _userProperties is not { Count: > 0 } && MaximumPacketSize is null
         && WildcardSubscriptionAvailable is null && SubscriptionIdentifierAvailable is null && SharedSubscriptionAvailable is null;
 }
 
