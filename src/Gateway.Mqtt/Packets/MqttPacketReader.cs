@@ -632,7 +632,7 @@ public sealed class MqttPacketReader
                     return properties;
                 }
 
-                string field = $"property {name}";
+                string field = MqttPropertyTable.FieldName((byte)id);
                 if ((allowed & context) == 0)
                 {
                     MqttThrow.ProtocolError(Type, field, at, context == MqttPropertyContext.Will ? "is not allowed in the will properties" : $"is not allowed in {MqttThrow.PacketName(Type)}");
@@ -743,8 +743,8 @@ public sealed class MqttPacketReader
 
                     break;
                 default:
-                    string key = ReadString(field + " name");
-                    string value = ReadString(field + " value");
+                    string key = ReadString("property UserProperty name");
+                    string value = ReadString("property UserProperty value");
                     p.UserProperties.Add(new MqttUserProperty(key, value));
                     break;
             }

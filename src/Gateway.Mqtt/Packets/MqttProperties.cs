@@ -126,6 +126,12 @@ public static class MqttPropertyTable
 
     private static readonly (MqttPropertyType Type, MqttPropertyContext Allowed, string Name)?[] s_table = Build();
 
+    // Field names for error messages, built once: a decoder that formatted them per property would allocate per packet.
+    private static readonly string[] s_fieldNames = [.. s_table.Select(e => e is { } entry ? $"property {entry.Name}" : string.Empty)];
+
+    /// <summary>"property &lt;Name&gt;" for a known identifier, as error messages name the field.</summary>
+    internal static string FieldName(byte id) => s_fieldNames[id];
+
     public static MqttPropertyContext ContextOf(MqttPacketType type) => (MqttPropertyContext)(1 << (int)type);
 
     /// <summary>The property's type, allowed contexts and name; false for an unknown identifier.</summary>
