@@ -1,6 +1,5 @@
 using System.CommandLine;
 using FactoryGateway.Evidence;
-using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Ingest;
 using FactoryGateway.Ingest.Evidence;
 using FactoryGateway.Ingest.Forwarding;
@@ -105,7 +104,7 @@ internal static class IngestCommand
             evidence.Devices,
             wal =>
             {
-                accumulator = new EvidenceAccumulator(wal, evidence.Ledger, evidenceOptions, DefaultShiftCalendar.Instance, options.Limits, TimeProvider.System, loggers.CreateLogger<EvidenceAccumulator>());
+                accumulator = new EvidenceAccumulator(wal, evidence.Ledger, evidenceOptions, evidence.Register.ShiftCalendars, options.Limits, TimeProvider.System, loggers.CreateLogger<EvidenceAccumulator>());
                 if (target is null)
                 {
                     // No InfluxDB yet: the forwarder's cursor stays where it is, and so does the data.

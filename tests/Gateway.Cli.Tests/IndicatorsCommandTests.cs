@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
+using FactoryGateway.Telemetry.LineProtocol;
+using FactoryGateway.Testing;
+
+namespace FactoryGateway.Cli.Tests;
+
+/// <summary>
+/// <c>fgw indicators</c> on a register imported with <c>fgw register import</c> and a ledger of July 2026:
+/// two NC machine tools in key processes, one running every scheduled day and one silent.
+/// </summary>
+public sealed class IndicatorsCommandTests
+{
+    private const string Enterprise = "91330402MA2B3C4D53";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Indicators_of_an_enterprise_and_its_city_from_the_register_and_the_ledger()
+    {
+        using var dir = new TempDirectory("fgw-indicators");
+        string register = dir.Combine("register.json");
+        await File.WriteAllTextAsync(register, $$"""
+            {
+              "format": "fgw-register/1",
+              "enterprises": [
+                {
+                  "credit_code": "{{Enterprise}}", "name": "嘉兴示例精密机械有限公司", "region": "330402",
+                  "employees": [ { "month": "2026-07", "average_headcount": 200 } ],
+                  "key_processes": [ { "process": "精加工", "key": true } ],
+                  "devices": [
+                    { "device": "cnc-01", "product_instance_uri": "urn:dmg:nlx2500:1", "class": "cnc_machine_tool", "production": true, "digital": true, "nc": true,
+                      "key_process": true, "process": "精加工", "commissioned": "2024-03-15" },
+                    { "device": "cnc-02", "product_instance_uri": "urn:dmg:nlx2500:2", "class": "cnc_machine_tool", "production": true, "digital": true, "nc": true,
+                      "key_process": true, "process": "精加工", "commissioned": "2024-03-15" }
+                  ]
+                }
+              ]
+            }
+            """, Ct);
+        CommandResult imported = await FgwProcess.RunAsync(Ct, "register", "import", "--data-dir", dir.Path, register);
+        Assert.True(imported.ExitCode == 0, imported.Output);
+        WriteJulyLedger(dir.Path);
+
+        CommandResult text = await FgwProcess.RunAsync(Ct, "indicators", "--data-dir", dir.Path, "--enterprise", Enterprise, "--window", "2026-07");
+        Assert.True(text.ExitCode == 0, text.Output);
+        Assert.Contains($"enterprise {Enterprise} — window 2026-07 (2026-07-01 to 2026-07-31), formula set fg-2026.1", text.Output, StringComparison.Ordinal);
+        Assert.Matches(@"key_process_nc_ratio\s+0\.5\s+1\s+2\s+1\s+1\s+ratio", text.Output);
+        Assert.Contains($"{Enterprise}/cnc-02", text.Output, StringComparison.Ordinal);
+        Assert.Contains("not networked: 0 of 23 scheduled day(s) reporting (needs 80%)", text.Output, StringComparison.Ordinal);
+
+        string file = dir.Combine("city.json");
+        CommandResult json = await FgwProcess.RunAsync(Ct, "indicators", "--data-dir", dir.Path, "--region", "330400", "--window", "2026-07", "--json", "--out", file);
+        Assert.True(json.ExitCode == 0, json.Output);
+        using JsonDocument report = JsonDocument.Parse(await File.ReadAllBytesAsync(file, Ct));
+        Assert.Equal("region 330400", report.RootElement.GetProperty("scope").GetString());
+        JsonElement ratio = report.RootElement.GetProperty("indicators").EnumerateArray().Single(i => i.GetProperty("id").GetString() == "key_process_nc_ratio");
+        Assert.Equal(0.5m, ratio.GetProperty("value").GetDecimal());
+        Assert.Equal(64, ratio.GetProperty("register_hash").GetString()!.Length);
+        Assert.Equal($"{Enterprise}/cnc-02", ratio.GetProperty("excluded")[0].GetProperty("enterprise").GetString() + "/" + ratio.GetProperty("excluded")[0].GetProperty("device").GetString());
+        Assert.Equal(23, ratio.GetProperty("ledger_roots").GetArrayLength()); // one root per day with rows: the 23 weekdays of July
+    }
+
+    [Fact]
+    public async Task Exactly_one_scope_is_required()
+    {
+        using var dir = new TempDirectory("fgw-indicators-usage");
+        CommandResult result = await FgwProcess.RunAsync(Ct, "indicators", "--data-dir", dir.Path, "--window", "2026Q3");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("give exactly one of --enterprise CODE or --region CODE", result.Output, StringComparison.Ordinal);
+    }
+
+    // cnc-01 runs 08:00–16:00 with a part every 2 minutes on each weekday of July; cnc-02 sends nothing.
+    private static void WriteJulyLedger(string dataDirectory)
+    {
+        using EvidenceStore store = EvidenceStore.Open(dataDirectory);
+        using var reader = new LineProtocolReader(new LineProtocolLimits());
+        var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
+        long parts = 0;
+        for (DateOnly day = new(2026, 7, 1); day < new DateOnly(2026, 8, 1); day = day.AddDays(1))
+        {
+            if (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday)
+            {
+                continue;
+            }
+
+            long eight = LocalDays.StartOf(LocalDays.DayOf(day), LocalDays.DefaultOffsetMinutes) + (8 * 3600 * 1_000_000_000L);
+            var body = new StringBuilder();
+            for (int slot = 0; slot < 360; slot++)
+            {
+                bool running = slot < 240;
+                parts += running ? 1 : 0;
+                body.Append(CultureInfo.InvariantCulture, $"telemetry,ent={Enterprise},dev=cnc-01 state={(running ? 4 : 3)}i,parts_total={parts}i {eight + (slot * 120 * 1_000_000_000L)}\n");
+            }
+
+            evidence.Apply(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(body.ToString())), eight, reader);
+        }
+
+        evidence.AdvanceWatermark(LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 8, 10)), LocalDays.DefaultOffsetMinutes));
+        store.Ledger.Save("evidence", 0, evidence.TakeChanges());
+    }
+}
