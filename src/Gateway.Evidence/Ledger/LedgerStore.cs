@@ -253,6 +253,16 @@ public sealed class LedgerStore
         }
     }
 
+    /// <summary>The last sealed local day of <paramref name="enterprise"/>, or null before its first sealing.</summary>
+    public int? SealedThrough(string enterprise)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT sealed_through FROM ledger_seals WHERE enterprise = $enterprise;";
+        command.Parameters.AddWithValue("$enterprise", enterprise);
+        return command.ExecuteScalar() is long day ? (int)day : null;
+    }
+
     /// <summary>The enterprise-day roots with local day in [<paramref name="fromDay"/>, <paramref name="toDay"/>), of one enterprise or all.</summary>
     public IReadOnlyList<LedgerRoot> ReadRoots(string? enterprise, int fromDay, int toDay)
     {
