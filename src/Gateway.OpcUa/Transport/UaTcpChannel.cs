@@ -85,6 +85,9 @@ public sealed class UaTcpChannel : IAsyncDisposable
     /// <summary>Token renewals completed.</summary>
     public long Renewals => Interlocked.Read(ref _renewals);
 
+    /// <summary>Raised after a token renewal completes (on a pool thread).</summary>
+    public event EventHandler? TokenRenewed;
+
     /// <summary>Responses that arrived after their request had timed out (dropped).</summary>
     public long LateResponses => Interlocked.Read(ref _lateResponses);
 
@@ -220,12 +223,12 @@ public sealed class UaTcpChannel : IAsyncDisposable
         ChannelId = channelId;
         TokenId = tokenId;
         TokenLifetime = TimeSpan.FromMilliseconds(Math.Max(lifetime, 1000));
+        ScheduleRenewal();
         if (renew)
         {
             Interlocked.Increment(ref _renewals);
+            TokenRenewed?.Invoke(this, EventArgs.Empty);
         }
-
-        ScheduleRenewal();
     }
 
     private void ScheduleRenewal()

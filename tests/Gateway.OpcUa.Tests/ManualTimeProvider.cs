@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+
+namespace FactoryGateway.OpcUa.Tests;
+
+/// <summary>A clock whose timers fire only when a test says so; the wall clock is the system's.</summary>
+public sealed class ManualTimeProvider : TimeProvider
+{
+    private readonly ConcurrentQueue<ManualTimer> _timers = new();
+
+    public IReadOnlyCollection<ManualTimer> Timers => _timers;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new ManualTimer(callback, state, dueTime);
+        _timers.Enqueue(timer);
+        return timer;
+    }
+
+    public sealed class ManualTimer(TimerCallback callback, object? state, TimeSpan dueTime) : ITimer
+    {
+        public TimeSpan DueTime { get; private set; } = dueTime;
+
+        public bool Disposed { get; private set; }
+
+        public void Fire() => callback(state);
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            DueTime = dueTime;
+            return true;
+        }
+
+        public void Dispose() => Disposed = true;
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
