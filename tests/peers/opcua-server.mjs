@@ -54,7 +54,7 @@ ns.addVariable({
   value: { get: () => new Variant({ dataType: DataType.Int64, value: counter }) },
 });
 if (bulk > 0) {
-  const folder = ns.addFolder(machine, { browseName: "Bulk" });
+  const folder = ns.addObject({ componentOf: machine, browseName: "Bulk" });
   for (let i = 0; i < bulk; i++) {
     const id = String(i).padStart(4, "0");
     const offset = i;
