@@ -523,6 +523,11 @@ public ref struct UaBinaryDecoder
                 UaThrow.Decode(_offset + start, field, "Variant has ArrayDimensions without an array");
             }
 
+            if (type == BuiltInType.Variant)
+            {
+                UaThrow.Decode(_offset + start, field, "a Variant scalar cannot hold a Variant (OPC 10000-6 §5.2.2.16)");
+            }
+
             result = ReadScalar(type, field);
         }
         else
@@ -590,7 +595,6 @@ public ref struct UaBinaryDecoder
         BuiltInType.LocalizedText => Variant.FromDecodedScalar(type, 0, ReadLocalizedText(field)),
         BuiltInType.ExtensionObject => Variant.FromDecodedScalar(type, 0, ReadExtensionObject(field)),
         BuiltInType.DataValue => Variant.FromDecodedScalar(type, 0, ReadDataValue(field)),
-        BuiltInType.Variant => ReadVariant(field),
         _ => Variant.FromDecodedScalar(type, 0, ReadDiagnosticInfo(field)),
     };
 
