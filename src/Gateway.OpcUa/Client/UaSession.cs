@@ -525,6 +525,15 @@ public sealed class UaSession : IAsyncDisposable
                 catch (UaServiceException ex)
                 {
                     PublishFault = ex;
+                    if (!_channel.IsOpen)
+                    {
+                        // The channel is gone: consumers see the error instead of waiting forever.
+                        foreach (UaSubscription s in _subscriptions.Values)
+                        {
+                            s.Complete(ex);
+                        }
+                    }
+
                     return;
                 }
                 catch (OperationCanceledException)

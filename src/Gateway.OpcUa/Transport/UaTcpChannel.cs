@@ -252,7 +252,7 @@ public sealed class UaTcpChannel : IAsyncDisposable
             {
                 await OpenSecureChannelAsync(renew: true, _shutdown.Token);
             }
-            catch (Exception ex) when (ex is UaServiceException or OperationCanceledException or IOException or UaDecodeException)
+            catch (Exception ex) when (ex is UaServiceException or OperationCanceledException or IOException or UaDecodeException or ObjectDisposedException)
             {
                 Fault(ex is UaServiceException ? ex : new UaServiceException(StatusCode.BadSecureChannelClosed, "renewing the security token failed.", ex));
             }
