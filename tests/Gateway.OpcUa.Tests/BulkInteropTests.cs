@@ -56,6 +56,10 @@ public sealed class BulkInteropTests(BulkNodeOpcUaServer peer) : IClassFixture<B
     [Fact]
     public async Task A_user_name_session_with_the_right_password_is_activated()
     {
+        // node-opcua asks for the password to be RSA-encrypted even on its None endpoint: this is the encrypted path.
+        IReadOnlyList<EndpointDescription> endpoints = await UaSession.GetEndpointsAsync(peer.Server.EndpointUrl, cancellationToken: Token);
+        UserTokenPolicy userName = endpoints.First(e => e.SecurityPolicyUri == UaTcpChannel.SecurityPolicyNone).UserIdentityTokens.First(t => t.TokenType == UserTokenType.UserName);
+        Assert.Equal("http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256", userName.SecurityPolicyUri);
         var options = new UaSessionOptions { Identity = UserIdentity.FromUserName(BulkNodeOpcUaServer.UserName, BulkNodeOpcUaServer.Password) };
 
         await using UaSession session = await UaSession.ConnectAsync(peer.Server.EndpointUrl, options, cancellationToken: Token);
