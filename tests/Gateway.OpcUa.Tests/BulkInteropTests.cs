@@ -51,6 +51,47 @@ public sealed class BulkInteropTests(BulkNodeOpcUaServer peer) : IClassFixture<B
         Assert.True(notifications >= 3 * BulkNodeOpcUaServer.BulkItems, $"{notifications} notifications");
         Assert.Equal(0, subscription.MissedMessages);
         Assert.Null(session.PublishFault);
+
+        IReadOnlyList<StatusCode> deleted = await subscription.DeleteMonitoredItemsAsync(created.Select(r => r.MonitoredItemId).ToArray(), Token);
+        Assert.Equal(BulkNodeOpcUaServer.BulkItems, deleted.Count);
+        Assert.All(deleted, d => Assert.True(d.IsGood, d.ToString()));
+    }
+
+    [Fact]
+    public async Task Batches_shrink_to_the_server_operation_limits_the_server_enforces()
+    {
+        await using UaSession session = await UaSession.ConnectAsync(peer.Server.EndpointUrl, cancellationToken: Token);
+        Assert.Equal((uint)BulkNodeOpcUaServer.MaxMonitoredItemsPerCall, session.ServerLimits.MaxMonitoredItemsPerCall);
+        Assert.Equal((uint)BulkNodeOpcUaServer.MaxNodesPerRead, session.ServerLimits.MaxNodesPerRead);
+        ReadValueId[] nodes = Enumerable.Range(0, BulkNodeOpcUaServer.BulkItems).Select(i => new ReadValueId(new NodeId($"Bulk.{i:D4}", 1))).ToArray();
+
+        // The limit is real: one Read over it is refused by the server.
+        UaServiceException refused = await Assert.ThrowsAsync<UaServiceException>(() => session.Channel.RequestAsync(
+            ServiceIds.ReadRequest, ServiceIds.ReadResponse, session.AuthenticationToken,
+            e =>
+            {
+                e.WriteDouble(0);
+                e.WriteInt32((int)TimestampsToReturn.Neither);
+                e.WriteArray(nodes[..(BulkNodeOpcUaServer.MaxNodesPerRead + 1)], static (w, n) =>
+                {
+                    w.WriteNodeId(n.NodeId);
+                    w.WriteUInt32(n.AttributeId);
+                    w.WriteString(null);
+                    w.WriteQualifiedName(null);
+                });
+            },
+            static (ref UaBinaryDecoder d) => true,
+            cancellationToken: Token));
+        Assert.Equal(StatusCode.BadTooManyOperations, refused.Status.CodeBits);
+
+        // The session splits the same Read (default batch 1,000) into calls within the limit.
+        IReadOnlyList<DataValue> values = await session.ReadAsync(nodes, cancellationToken: Token);
+        Assert.Equal(BulkNodeOpcUaServer.BulkItems, values.Count);
+        Assert.All(values, v => Assert.Equal(BuiltInType.Double, v.Value.Type));
+
+        UaSubscription subscription = await session.CreateSubscriptionAsync(cancellationToken: Token);
+        IReadOnlyList<MonitoredItemResult> created = await subscription.CreateMonitoredItemsAsync(nodes.Select(n => new MonitoredItemRequest(n)).ToArray(), Token);
+        Assert.All(created, r => Assert.True(r.Status.IsGood, r.Status.ToString()));
     }
 
     [Fact]

@@ -78,6 +78,39 @@ public sealed class NodeOpcUaInteropTests(NodeOpcUaServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_browse_path_from_Objects_resolves_to_PartsTotal()
+    {
+        await using UaSession session = await ConnectAsync();
+
+        IReadOnlyList<BrowsePathResult> results = await session.TranslateBrowsePathsAsync(
+            [
+                new BrowsePath(WellKnownNodes.ObjectsFolder, [new QualifiedName(1, "TestMachine"), new QualifiedName(1, "PartsTotal")]),
+                new BrowsePath(WellKnownNodes.ObjectsFolder, [new QualifiedName(1, "TestMachine"), new QualifiedName(1, "NoSuchChild")]),
+            ],
+            Token);
+
+        Assert.True(results[0].Status.IsGood, results[0].Status.ToString());
+        BrowsePathTarget target = Assert.Single(results[0].Targets);
+        Assert.Equal(new NodeId("TestMachine.PartsTotal", 1), target.TargetId.NodeId);
+        Assert.Equal(uint.MaxValue, target.RemainingPathIndex);
+        Assert.True(results[1].Status.IsBad);
+    }
+
+    [Fact]
+    public async Task A_registered_node_reads_like_the_original()
+    {
+        await using UaSession session = await ConnectAsync();
+        var parts = new NodeId("TestMachine.PartsTotal", 1);
+
+        IReadOnlyList<NodeId> registered = await session.RegisterNodesAsync([parts], Token);
+        DataValue value = await session.ReadValueAsync(registered[0], Token);
+        await session.UnregisterNodesAsync(registered, Token);
+
+        Assert.True(value.Status.IsGood, value.Status.ToString());
+        Assert.Equal(BuiltInType.Int64, value.Value.Type);
+    }
+
+    [Fact]
     public async Task PartsTotal_reads_as_a_growing_Int64_by_its_nsu_node_id()
     {
         await using UaSession session = await ConnectAsync();

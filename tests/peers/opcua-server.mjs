@@ -2,6 +2,7 @@
 // Usage: node opcua-server.mjs --port <port> --pki <dir> [--bulk <n>] [--users <name:password,...>]
 //   --bulk <n>   adds n Double variables TestMachine/Bulk/Item0000… (ns=1;s=Bulk.0000…) that change every 100 ms
 //   --users      accepts these user names and passwords (anonymous access stays allowed)
+//   --max-monitored-items-per-call <n>, --max-nodes-per-read <n>   operation limits the server enforces
 // Prints "READY <endpointUrl>" on stdout once it accepts connections; stops on SIGTERM/SIGINT.
 import { OPCUAServer, OPCUACertificateManager, DataType, Variant, nodesets } from "node-opcua";
 
@@ -22,6 +23,10 @@ const users = new Map(
   (arg("users", "") || "").split(",").filter((u) => u.includes(":")).map((u) => [u.slice(0, u.indexOf(":")), u.slice(u.indexOf(":") + 1)]),
 );
 
+const operationLimits = {};
+if (arg("max-monitored-items-per-call", undefined)) operationLimits.maxMonitoredItemsPerCall = Number.parseInt(arg("max-monitored-items-per-call"), 10);
+if (arg("max-nodes-per-read", undefined)) operationLimits.maxNodesPerRead = Number.parseInt(arg("max-nodes-per-read"), 10);
+
 const serverCertificateManager = new OPCUACertificateManager({
   rootFolder: pki,
   automaticallyAcceptUnknownCertificate: true,
@@ -34,6 +39,7 @@ const server = new OPCUAServer({
   serverCertificateManager,
   nodeset_filename: [nodesets.standard],
   buildInfo: { productName: "FactoryGatewayTestPeer", manufacturerName: "FactoryGateway tests" },
+  ...(Object.keys(operationLimits).length > 0 ? { serverCapabilities: { operationLimits } } : {}),
   ...(users.size > 0 ? { userManager: { isValidUser: (name, password) => users.get(name) === password } } : {}),
 });
 

@@ -41,6 +41,9 @@ public sealed class UaSession : IAsyncDisposable
 
     public IReadOnlyList<EndpointDescription> ServerEndpoints { get; private set; } = [];
 
+    /// <summary>The server's operation limits, read after activation (zeros where the server sets none or does not say).</summary>
+    public OperationLimits ServerLimits { get; private set; } = OperationLimits.None;
+
     public UaTcpChannel Channel => _channel;
 
     /// <summary>Publish responses received.</summary>
@@ -76,6 +79,7 @@ public sealed class UaSession : IAsyncDisposable
         try
         {
             await session.CreateAndActivateAsync(endpointUrl, cancellationToken);
+            await session.ReadOperationLimitsAsync(cancellationToken);
             return session;
         }
         catch
@@ -209,14 +213,32 @@ public sealed class UaSession : IAsyncDisposable
         return (output.ToArray(), algorithm);
     }
 
-    /// <summary>Reads attributes; requests over <see cref="UaSessionOptions.MaxNodesPerCall"/> are split.</summary>
+    private async Task ReadOperationLimitsAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<DataValue> values = await ReadAsync(
+            [
+                new ReadValueId(WellKnownNodes.MaxNodesPerRead), new ReadValueId(WellKnownNodes.MaxNodesPerBrowse), new ReadValueId(WellKnownNodes.MaxNodesPerRegisterNodes),
+                new ReadValueId(WellKnownNodes.MaxNodesPerTranslateBrowsePathsToNodeIds), new ReadValueId(WellKnownNodes.MaxMonitoredItemsPerCall),
+            ],
+            TimestampsToReturn.Neither, cancellationToken: cancellationToken);
+        ServerLimits = new OperationLimits(Limit(values[0]), Limit(values[1]), Limit(values[2]), Limit(values[3]), Limit(values[4]));
+
+        static uint Limit(DataValue value) =>
+            value.Status.IsGood && value.Value.TryGetInt64(out long limit) && limit > 0 && limit <= uint.MaxValue ? (uint)limit : 0;
+    }
+
+    /// <summary>The batch size for a service: the configured limit, lowered to the server's operation limit when that is smaller.</summary>
+    private static int BatchSize(int configured, uint serverLimit) => serverLimit == 0 ? configured : (int)Math.Min(configured, serverLimit);
+
+    /// <summary>Reads attributes; requests over <see cref="UaSessionOptions.MaxNodesPerCall"/> (or the server's MaxNodesPerRead) are split.</summary>
     public async Task<IReadOnlyList<DataValue>> ReadAsync(IReadOnlyList<ReadValueId> nodes, TimestampsToReturn timestamps = TimestampsToReturn.Both, double maxAge = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         var results = new List<DataValue>(nodes.Count);
-        for (int start = 0; start < nodes.Count; start += _options.MaxNodesPerCall)
+        int size = BatchSize(_options.MaxNodesPerCall, ServerLimits.MaxNodesPerRead);
+        for (int start = 0; start < nodes.Count; start += size)
         {
-            ReadValueId[] batch = nodes.Skip(start).Take(_options.MaxNodesPerCall).ToArray();
+            ReadValueId[] batch = nodes.Skip(start).Take(size).ToArray();
             DataValue[] values = await _channel.RequestAsync(
                 ServiceIds.ReadRequest, ServiceIds.ReadResponse, AuthenticationToken,
                 e =>
@@ -283,9 +305,10 @@ public sealed class UaSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(nodes);
         var results = new List<BrowseResult>(nodes.Count);
-        for (int start = 0; start < nodes.Count; start += _options.MaxNodesPerCall)
+        int size = BatchSize(_options.MaxNodesPerCall, ServerLimits.MaxNodesPerBrowse);
+        for (int start = 0; start < nodes.Count; start += size)
         {
-            BrowseDescription[] batch = nodes.Skip(start).Take(_options.MaxNodesPerCall).ToArray();
+            BrowseDescription[] batch = nodes.Skip(start).Take(size).ToArray();
             BrowseResult[] page = await _channel.RequestAsync(
                 ServiceIds.BrowseRequest, ServiceIds.BrowseResponse, AuthenticationToken,
                 e =>
@@ -358,6 +381,96 @@ public sealed class UaSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Resolves browse paths to node ids (TranslateBrowsePathsToNodeIds), split by the server's limit.
+    /// Each path follows hierarchical references forward, subtypes included.
+    /// </summary>
+    public async Task<IReadOnlyList<BrowsePathResult>> TranslateBrowsePathsAsync(IReadOnlyList<BrowsePath> paths, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var results = new List<BrowsePathResult>(paths.Count);
+        int size = BatchSize(_options.MaxNodesPerCall, ServerLimits.MaxNodesPerTranslateBrowsePathsToNodeIds);
+        for (int start = 0; start < paths.Count; start += size)
+        {
+            BrowsePath[] batch = paths.Skip(start).Take(size).ToArray();
+            BrowsePathResult[] page = await _channel.RequestAsync(
+                ServiceIds.TranslateBrowsePathsToNodeIdsRequest, ServiceIds.TranslateBrowsePathsToNodeIdsResponse, AuthenticationToken,
+                e => e.WriteArray(batch, static (w, path) =>
+                {
+                    w.WriteNodeId(path.StartingNode);
+                    w.WriteArray(path.Path, static (x, name) =>
+                    {
+                        x.WriteNodeId(WellKnownNodes.HierarchicalReferences);
+                        x.WriteBoolean(false); // IsInverse
+                        x.WriteBoolean(true);  // IncludeSubtypes
+                        x.WriteQualifiedName(name);
+                    });
+                }),
+                static (ref UaBinaryDecoder d) =>
+                {
+                    BrowsePathResult[] r = d.ReadArray("TranslateBrowsePathsToNodeIdsResponse.Results", static (ref UaBinaryDecoder x, string f) =>
+                    {
+                        StatusCode status = x.ReadStatusCode(f);
+                        BrowsePathTarget[] targets = x.ReadArray("BrowsePathResult.Targets", static (ref UaBinaryDecoder y, string g) =>
+                            new BrowsePathTarget(y.ReadExpandedNodeId(g), y.ReadUInt32(g)), 6);
+                        return new BrowsePathResult(status, targets);
+                    }, 8);
+                    d.ReadDiagnosticInfoArray("TranslateBrowsePathsToNodeIdsResponse.DiagnosticInfos");
+                    return r;
+                },
+                cancellationToken: cancellationToken);
+            if (page.Length != batch.Length)
+            {
+                throw new UaServiceException(StatusCode.BadUnknownResponse, $"TranslateBrowsePathsToNodeIds returned {page.Length} results for {batch.Length} paths.");
+            }
+
+            results.AddRange(page);
+        }
+
+        return results;
+    }
+
+    /// <summary>Registers nodes for repeated access (RegisterNodes); use the returned ids, in request order, in later calls.</summary>
+    public async Task<IReadOnlyList<NodeId>> RegisterNodesAsync(IReadOnlyList<NodeId> nodes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        var results = new List<NodeId>(nodes.Count);
+        int size = BatchSize(_options.MaxNodesPerCall, ServerLimits.MaxNodesPerRegisterNodes);
+        for (int start = 0; start < nodes.Count; start += size)
+        {
+            NodeId[] batch = nodes.Skip(start).Take(size).ToArray();
+            NodeId[] page = await _channel.RequestAsync(
+                ServiceIds.RegisterNodesRequest, ServiceIds.RegisterNodesResponse, AuthenticationToken,
+                e => e.WriteArray(batch, static (w, id) => w.WriteNodeId(id)),
+                static (ref UaBinaryDecoder d) => d.ReadArray("RegisterNodesResponse.RegisteredNodeIds", static (ref UaBinaryDecoder x, string f) => x.ReadNodeId(f), 2),
+                cancellationToken: cancellationToken);
+            if (page.Length != batch.Length)
+            {
+                throw new UaServiceException(StatusCode.BadUnknownResponse, $"RegisterNodes returned {page.Length} ids for {batch.Length} nodes.");
+            }
+
+            results.AddRange(page);
+        }
+
+        return results;
+    }
+
+    /// <summary>Releases nodes registered with <see cref="RegisterNodesAsync"/>.</summary>
+    public async Task UnregisterNodesAsync(IReadOnlyList<NodeId> nodes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        int size = BatchSize(_options.MaxNodesPerCall, ServerLimits.MaxNodesPerRegisterNodes);
+        for (int start = 0; start < nodes.Count; start += size)
+        {
+            NodeId[] batch = nodes.Skip(start).Take(size).ToArray();
+            await _channel.RequestAsync(
+                ServiceIds.UnregisterNodesRequest, ServiceIds.UnregisterNodesResponse, AuthenticationToken,
+                e => e.WriteArray(batch, static (w, id) => w.WriteNodeId(id)),
+                static (ref UaBinaryDecoder d) => true,
+                cancellationToken: cancellationToken);
+        }
+    }
+
     /// <summary>Creates a subscription; the session's Publish pipeline starts with the first one.</summary>
     public async Task<UaSubscription> CreateSubscriptionAsync(UaSubscriptionOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -386,9 +499,10 @@ public sealed class UaSession : IAsyncDisposable
     internal async Task<IReadOnlyList<MonitoredItemResult>> CreateMonitoredItemsAsync(uint subscriptionId, IReadOnlyList<MonitoredItemRequest> items, CancellationToken cancellationToken)
     {
         var results = new List<MonitoredItemResult>(items.Count);
-        for (int start = 0; start < items.Count; start += _options.MaxMonitoredItemsPerCall)
+        int size = BatchSize(_options.MaxMonitoredItemsPerCall, ServerLimits.MaxMonitoredItemsPerCall);
+        for (int start = 0; start < items.Count; start += size)
         {
-            MonitoredItemRequest[] batch = items.Skip(start).Take(_options.MaxMonitoredItemsPerCall).ToArray();
+            MonitoredItemRequest[] batch = items.Skip(start).Take(size).ToArray();
             var filters = batch.Select(i => i.Filter is null ? null : new ExtensionObject(i.Filter)).ToArray();
             (StatusCode Status, uint Id, double Sampling, uint Queue)[] page = await _channel.RequestAsync(
                 ServiceIds.CreateMonitoredItemsRequest, ServiceIds.CreateMonitoredItemsResponse, AuthenticationToken,
@@ -433,6 +547,33 @@ public sealed class UaSession : IAsyncDisposable
             {
                 results.Add(new MonitoredItemResult(batch[i].ClientHandle, page[i].Status, page[i].Id, page[i].Sampling, page[i].Queue));
             }
+        }
+
+        return results;
+    }
+
+    internal async Task<IReadOnlyList<StatusCode>> DeleteMonitoredItemsAsync(uint subscriptionId, IReadOnlyList<uint> monitoredItemIds, CancellationToken cancellationToken)
+    {
+        var results = new List<StatusCode>(monitoredItemIds.Count);
+        int size = BatchSize(_options.MaxMonitoredItemsPerCall, ServerLimits.MaxMonitoredItemsPerCall);
+        for (int start = 0; start < monitoredItemIds.Count; start += size)
+        {
+            uint[] batch = monitoredItemIds.Skip(start).Take(size).ToArray();
+            StatusCode[] page = await _channel.RequestAsync(
+                ServiceIds.DeleteMonitoredItemsRequest, ServiceIds.DeleteMonitoredItemsResponse, AuthenticationToken,
+                e =>
+                {
+                    e.WriteUInt32(subscriptionId);
+                    e.WriteArray(batch, static (w, id) => w.WriteUInt32(id));
+                },
+                static (ref UaBinaryDecoder d) =>
+                {
+                    StatusCode[] r = d.ReadStatusCodeArray("DeleteMonitoredItemsResponse.Results");
+                    d.ReadDiagnosticInfoArray("DeleteMonitoredItemsResponse.DiagnosticInfos");
+                    return r;
+                },
+                cancellationToken: cancellationToken);
+            results.AddRange(page);
         }
 
         return results;

@@ -83,6 +83,13 @@ public sealed class UaSubscription
         return _session.CreateMonitoredItemsAsync(Id, numbered, cancellationToken);
     }
 
+    /// <summary>Deletes monitored items by their server ids (split by the same per-call limit as creation); one status per id.</summary>
+    public Task<IReadOnlyList<StatusCode>> DeleteMonitoredItemsAsync(IReadOnlyList<uint> monitoredItemIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(monitoredItemIds);
+        return _session.DeleteMonitoredItemsAsync(Id, monitoredItemIds, cancellationToken);
+    }
+
     /// <summary>Deletes the subscription on the server and completes <see cref="Messages"/>.</summary>
     public async Task DeleteAsync(CancellationToken cancellationToken = default)
     {

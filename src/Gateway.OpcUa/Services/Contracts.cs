@@ -126,6 +126,31 @@ public static class WellKnownNodes
     public static NodeId HierarchicalReferences { get; } = new(33u);
     public static NodeId Organizes { get; } = new(35u);
     public static NodeId HasComponent { get; } = new(47u);
+    public static NodeId MaxNodesPerRead { get; } = new(11705u);
+    public static NodeId MaxNodesPerBrowse { get; } = new(11710u);
+    public static NodeId MaxNodesPerRegisterNodes { get; } = new(11711u);
+    public static NodeId MaxNodesPerTranslateBrowsePathsToNodeIds { get; } = new(11712u);
+    public static NodeId MaxMonitoredItemsPerCall { get; } = new(11714u);
+}
+
+/// <summary>
+/// A path of browse names from a starting node (OPC 10000-4 §7.26), following hierarchical
+/// references forward, for TranslateBrowsePathsToNodeIds.
+/// </summary>
+public sealed record BrowsePath(NodeId StartingNode, IReadOnlyList<QualifiedName> Path);
+
+/// <summary>A node a browse path led to; <see cref="RemainingPathIndex"/> is uint.MaxValue when the whole path was followed.</summary>
+public sealed record BrowsePathTarget(ExpandedNodeId TargetId, uint RemainingPathIndex);
+
+public sealed record BrowsePathResult(StatusCode Status, IReadOnlyList<BrowsePathTarget> Targets);
+
+/// <summary>
+/// The server's per-call operation limits (Server.ServerCapabilities.OperationLimits, OPC 10000-5
+/// §6.3.11) this client sizes its batches by; 0 means the server sets no limit.
+/// </summary>
+public sealed record OperationLimits(uint MaxNodesPerRead, uint MaxNodesPerBrowse, uint MaxNodesPerRegisterNodes, uint MaxNodesPerTranslateBrowsePathsToNodeIds, uint MaxMonitoredItemsPerCall)
+{
+    public static OperationLimits None { get; } = new(0, 0, 0, 0, 0);
 }
 
 public sealed record ApplicationDescription(
