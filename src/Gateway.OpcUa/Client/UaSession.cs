@@ -31,6 +31,28 @@ public sealed class UaSession : IAsyncDisposable
     {
         _channel = channel;
         _options = options;
+        // When the channel stops, every subscription's consumer sees why instead of waiting forever.
+        _ = channel.Completion.ContinueWith(
+            static (_, state) =>
+            {
+                var session = (UaSession)state!;
+                Exception error = session._channel.Error ?? new UaServiceException(StatusCode.BadConnectionClosed, "the channel stopped.");
+                session.FailSubscriptions(error as UaServiceException ?? new UaServiceException(StatusCode.BadConnectionClosed, error.Message, error));
+            },
+            this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void FailSubscriptions(UaServiceException error)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        foreach (UaSubscription s in _subscriptions.Values)
+        {
+            s.Complete(error);
+        }
     }
 
     public NodeId SessionId { get; private set; } = NodeId.Null;
@@ -666,13 +688,10 @@ public sealed class UaSession : IAsyncDisposable
                 catch (UaServiceException ex)
                 {
                     PublishFault = ex;
-                    if (!_channel.IsOpen)
+                    if (!_channel.IsOpen || ex.Status.CodeBits is StatusCode.BadSessionClosed or StatusCode.BadSessionIdInvalid or StatusCode.BadSessionNotActivated)
                     {
-                        // The channel is gone: consumers see the error instead of waiting forever.
-                        foreach (UaSubscription s in _subscriptions.Values)
-                        {
-                            s.Complete(ex);
-                        }
+                        // The channel or the session is gone: consumers see the error instead of waiting forever.
+                        FailSubscriptions(ex);
                     }
 
                     return;

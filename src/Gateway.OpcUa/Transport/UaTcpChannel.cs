@@ -99,6 +99,9 @@ public sealed class UaTcpChannel : IAsyncDisposable
 
     public bool IsOpen => _fault is null;
 
+    /// <summary>Why the channel stopped (null while open).</summary>
+    public Exception? Error => _fault;
+
     internal UaDecoderLimits DecoderLimits => _limits;
 
     internal TimeProvider Time => _time;
