@@ -185,6 +185,35 @@ public sealed class NodeOpcUaInteropTests(NodeOpcUaServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_lost_Publish_response_is_recovered_with_Republish_and_delivered_in_order()
+    {
+        await using UaSession session = await ConnectAsync();
+        int dropped = 0;
+        session.DropNotificationForTests = m => !m.IsKeepAlive && m.SequenceNumber == 3 && Interlocked.Exchange(ref dropped, 1) == 0;
+        UaSubscription subscription = await session.CreateSubscriptionAsync(new UaSubscriptionOptions { PublishingInterval = 100 }, Token);
+        await subscription.CreateMonitoredItemsAsync(
+            [new MonitoredItemRequest(new ReadValueId(new NodeId("TestMachine.PartsTotal", 1))) { SamplingInterval = 100 }], Token);
+
+        var sequences = new List<uint>();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(s_deadline);
+        await foreach (SubscriptionMessage message in subscription.Messages.ReadAllAsync(deadline.Token))
+        {
+            Assert.Equal(0u, message.MissedBefore);
+            sequences.Add(message.SequenceNumber);
+            if (message.SequenceNumber >= 8)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(1, dropped);
+        Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (uint)i), sequences);
+        Assert.Equal(1, subscription.RepublishedMessages);
+        Assert.Equal(0, subscription.MissedMessages);
+    }
+
+    [Fact]
     public async Task An_absolute_deadband_filter_suppresses_small_changes()
     {
         await using UaSession session = await ConnectAsync();

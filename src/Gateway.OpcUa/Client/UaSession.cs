@@ -702,6 +702,11 @@ public sealed class UaSession : IAsyncDisposable
                 }
 
                 Interlocked.Increment(ref _publishResponses);
+                if (DropNotificationForTests?.Invoke(result.Message) == true)
+                {
+                    continue; // as if the response were lost on the way: not acknowledged, not delivered
+                }
+
                 await DispatchAsync(result);
             }
         }
@@ -746,6 +751,40 @@ public sealed class UaSession : IAsyncDisposable
         finally
         {
             _dispatchLock.Release();
+        }
+    }
+
+    /// <summary>Test hook: a Publish response for which this returns true is dropped as if lost.</summary>
+    internal Func<NotificationMessage, bool>? DropNotificationForTests { get; set; }
+
+    /// <summary>
+    /// Asks the server to resend a NotificationMessage it still holds (Republish, OPC 10000-4 §5.14.6).
+    /// Null when the server no longer has it or the call fails; a resent message is acknowledged.
+    /// </summary>
+    internal async Task<NotificationMessage?> RepublishAsync(uint subscriptionId, uint sequenceNumber, CancellationToken cancellationToken)
+    {
+        try
+        {
+            NotificationMessage message = await _channel.RequestAsync(
+                ServiceIds.RepublishRequest, ServiceIds.RepublishResponse, AuthenticationToken,
+                e =>
+                {
+                    e.WriteUInt32(subscriptionId);
+                    e.WriteUInt32(sequenceNumber);
+                },
+                StructureCodec.ReadNotificationMessage,
+                cancellationToken: cancellationToken);
+            lock (_ackLock)
+            {
+                _acks.Add((subscriptionId, message.SequenceNumber));
+            }
+
+            return message;
+        }
+        catch (UaServiceException)
+        {
+            // BadMessageNotAvailable (gone from the retransmission queue) or a failed call: a gap.
+            return null;
         }
     }
 

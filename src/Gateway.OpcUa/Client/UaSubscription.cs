@@ -15,7 +15,9 @@ public sealed record SubscriptionMessage(uint SequenceNumber, DateTime PublishTi
 /// A subscription on a session. Its messages arrive in sequence order on <see cref="Messages"/>
 /// (bounded; when full, the Publish pipeline waits — see <see cref="UaSubscriptionOptions.MessageBufferCapacity"/>).
 /// Messages that arrive out of order on concurrent Publish responses are held back until the
-/// missing ones arrive or more than the outstanding-request window has passed, then reported as a gap.
+/// missing ones arrive; after more than the outstanding-request window (or a keep-alive that shows
+/// they were sent) the missing ones are asked for with Republish, and what the server no longer has
+/// is reported as a gap.
 /// </summary>
 public sealed class UaSubscription
 {
@@ -23,7 +25,12 @@ public sealed class UaSubscription
     private readonly Channel<SubscriptionMessage> _messages;
     private readonly SortedDictionary<uint, NotificationMessage> _early = [];
     private readonly int _reorderWindow;
+    // A forged jump in sequence numbers must not turn into millions of Republish calls.
+    private const int MaxRepublishesPerGap = 64;
+
     private uint _nextSequence;
+    private uint _pendingMissed;
+    private long _republished;
     private uint _nextClientHandle;
     private long _keepAlives;
     private long _missed;
@@ -60,6 +67,9 @@ public sealed class UaSubscription
 
     /// <summary>Sequence numbers that never arrived (reported in <see cref="SubscriptionMessage.MissedBefore"/>).</summary>
     public long MissedMessages => Interlocked.Read(ref _missed);
+
+    /// <summary>Messages recovered with Republish after a gap.</summary>
+    public long RepublishedMessages => Interlocked.Read(ref _republished);
 
     /// <summary>Times the Publish pipeline had to wait because <see cref="Messages"/> was full.</summary>
     public long BufferFullWaits => Interlocked.Read(ref _bufferFullWaits);
@@ -107,16 +117,22 @@ public sealed class UaSubscription
 
     internal async Task AcceptAsync(NotificationMessage message, CancellationToken cancellationToken)
     {
+        uint sequence = message.SequenceNumber;
         if (message.IsKeepAlive)
         {
             Interlocked.Increment(ref _keepAlives);
+            // A keep-alive carries the next sequence number: every message before it has been sent.
+            if (_nextSequence != 0 && IsAfter(sequence, _nextSequence))
+            {
+                await RecoverUpToAsync(sequence, cancellationToken);
+            }
+
             return;
         }
 
-        uint sequence = message.SequenceNumber;
         if (_nextSequence == 0 || sequence == _nextSequence)
         {
-            await DeliverAsync(message, 0, cancellationToken);
+            await DeliverAsync(message, cancellationToken);
         }
         else if (IsAfter(sequence, _nextSequence))
         {
@@ -127,9 +143,7 @@ public sealed class UaSubscription
             }
 
             // The window has passed: the missing messages are not coming on this pipeline.
-            KeyValuePair<uint, NotificationMessage> first = _early.First();
-            _early.Remove(first.Key);
-            await DeliverAsync(first.Value, first.Key - _nextSequence, cancellationToken);
+            await RecoverUpToAsync(_early.Keys.First(), cancellationToken);
         }
         else
         {
@@ -139,20 +153,54 @@ public sealed class UaSubscription
 
         while (_early.Remove(_nextSequence, out NotificationMessage? next))
         {
-            await DeliverAsync(next, 0, cancellationToken);
+            await DeliverAsync(next, cancellationToken);
         }
     }
 
+    /// <summary>
+    /// Fills the sequence numbers before <paramref name="until"/>: from the messages held back, else
+    /// by Republish; what the server no longer has is counted as missed and reported on the next message.
+    /// </summary>
+    private async Task RecoverUpToAsync(uint until, CancellationToken cancellationToken)
+    {
+        int republishes = 0;
+        while (IsAfter(until, _nextSequence))
+        {
+            uint sequence = _nextSequence;
+            if (_early.Remove(sequence, out NotificationMessage? held))
+            {
+                await DeliverAsync(held, cancellationToken);
+                continue;
+            }
+
+            NotificationMessage? again = republishes++ < MaxRepublishesPerGap ? await _session.RepublishAsync(Id, sequence, cancellationToken) : null;
+            if (again is { IsKeepAlive: false } && again.SequenceNumber == sequence)
+            {
+                Interlocked.Increment(ref _republished);
+                await DeliverAsync(again, cancellationToken);
+            }
+            else
+            {
+                _pendingMissed++;
+                _nextSequence = Next(sequence);
+            }
+        }
+    }
+
+    private static uint Next(uint sequence) => sequence + 1 == 0 ? 1 : sequence + 1;
+
     private static bool IsAfter(uint a, uint b) => unchecked((int)(a - b)) > 0;
 
-    private async Task DeliverAsync(NotificationMessage message, uint missed, CancellationToken cancellationToken)
+    private async Task DeliverAsync(NotificationMessage message, CancellationToken cancellationToken)
     {
+        uint missed = _pendingMissed;
+        _pendingMissed = 0;
         if (missed != 0)
         {
             Interlocked.Add(ref _missed, missed);
         }
 
-        _nextSequence = message.SequenceNumber + 1 == 0 ? 1 : message.SequenceNumber + 1;
+        _nextSequence = Next(message.SequenceNumber);
         List<MonitoredItemNotification>? changes = null;
         StatusCode? statusChange = null;
         foreach (ExtensionObject data in message.NotificationData)

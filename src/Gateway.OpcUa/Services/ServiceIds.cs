@@ -34,6 +34,8 @@ public static class ServiceIds
     public const uint ModifySubscriptionResponse = 796;
     public const uint PublishRequest = 826;
     public const uint PublishResponse = 829;
+    public const uint RepublishRequest = 832;
+    public const uint RepublishResponse = 835;
     public const uint DeleteSubscriptionsRequest = 847;
     public const uint DeleteSubscriptionsResponse = 850;
     public const uint AnonymousIdentityToken = 321;

@@ -110,18 +110,25 @@ public static class StructureCodec
         return new BrowseResult(status, continuation, refs);
     }
 
+    /// <summary>Reads a NotificationMessage (OPC 10000-4 §7.25).</summary>
+    public static NotificationMessage ReadNotificationMessage(ref UaBinaryDecoder d)
+    {
+        uint sequence = d.ReadUInt32("NotificationMessage.SequenceNumber");
+        DateTime publishTime = d.ReadDateTime("NotificationMessage.PublishTime");
+        ExtensionObject[] data = d.ReadArray("NotificationMessage.NotificationData", static (ref UaBinaryDecoder x, string f) => x.ReadExtensionObject(f), 3);
+        return new NotificationMessage(sequence, publishTime, data);
+    }
+
     /// <summary>Reads a PublishResponse body after its ResponseHeader.</summary>
     public static PublishResult ReadPublishResult(ref UaBinaryDecoder d)
     {
         uint subscriptionId = d.ReadUInt32("PublishResponse.SubscriptionId");
         uint[] available = d.ReadUInt32Array("PublishResponse.AvailableSequenceNumbers");
         bool more = d.ReadBoolean("PublishResponse.MoreNotifications");
-        uint sequence = d.ReadUInt32("NotificationMessage.SequenceNumber");
-        DateTime publishTime = d.ReadDateTime("NotificationMessage.PublishTime");
-        ExtensionObject[] data = d.ReadArray("NotificationMessage.NotificationData", static (ref UaBinaryDecoder x, string f) => x.ReadExtensionObject(f), 3);
+        NotificationMessage message = ReadNotificationMessage(ref d);
         StatusCode[] results = d.ReadStatusCodeArray("PublishResponse.Results");
         d.ReadDiagnosticInfoArray("PublishResponse.DiagnosticInfos");
-        return new PublishResult(subscriptionId, available, more, new NotificationMessage(sequence, publishTime, data), results);
+        return new PublishResult(subscriptionId, available, more, message, results);
     }
 
     /// <summary>
