@@ -214,6 +214,20 @@ public sealed class NodeOpcUaInteropTests(NodeOpcUaServer server) : IClassFixtur
     }
 
     [Fact]
+    public async Task Modifying_a_subscription_takes_the_revised_interval_and_counts()
+    {
+        await using UaSession session = await ConnectAsync();
+        UaSubscription subscription = await session.CreateSubscriptionAsync(new UaSubscriptionOptions { PublishingInterval = 100 }, Token);
+        Assert.Equal(100, subscription.PublishingInterval);
+
+        await subscription.ModifyAsync(new UaSubscriptionOptions { PublishingInterval = 500, MaxKeepAliveCount = 4, LifetimeCount = 40 }, Token);
+
+        Assert.Equal(500, subscription.PublishingInterval);
+        Assert.Equal(4u, subscription.MaxKeepAliveCount);
+        Assert.Equal(40u, subscription.LifetimeCount);
+    }
+
+    [Fact]
     public async Task An_absolute_deadband_filter_suppresses_small_changes()
     {
         await using UaSession session = await ConnectAsync();

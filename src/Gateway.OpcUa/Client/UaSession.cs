@@ -574,6 +574,23 @@ public sealed class UaSession : IAsyncDisposable
         return results;
     }
 
+    internal Task<(double Interval, uint Lifetime, uint KeepAlive)> ModifySubscriptionAsync(uint subscriptionId, UaSubscriptionOptions options, CancellationToken cancellationToken) =>
+        _channel.RequestAsync(
+            ServiceIds.ModifySubscriptionRequest, ServiceIds.ModifySubscriptionResponse, AuthenticationToken,
+            e =>
+            {
+                e.WriteUInt32(subscriptionId);
+                e.WriteDouble(options.PublishingInterval);
+                e.WriteUInt32(options.LifetimeCount);
+                e.WriteUInt32(options.MaxKeepAliveCount);
+                e.WriteUInt32(options.MaxNotificationsPerPublish);
+                e.WriteByte(options.Priority);
+            },
+            static (ref UaBinaryDecoder d) => (
+                d.ReadDouble("ModifySubscriptionResponse.RevisedPublishingInterval"), d.ReadUInt32("ModifySubscriptionResponse.RevisedLifetimeCount"),
+                d.ReadUInt32("ModifySubscriptionResponse.RevisedMaxKeepAliveCount")),
+            cancellationToken: cancellationToken);
+
     internal async Task<IReadOnlyList<StatusCode>> DeleteMonitoredItemsAsync(uint subscriptionId, IReadOnlyList<uint> monitoredItemIds, CancellationToken cancellationToken)
     {
         var results = new List<StatusCode>(monitoredItemIds.Count);

@@ -55,11 +55,11 @@ public sealed class UaSubscription
     public uint Id { get; }
 
     /// <summary>The publishing interval the server granted, in milliseconds.</summary>
-    public double PublishingInterval { get; }
+    public double PublishingInterval { get; private set; }
 
-    public uint LifetimeCount { get; }
+    public uint LifetimeCount { get; private set; }
 
-    public uint MaxKeepAliveCount { get; }
+    public uint MaxKeepAliveCount { get; private set; }
 
     public ChannelReader<SubscriptionMessage> Messages => _messages.Reader;
 
@@ -91,6 +91,17 @@ public sealed class UaSubscription
         }
 
         return _session.CreateMonitoredItemsAsync(Id, numbered, cancellationToken);
+    }
+
+    /// <summary>Changes the publishing interval, counts and priority (ModifySubscription); the revised values replace the current ones.</summary>
+    public async Task ModifyAsync(UaSubscriptionOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        (double interval, uint lifetime, uint keepAlive) = await _session.ModifySubscriptionAsync(Id, options, cancellationToken);
+        PublishingInterval = interval;
+        LifetimeCount = lifetime;
+        MaxKeepAliveCount = keepAlive;
     }
 
     /// <summary>Deletes monitored items by their server ids (split by the same per-call limit as creation); one status per id.</summary>

@@ -360,6 +360,11 @@ public sealed class UaTcpChannel : IAsyncDisposable
         {
             throw new UaServiceException(StatusCode.BadTimeout, $"no request slot became free within {timeout.TotalSeconds:0.###} s (MaxPendingRequests {_options.MaxPendingRequests}).");
         }
+        catch (OperationCanceledException) when (_fault is not null && !cancellationToken.IsCancellationRequested)
+        {
+            ThrowIfFaulted();
+            throw;
+        }
 
         uint requestId = unchecked((uint)Interlocked.Increment(ref _requestId));
         var pending = new Pending();
