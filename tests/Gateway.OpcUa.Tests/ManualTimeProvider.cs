@@ -11,14 +11,17 @@ public sealed class ManualTimeProvider : TimeProvider
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new ManualTimer(callback, state, dueTime);
+        var timer = new ManualTimer(callback, state, dueTime, period);
         _timers.Enqueue(timer);
         return timer;
     }
 
-    public sealed class ManualTimer(TimerCallback callback, object? state, TimeSpan dueTime) : ITimer
+    public sealed class ManualTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) : ITimer
     {
         public TimeSpan DueTime { get; private set; } = dueTime;
+
+        /// <summary>The repeat period (<see cref="Timeout.InfiniteTimeSpan"/> for one-shot timers such as request timeouts).</summary>
+        public TimeSpan Period { get; private set; } = period;
 
         public bool Disposed { get; private set; }
 
@@ -27,6 +30,7 @@ public sealed class ManualTimeProvider : TimeProvider
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             DueTime = dueTime;
+            Period = period;
             return true;
         }
 

@@ -298,7 +298,7 @@ public sealed class NodeOpcUaInteropTests(NodeOpcUaServer server) : IClassFixtur
         var clock = new ManualTimeProvider();
         await using UaSession session = await UaSession.ConnectAsync(server.EndpointUrl, null, clock, Token);
         TimeSpan lifetime = session.Channel.TokenLifetime;
-        ManualTimeProvider.ManualTimer renewal = clock.Timers.Single(t => t.DueTime == lifetime * 0.75);
+        ManualTimeProvider.ManualTimer renewal = clock.Timers.Single(t => t.DueTime == lifetime * 0.75 && t.Period == Timeout.InfiniteTimeSpan && !t.Disposed);
 
         var renewed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         session.Channel.TokenRenewed += (_, _) => renewed.TrySetResult();
@@ -307,6 +307,22 @@ public sealed class NodeOpcUaInteropTests(NodeOpcUaServer server) : IClassFixtur
 
         Assert.Equal(1, session.Channel.Renewals);
         Assert.True((await session.ReadValueAsync(WellKnownNodes.ServerStatusState, Token)).Status.IsGood);
+    }
+
+    [Fact]
+    public async Task A_session_without_subscriptions_sends_keep_alive_reads_on_its_clock()
+    {
+        var clock = new ManualTimeProvider();
+        await using UaSession session = await UaSession.ConnectAsync(server.EndpointUrl, null, clock, Token);
+        TimeSpan period = TimeSpan.FromMilliseconds(Math.Max(1000, session.RevisedSessionTimeout.TotalMilliseconds / 3));
+        ManualTimeProvider.ManualTimer keepAlive = clock.Timers.Single(t => t.DueTime == period && t.Period == period);
+        var completed = new TaskCompletionSource<UaServiceException?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        session.KeepAliveCompleted += (_, fault) => completed.TrySetResult(fault);
+
+        keepAlive.Fire();
+
+        Assert.Null(await completed.Task.WaitAsync(s_deadline, Token));
+        Assert.Equal(1, session.KeepAliveReads);
     }
 
     [Fact]

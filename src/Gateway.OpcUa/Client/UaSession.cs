@@ -23,14 +23,18 @@ public sealed class UaSession : IAsyncDisposable
     private readonly Lock _ackLock = new();
     private readonly List<(uint SubscriptionId, uint SequenceNumber)> _acks = [];
     private readonly SemaphoreSlim _dispatchLock = new(1, 1);
+    private readonly TimeProvider _time;
+    private ITimer? _keepAliveTimer;
+    private long _keepAliveReads;
     private int _publishWorkers;
     private long _publishResponses;
     private bool _closed;
 
-    private UaSession(UaTcpChannel channel, UaSessionOptions options)
+    private UaSession(UaTcpChannel channel, UaSessionOptions options, TimeProvider time)
     {
         _channel = channel;
         _options = options;
+        _time = time;
         // When the channel stops, every subscription's consumer sees why instead of waiting forever.
         _ = channel.Completion.ContinueWith(
             static (_, state) =>
@@ -97,11 +101,12 @@ public sealed class UaSession : IAsyncDisposable
     {
         options = (options ?? new UaSessionOptions()).Validate();
         UaTcpChannel channel = await UaTcpChannel.OpenAsync(endpointUrl, options.Channel, time, options.DecoderLimits, cancellationToken);
-        var session = new UaSession(channel, options);
+        var session = new UaSession(channel, options, time ?? TimeProvider.System);
         try
         {
             await session.CreateAndActivateAsync(endpointUrl, cancellationToken);
             await session.ReadOperationLimitsAsync(cancellationToken);
+            session.StartKeepAlive();
             return session;
         }
         catch
@@ -771,6 +776,52 @@ public sealed class UaSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Keep-alive reads sent while the session had no subscription to keep it alive.</summary>
+    public long KeepAliveReads => Interlocked.Read(ref _keepAliveReads);
+
+    /// <summary>The last keep-alive read's failure (null after a successful one).</summary>
+    public UaServiceException? KeepAliveFault { get; private set; }
+
+    /// <summary>Raised after each keep-alive read, with its failure or null (on a pool thread).</summary>
+    public event EventHandler<UaServiceException?>? KeepAliveCompleted;
+
+    private void StartKeepAlive()
+    {
+        // A session without Publish traffic expires after RevisedSessionTimeout (OPC 10000-4 §5.6.2):
+        // read ServerStatus.State three times per timeout so one lost read does not lose the session.
+        TimeSpan period = TimeSpan.FromMilliseconds(Math.Max(1000, RevisedSessionTimeout.TotalMilliseconds / 3));
+        _keepAliveTimer = _time.CreateTimer(static state => ((UaSession)state!).KeepAliveTick(), this, period, period);
+    }
+
+    private void KeepAliveTick()
+    {
+        if (_closed || (!_subscriptions.IsEmpty && PublishFault is null))
+        {
+            return; // Publish requests keep the session alive.
+        }
+
+        _ = Task.Run(async () =>
+        {
+            UaServiceException? fault = null;
+            try
+            {
+                await ReadValueAsync(WellKnownNodes.ServerStatusState, _closing.Token);
+                Interlocked.Increment(ref _keepAliveReads);
+            }
+            catch (UaServiceException ex)
+            {
+                fault = ex;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            KeepAliveFault = fault;
+            KeepAliveCompleted?.Invoke(this, fault);
+        });
+    }
+
     /// <summary>Test hook: a Publish response for which this returns true is dropped as if lost.</summary>
     internal Func<NotificationMessage, bool>? DropNotificationForTests { get; set; }
 
@@ -814,6 +865,7 @@ public sealed class UaSession : IAsyncDisposable
         }
 
         _closed = true;
+        _keepAliveTimer?.Dispose();
         try
         {
             if (_channel.IsOpen)
