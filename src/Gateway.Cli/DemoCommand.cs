@@ -191,9 +191,9 @@ internal sealed record DemoStage(string Name, string Description, string Status 
         new("Gateway.Mqtt", "MQTT 3.1.1/5.0 client, JSON and Sparkplug B payloads"),
         new("Gateway.Edge", "edge agent: devices to canonical signals, disk buffer, uplink"),
         new("Gateway.Telemetry", "line protocol, segment log (WAL), InfluxDB client", "built"),
-        new("Gateway.Ingest", "InfluxDB-compatible write API, WAL, exactly-once edge batches, InfluxDB forwarder", "built"),
-        new("Gateway.Evidence", "tokens and device register are built; the device-day ledger is not yet", "partly built"),
-        new("Gateway.Metrics", "indicators, policy targets, claim verification, signed reports"),
+        new("Gateway.Ingest", "InfluxDB-compatible write API, WAL, exactly-once edge batches, InfluxDB forwarder, evidence accumulator", "built"),
+        new("Gateway.Evidence", "tokens, device register and the sealed device-day ledger are built; the full asset register is not yet", "partly built"),
+        new("Gateway.Metrics", "indicators, flags and policy targets are built as a library; the query API, claims and signed reports are not yet", "partly built"),
         new("Gateway.Simulator", "simulated factory with fraud scenarios on an accelerated clock"),
     ];
 }

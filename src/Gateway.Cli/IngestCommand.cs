@@ -1,6 +1,8 @@
 using System.CommandLine;
 using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Ingest;
+using FactoryGateway.Ingest.Evidence;
 using FactoryGateway.Ingest.Forwarding;
 using FactoryGateway.Ingest.Http;
 using FactoryGateway.Telemetry.Influx;
@@ -65,6 +67,8 @@ internal static class IngestCommand
         configuration.GetSection("Ingest").Bind(options);
         var forwarderOptions = new ForwarderOptions();
         configuration.GetSection("Forwarder").Bind(forwarderOptions);
+        var evidenceOptions = new EvidenceAccumulatorOptions();
+        configuration.GetSection("Evidence").Bind(evidenceOptions);
         string urls = configuration["Urls"] ?? DefaultUrls;
         InfluxTarget? target;
         try
@@ -73,6 +77,7 @@ internal static class IngestCommand
             target = InfluxTargetFrom(configuration.GetSection("Influx"));
             forwarderOptions.DeadLetterDirectory = forwarderOptions.DeadLetterDirectory is { Length: > 0 } d ? d : Path.Combine(options.DataDirectory, "deadletter");
             forwarderOptions.Validate();
+            evidenceOptions.Validate();
         }
         catch (ArgumentException invalid)
         {
@@ -92,6 +97,7 @@ internal static class IngestCommand
         using EvidenceStore evidence = EvidenceStore.Open(new EvidenceStoreOptions { DataDirectory = options.DataDirectory });
         using var influxHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
         InfluxForwarder? forwarder = null;
+        EvidenceAccumulator? accumulator = null;
         await using IngestServer server = await IngestServer.StartAsync(
             urls,
             options,
@@ -99,20 +105,26 @@ internal static class IngestCommand
             evidence.Devices,
             wal =>
             {
+                accumulator = new EvidenceAccumulator(wal, evidence.Ledger, evidenceOptions, DefaultShiftCalendar.Instance, options.Limits, TimeProvider.System, loggers.CreateLogger<EvidenceAccumulator>());
                 if (target is null)
                 {
                     // No InfluxDB yet: the forwarder's cursor stays where it is, and so does the data.
-                    return [new ParkedConsumer(forwarderOptions.CursorName)];
+                    return [new ParkedConsumer(forwarderOptions.CursorName), accumulator];
                 }
 
                 forwarder = new InfluxForwarder(wal, new InfluxWriteClient(influxHttp, target, TimeProvider.System), forwarderOptions, TimeProvider.System, loggers.CreateLogger<InfluxForwarder>());
-                return [forwarder];
+                return [forwarder, accumulator];
             },
             text =>
             {
                 if (forwarder is not null)
                 {
                     ForwarderMetrics.Write(text, forwarder.GetStats());
+                }
+
+                if (accumulator is not null)
+                {
+                    EvidenceMetrics.Write(text, accumulator.GetStats());
                 }
             },
             TimeProvider.System,

@@ -12,7 +12,9 @@ public static class Program
         var root = new RootCommand("FactoryGateway: measured, checkable smart-manufacturing indicators from shop-floor telemetry.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(LedgerCommand.Create());
         root.Subcommands.Add(TokensCommand.Create());
+        root.Subcommands.Add(RegisterCommand.Create());
         return root;
     }
 }

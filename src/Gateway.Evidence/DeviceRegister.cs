@@ -5,9 +5,9 @@ using Microsoft.Data.Sqlite;
 namespace FactoryGateway.Evidence;
 
 /// <summary>
-/// The minimal device register: which (enterprise, device id) pairs are registered, and a tally of the
-/// devices that sent data without being registered. The full register (identity, class, flags, dates;
-/// docs/indicators spec §1) extends the <c>devices</c> table by later migrations.
+/// The ingest's view of the device register: which (enterprise, device id) pairs are registered, and a tally
+/// of the devices that sent data without being registered. The full register (identity, class, flags,
+/// dates; indicator spec §1) is <see cref="AssetRegister"/>, on the same <c>devices</c> table (migration 3).
 /// </summary>
 /// <remarks>
 /// <see cref="IsRegistered"/> is on the ingest's hot path (once per distinct device per batch) and answers
@@ -120,6 +120,9 @@ public sealed class DeviceRegister
         _cache[(enterprise, deviceId)] = Registered;
         return inserted == 1;
     }
+
+    /// <summary>Records in the cache that a device written by the asset register (same store) is registered.</summary>
+    internal void MarkRegistered(string enterprise, string deviceId) => _cache[(enterprise, deviceId)] = Registered;
 
     /// <summary>
     /// Adds sightings of unregistered devices to the tally, one point per element (repeat a device once per

@@ -4,7 +4,7 @@ namespace FactoryGateway.Evidence;
 
 /// <summary>
 /// The evidence store: one SQLite database, <c>evidence.db</c> in a data directory, holding the tokens,
-/// the device register and (later) the device-day ledger. <see cref="Open(EvidenceStoreOptions)"/> creates it when missing and
+/// the device and asset register and (later) the device-day ledger. <see cref="Open(EvidenceStoreOptions)"/> creates it when missing and
 /// applies the schema migrations (see docs/architecture.md, "Evidence store").
 /// </summary>
 /// <remarks>
@@ -38,6 +38,8 @@ public sealed class EvidenceStore : IDisposable
         TimeProvider = options.TimeProvider;
         Tokens = new TokenStore(this, options);
         Devices = new DeviceRegister(this, options);
+        Register = new AssetRegister(this);
+        Ledger = new Ledger.LedgerStore(this);
     }
 
     /// <summary>The schema version this build writes; an open database is always at this version.</summary>
@@ -54,6 +56,12 @@ public sealed class EvidenceStore : IDisposable
 
     /// <summary>The minimal device register and the tally of unregistered devices.</summary>
     public DeviceRegister Devices { get; }
+
+    /// <summary>The asset register: enterprises, employees, calendars, key processes, devices, frozen snapshots.</summary>
+    public AssetRegister Register { get; }
+
+    /// <summary>The device-day ledger and the evidence accumulator's checkpoint.</summary>
+    public Ledger.LedgerStore Ledger { get; }
 
     internal TimeProvider TimeProvider { get; }
 

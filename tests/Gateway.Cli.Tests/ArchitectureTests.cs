@@ -23,13 +23,14 @@ public sealed class ArchitectureTests
         ["Gateway.Cli"] = ["Gateway.Telemetry", "Gateway.OpcUa", "Gateway.Mqtt", "Gateway.Edge", "Gateway.Ingest", "Gateway.Evidence", "Gateway.Metrics", "Gateway.Simulator"],
     };
 
-    // The protocol stacks and the telemetry core depend on the BCL only (Mqtt also on Google.Protobuf
-    // for Sparkplug B payloads).
+    // The protocol stacks and the telemetry core depend on the BCL only, plus the logging abstractions for
+    // the stacks that log (Mqtt also on Google.Protobuf for Sparkplug B payloads). No shared framework
+    // beyond the BCL: a protocol stack does not pull ASP.NET Core into an edge agent.
     private static readonly Dictionary<string, string[]> s_allowedPackages = new()
     {
         ["Gateway.Telemetry"] = [],
-        ["Gateway.OpcUa"] = [],
-        ["Gateway.Mqtt"] = ["Google.Protobuf", "Grpc.Tools"],
+        ["Gateway.OpcUa"] = ["Microsoft.Extensions.Logging.Abstractions"],
+        ["Gateway.Mqtt"] = ["Google.Protobuf", "Grpc.Tools", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
     public static TheoryData<string> SourceProjects => [.. s_allowedProjectReferences.Keys];
@@ -54,6 +55,7 @@ public sealed class ArchitectureTests
         IEnumerable<string> packages = ProjectFile(project).Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!);
 
         Assert.All(packages, package => Assert.Contains(package, s_allowedPackages[project]));
+        Assert.Empty(ProjectFile(project).Descendants("FrameworkReference").Select(e => (string)e.Attribute("Include")!));
     }
 
     [Fact]

@@ -29,13 +29,21 @@ internal static class FgwProcess
     }
 
     /// <summary>Starts <c>fgw ingest run</c> on <paramref name="port"/> and waits until it listens.</summary>
-    public static async Task<ServerProcess> StartIngestAsync(int port, string dataDirectory, Uri influx, string database, CancellationToken cancellationToken)
+    public static Task<ServerProcess> StartIngestAsync(int port, string dataDirectory, Uri influx, string database, CancellationToken cancellationToken) =>
+        StartIngestAsync(port, dataDirectory, ["--influx-url", influx.ToString().TrimEnd('/'), "--influx-db", database], cancellationToken);
+
+    /// <summary>Starts <c>fgw ingest run</c> without an InfluxDB target (the forwarder parked) and waits until it listens.</summary>
+    public static Task<ServerProcess> StartIngestAsync(int port, string dataDirectory, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartIngestAsync(port, dataDirectory, [], cancellationToken, environment);
+
+    private static async Task<ServerProcess> StartIngestAsync(int port, string dataDirectory, string[] target, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         ServerProcess process = ServerProcess.Start(
             "fgw-ingest",
             Dotnet,
-            [FgwDll, "ingest", "run", "--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", "--data-dir", dataDirectory,
-             "--influx-url", influx.ToString().TrimEnd('/'), "--influx-db", database]);
+            [FgwDll, "ingest", "run", "--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", "--data-dir", dataDirectory, .. target],
+            workingDirectory: null,
+            environment);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(s_deadline);
         try

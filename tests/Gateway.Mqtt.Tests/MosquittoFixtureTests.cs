@@ -4,8 +4,8 @@ using FactoryGateway.Testing;
 namespace FactoryGateway.Mqtt.Tests;
 
 /// <summary>
-/// Proves the mosquitto fixture with Debian's own clients (mosquitto_pub / mosquitto_sub) until
-/// Gateway.Mqtt has a client of its own.
+/// Proves the mosquitto fixture with Debian's own clients (mosquitto_pub / mosquitto_sub), independently
+/// of Gateway.Mqtt's client.
 /// </summary>
 public sealed class MosquittoFixtureTests(MosquittoServer broker) : IClassFixture<MosquittoServer>
 {

@@ -6,7 +6,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Ingest;
+using FactoryGateway.Ingest.Evidence;
 using FactoryGateway.Ingest.Forwarding;
 using FactoryGateway.Ingest.Http;
 using FactoryGateway.Telemetry.Influx;
@@ -29,12 +31,14 @@ namespace FactoryGateway.Benchmarks.Load;
 /// <remarks>
 /// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- load-e2e [--points 2000000]
 /// [--lines 5000] [--connections 4] [--forward-lines 5000] [--no-gzip] [--serial-baseline] [--unregistered]
-/// [--warmup-points 200000]</c>.
+/// [--warmup-points 200000] [--separate-cores]</c>.
 /// <c>--forward-lines</c> sets <see cref="ForwarderOptions.MaxBatchLines"/>; <c>--no-gzip</c> turns gzip off on
 /// every hop (client bodies and the forwarder); <c>--serial-baseline</c> adds a direct run with one connection,
 /// the best that one-batch-at-a-time delivery can reach; <c>--unregistered</c> leaves the 500 devices out of the
 /// asset register, so that the ingest records their sightings in SQLite with every batch; <c>--warmup-points</c>
-/// first sends that many points through a throw-away ingest into another database (0: start cold).
+/// first sends that many points through a throw-away ingest into another database (0: start cold);
+/// <c>--separate-cores</c> pins influxd to core 1 and this process (client and ingest) to core 0 with
+/// <c>taskset</c>, as when InfluxDB runs on its own host, so that both paths are bounded by InfluxDB's own core.
 /// </remarks>
 internal static class EndToEndLoadHarness
 {
@@ -70,6 +74,7 @@ internal static class EndToEndLoadHarness
         bool serialBaseline = args.Contains("--serial-baseline");
         bool registered = !args.Contains("--unregistered");
         long warmUpPoints = Option(args, "--warmup-points", 200_000);
+        bool separateCores = args.Contains("--separate-cores");
         if (points < 1 || lines < 1 || connections < 1 || warmUpPoints < 0)
         {
             Console.Error.WriteLine("load-e2e: --points, --lines and --connections must be positive, --warmup-points not negative.");
@@ -89,6 +94,21 @@ internal static class EndToEndLoadHarness
                 $"load-e2e: {points:N0} points in {batches.Bodies.Length:N0} batches of {lines:N0} lines, {batches.LineProtocolBytes / 1e6:0.0} MB of line protocol, {batches.WireBytes / 1e6:0.0} MB on the wire (gzip {(gzip ? "on" : "off")}; compressing all batches took {batches.CompressTime.TotalSeconds:0.00} s on one core)"));
 
             influx = await InfluxDaemon.StartAsync();
+            string placement = $"client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores";
+            if (separateCores)
+            {
+                if (Environment.ProcessorCount < 2)
+                {
+                    Console.Error.WriteLine("load-e2e: --separate-cores needs at least 2 cores.");
+                    return 2;
+                }
+
+                // InfluxDB on its own core, as on its own host; client and ingest share the other core.
+                await PinAsync(influx.ProcessId, "1");
+                await PinAsync(Environment.ProcessId, "0");
+                placement = "InfluxDB pinned to core 1, client and ingest to core 0 (every thread, with taskset)";
+            }
+
             foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
             {
                 await influx.Server.CreateDatabaseAsync(database);
@@ -145,9 +165,9 @@ internal static class EndToEndLoadHarness
 
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines, {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {influx.Version}; client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores"));
-            Console.WriteLine("| path | points | seconds | points/s | ratio to direct | CPU-µs/point, this process | CPU-µs/point, influxd | cores busy (both) |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines, {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {influx.Version}; {placement}"));
+            Console.WriteLine("| path | points | seconds | points/s | ratio to direct | CPU-µs/point, this process | CPU-µs/point, influxd | cores busy (both) | bytes allocated/point, this process | gen-2 GCs |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (Row row in rows)
             {
                 Console.WriteLine(row.Format());
@@ -215,7 +235,7 @@ internal static class EndToEndLoadHarness
         string dataDirectory, string database, InfluxDaemon influx, Batches batches, bool gzip, int connections, int forwardLines, bool registered, TimeSpan deadline)
     {
         // As IngestCommand composes the service: options, evidence store in the data directory, token store and
-        // register, an InfluxForwarder with its own HttpClient, the forwarder's counters in /metrics.
+        // register, an InfluxForwarder with its own HttpClient, the evidence accumulator, the forwarder's counters in /metrics.
         Directory.CreateDirectory(dataDirectory);
         var options = new IngestOptions { DataDirectory = dataDirectory }.Validate();
         var forwarderOptions = new ForwarderOptions
@@ -248,7 +268,9 @@ internal static class EndToEndLoadHarness
             {
                 created = new InfluxForwarder(wal, new InfluxWriteClient(influxHttp, InfluxTarget.ForV1(influx.Url, database), TimeProvider.System),
                     forwarderOptions, TimeProvider.System, NullLogger<InfluxForwarder>.Instance);
-                return [created];
+                var accumulator = new EvidenceAccumulator(wal, evidence.Ledger, new EvidenceAccumulatorOptions(), DefaultShiftCalendar.Instance, options.Limits,
+                    TimeProvider.System, NullLogger<EvidenceAccumulator>.Instance);
+                return [created, accumulator];
             },
             text =>
             {
@@ -373,6 +395,22 @@ internal static class EndToEndLoadHarness
         return Stopwatch.GetElapsedTime(start);
     }
 
+    // Sets the CPU affinity of every thread of a process (threads created later inherit it from their creator).
+    private static async Task PinAsync(int processId, string cores)
+    {
+        using var taskset = Process.Start(new ProcessStartInfo("taskset", ["--all-tasks", "--cpu-list", "--pid", cores, processId.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException("taskset did not start.");
+        string error = await taskset.StandardError.ReadToEndAsync();
+        await taskset.WaitForExitAsync();
+        if (taskset.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"taskset could not pin process {processId} to core {cores}: {error.Trim()}");
+        }
+    }
+
     private static Task<long> CountAsync(InfluxDaemon influx, string database) =>
         influx.Server.CountAsync(database, Measurement, CountedField);
 
@@ -396,12 +434,12 @@ internal static class EndToEndLoadHarness
     }
 
     /// <summary>The clock and both processes' CPU time at one moment.</summary>
-    private readonly record struct Sample(long Timestamp, TimeSpan ProcessCpu, TimeSpan? InfluxCpu)
+    private readonly record struct Sample(long Timestamp, TimeSpan ProcessCpu, TimeSpan? InfluxCpu, long Allocated, int Gen2Collections)
     {
         public static Sample Take(InfluxDaemon influx)
         {
             using var self = Process.GetCurrentProcess();
-            return new Sample(Stopwatch.GetTimestamp(), self.TotalProcessorTime, influx.CpuTime());
+            return new Sample(Stopwatch.GetTimestamp(), self.TotalProcessorTime, influx.CpuTime(), GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(2));
         }
     }
 
@@ -434,7 +472,7 @@ internal static class EndToEndLoadHarness
             string influxCpu = influx is { } i ? (i.TotalMicroseconds / points).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
             string cores = influx is { } j ? ((process + j).TotalSeconds / Seconds).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
             return string.Create(CultureInfo.InvariantCulture,
-                $"| {path} | {points:N0} | {Seconds:0.00} | {PointsPerSecond:N0} | {ratio} | {process.TotalMicroseconds / points:0.00} | {influxCpu} | {cores} |");
+                $"| {path} | {points:N0} | {Seconds:0.00} | {PointsPerSecond:N0} | {ratio} | {process.TotalMicroseconds / points:0.00} | {influxCpu} | {cores} | {(end.Allocated - start.Allocated) / (double)points:0} | {end.Gen2Collections - start.Gen2Collections} |");
         }
     }
 
@@ -523,6 +561,8 @@ internal static class EndToEndLoadHarness
         }
 
         public Uri Url => _server.Url;
+
+        public int ProcessId => _process.Id;
 
         /// <summary>The fixture itself, for its InfluxQL helpers (create database, count).</summary>
         public InfluxDbServer Server => _server;

@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
+using FactoryGateway.Metrics.Indicators;
+using Microsoft.Data.Sqlite;
+
+namespace FactoryGateway.Benchmarks.Load;
+
+/// <summary>
+/// The indicator computation at city scale: a ledger of N devices × D days (default 50,000 × 92, a quarter)
+/// in SQLite, then every enterprise's and every region's (county and city) indicators of the quarter, timed
+/// from the first ledger read to the last report. Goal (issue 4): ≤ 2 s.
+/// </summary>
+/// <remarks>
+/// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- indicators [--devices 50000]
+/// [--enterprises 1000] [--runs 3]</c>. The rows are synthetic but shaped like real ones (a row per device and
+/// day, weekday production with run time and output, quieter weekends, a few devices that never report), and
+/// written straight into the ledger table: the accumulator's own cost is measured elsewhere.
+/// </remarks>
+internal static class IndicatorHarness
+{
+    private const int CountiesPerCity = 5;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int devices = (int)Option(args, "--devices", 50_000);
+        int enterprises = (int)Option(args, "--enterprises", 1_000);
+        int runs = (int)Option(args, "--runs", 3);
+        IndicatorWindow window = IndicatorWindow.Parse("2026Q3");
+        string root = Directory.CreateTempSubdirectory("fgw-indicators-").FullName;
+        try
+        {
+            using EvidenceStore store = EvidenceStore.Open(root);
+            RegisterView register = Register(devices, enterprises);
+            long started = Stopwatch.GetTimestamp();
+            long rows = Fill(store, register, window);
+            TimeSpan fill = Stopwatch.GetElapsedTime(started);
+            long bytes = new FileInfo(store.DatabasePath).Length + (File.Exists(store.DatabasePath + "-wal") ? new FileInfo(store.DatabasePath + "-wal").Length : 0);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"indicators: {rows:N0} ledger rows ({devices:N0} devices × {window.Days} days, {enterprises:N0} enterprises) written in {fill.TotalSeconds:0.0} s; evidence.db {bytes / 1e6:0} MB"));
+
+            var calculator = new IndicatorCalculator(new IndicatorParameters(), DefaultShiftCalendar.Instance);
+            string[] counties = [.. register.Enterprises.Select(e => e.Region).Distinct().Order(StringComparer.Ordinal)];
+            string[] cities = [.. counties.Select(c => c[..4] + "00").Distinct().Order(StringComparer.Ordinal)];
+            Console.WriteLine();
+            Console.WriteLine($"indicators, {DateTime.UtcNow:yyyy-MM-dd}: {rows:N0} rows, {enterprises:N0} enterprise reports + {counties.Length} county + {cities.Length} city reports of 2026Q3 on {Environment.ProcessorCount} cores");
+            Console.WriteLine("| run | read + evaluate (s) | all reports (s) | total (s) | rows/s | allocated (MB) | devices networked |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+            await Task.Yield();
+            for (int run = 1; run <= runs; run++)
+            {
+                long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                long start = Stopwatch.GetTimestamp();
+                IReadOnlyList<LedgerRoot> roots = store.Ledger.ReadRoots(null, window.FromDay, window.ToDay);
+                WindowEvaluation evaluation = calculator.Evaluate(window, register, store.Ledger.ReadDays(window.FromDay, window.ToDay), roots);
+                TimeSpan evaluate = Stopwatch.GetElapsedTime(start);
+                int reports = 0;
+                foreach (IndicatorEnterprise enterprise in register.Enterprises)
+                {
+                    reports += calculator.Compute(IndicatorScope.Enterprise(enterprise.Code), evaluation).Indicators.Count > 0 ? 1 : 0;
+                }
+
+                foreach (string region in counties.Concat(cities))
+                {
+                    reports += calculator.Compute(IndicatorScope.Region(region), evaluation).Indicators.Count > 0 ? 1 : 0;
+                }
+
+                TimeSpan total = Stopwatch.GetElapsedTime(start);
+                int networked = evaluation.Devices.Count(d => d.IsNetworked);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {run} | {evaluate.TotalSeconds:0.00} | {(total - evaluate).TotalSeconds:0.00} | {total.TotalSeconds:0.00} | {rows / total.TotalSeconds:N0} | {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:0} | {networked:N0} |"));
+            }
+
+            return 0;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    // Enterprises spread over two cities of five counties each; devices spread over the enterprises.
+    private static RegisterView Register(int devices, int enterprises)
+    {
+        string[] counties = [.. Enumerable.Range(0, 2 * CountiesPerCity).Select(i => string.Create(CultureInfo.InvariantCulture, $"33{4 + (i / CountiesPerCity)}0{(i % CountiesPerCity) + 1:00}"))];
+        var employees = new Dictionary<DateOnly, decimal> { [new(2026, 7, 1)] = 400, [new(2026, 8, 1)] = 410, [new(2026, 9, 1)] = 405 };
+        IndicatorEnterprise[] list = [.. Enumerable.Range(0, enterprises).Select(i => new IndicatorEnterprise
+        {
+            Code = string.Create(CultureInfo.InvariantCulture, $"E{i:000000000000000000}")[..18],
+            Region = counties[i % counties.Length],
+            Employees = employees,
+        })];
+        IndicatorDevice[] registered = [.. Enumerable.Range(0, devices).Select(i =>
+        {
+            DeviceClass kind = (i % 10) switch
+            {
+                < 4 => DeviceClass.CncMachineTool,
+                4 => DeviceClass.IndustrialRobot,
+                < 7 => DeviceClass.PlcAutomated,
+                _ => DeviceClass.Conventional,
+            };
+            bool digital = kind != DeviceClass.Conventional;
+            return new IndicatorDevice
+            {
+                Enterprise = list[i % enterprises].Code,
+                Device = string.Create(CultureInfo.InvariantCulture, $"dev-{i:000000}"),
+                Class = kind,
+                Production = true,
+                Digital = digital,
+                Nc = digital,
+                KeyProcess = i % 3 == 0,
+                RobotAxes = kind == DeviceClass.IndustrialRobot ? 6 : null,
+                Commissioned = i % 50 == 0 ? new DateOnly(2026, 8, 16) : new DateOnly(2024, 1, 1),
+                RetrofitProject = kind == DeviceClass.Conventional && i % 4 == 0 ? "R-2026" : null,
+            };
+        })];
+        return new RegisterView(list, registered, "benchmark");
+    }
+
+    private static long Fill(EvidenceStore store, RegisterView register, IndicatorWindow window)
+    {
+        using var connection = new SqliteConnection($"Data Source={store.DatabasePath}");
+        connection.Open();
+        using (SqliteCommand pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA synchronous = OFF;"; // a benchmark fixture, not evidence
+            pragma.ExecuteNonQuery();
+        }
+
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO ledger_rows (enterprise, device, day, offset_min, formula_set, samples, substantive, events, non_good,
+                off_ns, down_ns, setup_ns, idle_ns, run_ns, run_test_ns, parts_delta, good_delta, cycles_delta, power_on_delta_s,
+                energy_delta_kwh, counter_resets, program_changes, first_ns, last_ns, max_lag_ns, late, backfill, out_of_order,
+                transitions, regular_transitions, identities, minutes, minute_digest, covered_min, scheduled_min, covered_shift_min,
+                sealed, hash, prev_hash, summary)
+            VALUES ($e, $d, $day, 480, 'fg-2026.1', $samples, $substantive, 720, 0, 0, 0, 0, $idle, $run, 0, $parts, $good, $cycles,
+                $power, 0.0, 0, 2, 0, 0, 1000000, 0, 0, 0, $transitions, 0, '[]', X'FFE00B04A00803A00BFF8804', $digest, $covered, $scheduled,
+                $covered, 1, $hash, $hash, $summary);
+            """;
+        string[] names = ["$e", "$d", "$day", "$samples", "$substantive", "$idle", "$run", "$parts", "$good", "$cycles", "$power", "$transitions", "$digest", "$covered", "$scheduled", "$hash", "$summary"];
+        foreach (string name in names)
+        {
+            insert.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        insert.Prepare();
+        long rows = 0;
+        byte[] hash = RandomNumberGenerator.GetBytes(32);
+        int index = 0;
+        foreach (IndicatorDevice device in register.Devices)
+        {
+            bool silent = index++ % 97 == 0; // about 1% never report beyond heartbeats
+            for (int day = window.FromDay; day < window.ToDay; day++)
+            {
+                DateOnly date = DateOnly.FromDayNumber(LocalDays.EpochDayNumber + day);
+                bool weekday = date.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday);
+                long run = silent ? 0 : weekday ? 8L * 3600 * 1_000_000_000 : 3600L * 1_000_000_000;
+                long output = run / (120L * 1_000_000_000);
+                SqliteParameterCollection p = insert.Parameters;
+                p[0].Value = device.Enterprise;
+                p[1].Value = device.Device;
+                p[2].Value = day;
+                p[3].Value = silent ? 0 : 3000;
+                p[4].Value = silent ? 0 : 500;
+                p[5].Value = 4L * 3600 * 1_000_000_000;
+                p[6].Value = run;
+                p[7].Value = device.Class == DeviceClass.CncMachineTool ? output : 0;
+                p[8].Value = device.Class == DeviceClass.CncMachineTool ? output * 98 / 100 : 0;
+                p[9].Value = device.Class is DeviceClass.IndustrialRobot or DeviceClass.PlcAutomated ? output : 0;
+                p[10].Value = run / 1e9 * 1.05;
+                p[11].Value = silent ? 0 : 2;
+                p[12].Value = SHA256.HashData(BitConverter.GetBytes(((long)index << 20) + day));
+                p[13].Value = weekday ? 700 : 0;
+                p[14].Value = weekday ? 720 : 0;
+                p[15].Value = hash;
+                p[16].Value = new LedgerDay
+                {
+                    Enterprise = device.Enterprise,
+                    Device = device.Device,
+                    Day = day,
+                    Samples = silent ? 0 : 3000,
+                    Events = 720,
+                    Substantive = silent ? 0 : 500,
+                    CoveredShiftMinutes = weekday ? 700 : 0,
+                    RunNanoseconds = run,
+                    PartsDelta = device.Class == DeviceClass.CncMachineTool ? output : 0,
+                    GoodDelta = device.Class == DeviceClass.CncMachineTool ? output * 98 / 100 : 0,
+                    CyclesDelta = device.Class is DeviceClass.IndustrialRobot or DeviceClass.PlcAutomated ? output : 0,
+                    PowerOnDeltaSeconds = run / 1e9 * 1.05,
+                    Transitions = silent ? 0 : 2,
+                    MinuteDigest = (byte[])p[12].Value!,
+                }.ToSummary();
+                insert.ExecuteNonQuery();
+                rows++;
+            }
+        }
+
+        transaction.Commit();
+        return rows;
+    }
+
+    private static long Option(string[] args, string name, long fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? long.Parse(args[i + 1], NumberStyles.AllowThousands, CultureInfo.InvariantCulture) : fallback;
+    }
+}

@@ -1,0 +1,489 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace FactoryGateway.Evidence.Ledger;
+
+/// <summary>
+/// The device-day ledger in the evidence store: rows (open and sealed), enterprise-day Merkle roots, the
+/// accumulator's device states and its checkpoint (WAL position and watermark), all written by
+/// <see cref="Save"/> in one transaction, so a checkpoint is all there or not at all.
+/// </summary>
+/// <remarks>
+/// Sealed rows are protected twice: triggers refuse any UPDATE or DELETE of a sealed row (against bugs), and
+/// every sealed row is hashed into its device's chain and its enterprise-day root (against anyone who can
+/// write the file): <see cref="Verify"/> recomputes both and names the first row that does not match.
+/// </remarks>
+public sealed class LedgerStore
+{
+    private const string RowColumns = """
+        enterprise, device, day, offset_min, formula_set, samples, substantive, events, non_good,
+        off_ns, down_ns, setup_ns, idle_ns, run_ns, run_test_ns,
+        parts_delta, good_delta, cycles_delta, power_on_delta_s, energy_delta_kwh, counter_resets, program_changes,
+        first_ns, last_ns, max_lag_ns, late, backfill, out_of_order, transitions, regular_transitions,
+        identities, minutes, minute_digest, covered_min, scheduled_min, covered_shift_min, sealed, hash, prev_hash, summary
+        """;
+
+    private const string UpsertRow = $"""
+        INSERT INTO ledger_rows ({RowColumns}) VALUES (
+            $enterprise, $device, $day, $offset, $formula, $samples, $substantive, $events, $nongood,
+            $s0, $s1, $s2, $s3, $s4, $s5,
+            $parts, $good, $cycles, $power, $energy, $resets, $programs,
+            $first, $last, $lag, $late, $backfill, $ooo, $transitions, $regular,
+            $identities, $minutes, $digest, $covered, $scheduled, $coveredshift, $sealed, $hash, $prev, $summary)
+        ON CONFLICT (enterprise, device, day) DO UPDATE SET
+            offset_min = excluded.offset_min, formula_set = excluded.formula_set, samples = excluded.samples,
+            substantive = excluded.substantive, events = excluded.events, non_good = excluded.non_good,
+            off_ns = excluded.off_ns, down_ns = excluded.down_ns, setup_ns = excluded.setup_ns, idle_ns = excluded.idle_ns,
+            run_ns = excluded.run_ns, run_test_ns = excluded.run_test_ns, parts_delta = excluded.parts_delta,
+            good_delta = excluded.good_delta, cycles_delta = excluded.cycles_delta, power_on_delta_s = excluded.power_on_delta_s,
+            energy_delta_kwh = excluded.energy_delta_kwh, counter_resets = excluded.counter_resets,
+            program_changes = excluded.program_changes, first_ns = excluded.first_ns, last_ns = excluded.last_ns,
+            max_lag_ns = excluded.max_lag_ns, late = excluded.late, backfill = excluded.backfill,
+            out_of_order = excluded.out_of_order, transitions = excluded.transitions,
+            regular_transitions = excluded.regular_transitions, identities = excluded.identities,
+            minutes = excluded.minutes, minute_digest = excluded.minute_digest, covered_min = excluded.covered_min,
+            scheduled_min = excluded.scheduled_min, covered_shift_min = excluded.covered_shift_min,
+            sealed = excluded.sealed, hash = excluded.hash, prev_hash = excluded.prev_hash, summary = excluded.summary;
+        """;
+
+    private readonly EvidenceStore _store;
+
+    internal LedgerStore(EvidenceStore store) => _store = store;
+
+    /// <summary>The state the accumulator named <paramref name="consumer"/> checkpointed last (position 0 / empty the first time).</summary>
+    public LedgerSnapshot LoadSnapshot(string consumer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(consumer);
+        using SqliteConnection connection = _store.OpenConnection();
+        long position = 0;
+        long watermark = long.MinValue;
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT position, watermark FROM accumulator_checkpoints WHERE name = $name;";
+            command.Parameters.AddWithValue("$name", consumer);
+            using SqliteDataReader reader = command.ExecuteReader();
+            if (reader.Read())
+            {
+                position = reader.GetInt64(0);
+                watermark = reader.GetInt64(1);
+            }
+        }
+
+        var devices = new List<TrackerState>();
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT enterprise, device, state FROM accumulator_devices;";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                devices.Add(new TrackerState(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2)));
+            }
+        }
+
+        var seals = new Dictionary<string, int>(StringComparer.Ordinal);
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT enterprise, sealed_through FROM ledger_seals;";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                seals[reader.GetString(0)] = reader.GetInt32(1);
+            }
+        }
+
+        var open = new List<DeviceDayRow>();
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT {RowColumns} FROM ledger_rows WHERE sealed = 0;";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                open.Add(ReadRow(reader));
+            }
+        }
+
+        return new LedgerSnapshot(position, watermark, devices, open, seals);
+    }
+
+    /// <summary>
+    /// Writes one checkpoint in one transaction: the changed rows, the new roots, the changed device states,
+    /// the seal marks, and the accumulator's WAL position and watermark.
+    /// </summary>
+    public void Save(string consumer, long position, LedgerChanges changes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(consumer);
+        ArgumentNullException.ThrowIfNull(changes);
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using (SqliteCommand upsert = connection.CreateCommand())
+        {
+            upsert.Transaction = transaction;
+            upsert.CommandText = UpsertRow;
+            foreach (DeviceDayRow row in changes.Rows)
+            {
+                upsert.Parameters.Clear();
+                Bind(upsert, row);
+                upsert.ExecuteNonQuery();
+            }
+        }
+
+        using (SqliteCommand root = connection.CreateCommand())
+        {
+            root.Transaction = transaction;
+            root.CommandText = "INSERT INTO ledger_roots (enterprise, day, root, rows) VALUES ($enterprise, $day, $root, $rows);";
+            foreach (LedgerRoot item in changes.Roots)
+            {
+                root.Parameters.Clear();
+                root.Parameters.AddWithValue("$enterprise", item.Enterprise);
+                root.Parameters.AddWithValue("$day", item.Day);
+                root.Parameters.AddWithValue("$root", item.Root);
+                root.Parameters.AddWithValue("$rows", item.Rows);
+                root.ExecuteNonQuery();
+            }
+        }
+
+        using (SqliteCommand device = connection.CreateCommand())
+        {
+            device.Transaction = transaction;
+            device.CommandText = """
+                INSERT INTO accumulator_devices (enterprise, device, state) VALUES ($enterprise, $device, $state)
+                ON CONFLICT (enterprise, device) DO UPDATE SET state = excluded.state;
+                """;
+            foreach (TrackerState state in changes.Devices)
+            {
+                device.Parameters.Clear();
+                device.Parameters.AddWithValue("$enterprise", state.Enterprise);
+                device.Parameters.AddWithValue("$device", state.Device);
+                device.Parameters.AddWithValue("$state", state.State);
+                device.ExecuteNonQuery();
+            }
+        }
+
+        using (SqliteCommand seal = connection.CreateCommand())
+        {
+            seal.Transaction = transaction;
+            seal.CommandText = """
+                INSERT INTO ledger_seals (enterprise, sealed_through) VALUES ($enterprise, $day)
+                ON CONFLICT (enterprise) DO UPDATE SET sealed_through = excluded.sealed_through;
+                """;
+            foreach ((string enterprise, int day) in changes.SealedThrough)
+            {
+                seal.Parameters.Clear();
+                seal.Parameters.AddWithValue("$enterprise", enterprise);
+                seal.Parameters.AddWithValue("$day", day);
+                seal.ExecuteNonQuery();
+            }
+        }
+
+        using (SqliteCommand checkpoint = connection.CreateCommand())
+        {
+            checkpoint.Transaction = transaction;
+            checkpoint.CommandText = """
+                INSERT INTO accumulator_checkpoints (name, position, watermark, updated_ns) VALUES ($name, $position, $watermark, $now)
+                ON CONFLICT (name) DO UPDATE SET position = excluded.position, watermark = excluded.watermark, updated_ns = excluded.updated_ns;
+                """;
+            checkpoint.Parameters.AddWithValue("$name", consumer);
+            checkpoint.Parameters.AddWithValue("$position", position);
+            checkpoint.Parameters.AddWithValue("$watermark", changes.Watermark);
+            checkpoint.Parameters.AddWithValue("$now", _store.NowUnixNanoseconds());
+            checkpoint.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Rows of <paramref name="enterprise"/> (null: every enterprise) with local day in [<paramref name="fromDay"/>, <paramref name="toDay"/>), open and sealed.</summary>
+    public IReadOnlyList<DeviceDayRow> ReadRows(string? enterprise, int fromDay, int toDay)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = enterprise is null
+            ? $"SELECT {RowColumns} FROM ledger_rows WHERE day >= $from AND day < $to ORDER BY enterprise, device, day;"
+            : $"SELECT {RowColumns} FROM ledger_rows WHERE enterprise = $enterprise AND day >= $from AND day < $to ORDER BY device, day;";
+        command.Parameters.AddWithValue("$from", fromDay);
+        command.Parameters.AddWithValue("$to", toDay);
+        if (enterprise is not null)
+        {
+            command.Parameters.AddWithValue("$enterprise", enterprise);
+        }
+
+        var rows = new List<DeviceDayRow>();
+        using SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(ReadRow(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Streams the indicator view of the rows with local day in [<paramref name="fromDay"/>, <paramref name="toDay"/>),
+    /// ordered by enterprise, device and day: narrow columns, the minute vector only as its digest.
+    /// </summary>
+    public IEnumerable<LedgerDay> ReadDays(int fromDay, int toDay)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT enterprise, device, day, summary, identities, sealed
+            FROM ledger_rows WHERE +day >= $from AND +day < $to ORDER BY enterprise, device, day;
+            """;
+        command.Parameters.AddWithValue("$from", fromDay);
+        command.Parameters.AddWithValue("$to", toDay);
+        using SqliteDataReader r = command.ExecuteReader();
+        string enterprise = "";
+        string device = "";
+        while (r.Read())
+        {
+            // Consecutive rows share their enterprise and device: keep one string instance of each.
+            string e = r.GetString(0);
+            string d = r.GetString(1);
+            enterprise = e == enterprise ? enterprise : e;
+            device = d == device ? device : d;
+            string identities = r.GetString(4);
+            yield return LedgerDay.FromSummary(
+                enterprise,
+                device,
+                r.GetInt32(2),
+                (byte[])r.GetValue(3),
+                identities == "[]" ? [] : JsonSerializer.Deserialize<string[]>(identities) ?? [],
+                r.GetInt32(5) == 1);
+        }
+    }
+
+    /// <summary>The enterprise-day roots with local day in [<paramref name="fromDay"/>, <paramref name="toDay"/>), of one enterprise or all.</summary>
+    public IReadOnlyList<LedgerRoot> ReadRoots(string? enterprise, int fromDay, int toDay)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT enterprise, day, root, rows FROM ledger_roots
+            WHERE ($enterprise IS NULL OR enterprise = $enterprise) AND day >= $from AND day < $to
+            ORDER BY enterprise, day;
+            """;
+        command.Parameters.AddWithValue("$enterprise", (object?)enterprise ?? DBNull.Value);
+        command.Parameters.AddWithValue("$from", fromDay);
+        command.Parameters.AddWithValue("$to", toDay);
+        var roots = new List<LedgerRoot>();
+        using SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            roots.Add(new LedgerRoot(reader.GetString(0), reader.GetInt32(1), (byte[])reader.GetValue(2), reader.GetInt32(3)));
+        }
+
+        return roots;
+    }
+
+    /// <summary>
+    /// Recomputes every sealed row's hash and chain link (devices in ordinal order, days in order) and every
+    /// enterprise-day root; stops at the first mismatch and names it.
+    /// </summary>
+    public LedgerVerification Verify()
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // one consistent read
+        var leaves = new Dictionary<(string Enterprise, int Day), List<(string Device, byte[] Hash)>>();
+        long rows = 0;
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.Transaction = snapshot;
+            command.CommandText = $"SELECT {RowColumns} FROM ledger_rows WHERE sealed = 1 ORDER BY enterprise, device, day;";
+            using SqliteDataReader reader = command.ExecuteReader();
+            string? device = null;
+            string? enterprise = null;
+            byte[] previous = new byte[32];
+            while (reader.Read())
+            {
+                DeviceDayRow row;
+                try
+                {
+                    row = ReadRow(reader);
+                }
+                catch (Exception error) when (error is InvalidDataException or JsonException or FormatException or InvalidCastException)
+                {
+                    return LedgerVerification.Broken(rows, reader.GetString(0), reader.GetString(1), reader.GetInt32(2), $"the row cannot be read: {error.Message}");
+                }
+
+                if (!string.Equals(row.Enterprise, enterprise, StringComparison.Ordinal) || !string.Equals(row.Device, device, StringComparison.Ordinal))
+                {
+                    enterprise = row.Enterprise;
+                    device = row.Device;
+                    previous = new byte[32];
+                }
+
+                if (row.PreviousHash is null || !row.PreviousHash.AsSpan().SequenceEqual(previous))
+                {
+                    return LedgerVerification.Broken(rows, row.Enterprise, row.Device, row.Day,
+                        "its previous-row hash does not match the hash of the device's preceding sealed row (a row was removed, inserted or re-chained)");
+                }
+
+                byte[] recomputed = EvidenceAccumulation.ChainHash(previous, row.ToCanonicalBytes());
+                if (row.Hash is null || !row.Hash.AsSpan().SequenceEqual(recomputed))
+                {
+                    return LedgerVerification.Broken(rows, row.Enterprise, row.Device, row.Day,
+                        $"its content does not match its hash (stored {Hex(row.Hash)}, recomputed {Convert.ToHexStringLower(recomputed)})");
+                }
+
+                if (!((byte[])reader.GetValue(39)).AsSpan().SequenceEqual(LedgerDay.From(row).ToSummary()))
+                {
+                    return LedgerVerification.Broken(rows, row.Enterprise, row.Device, row.Day,
+                        "its indicator summary does not match its hashed columns");
+                }
+
+                previous = recomputed;
+                rows++;
+                if (!leaves.TryGetValue((row.Enterprise, row.Day), out List<(string, byte[])>? list))
+                {
+                    leaves[(row.Enterprise, row.Day)] = list = [];
+                }
+
+                list.Add((row.Device, recomputed));
+            }
+        }
+
+        var roots = new List<LedgerRoot>();
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.Transaction = snapshot;
+            command.CommandText = "SELECT enterprise, day, root, rows FROM ledger_roots ORDER BY enterprise, day;";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var stored = new LedgerRoot(reader.GetString(0), reader.GetInt32(1), (byte[])reader.GetValue(2), reader.GetInt32(3));
+                if (!leaves.Remove((stored.Enterprise, stored.Day), out List<(string Device, byte[] Hash)>? list))
+                {
+                    return LedgerVerification.BrokenRoot(rows, stored.Enterprise, stored.Day, "the root has no sealed rows (rows were removed)");
+                }
+
+                byte[] recomputed = MerkleTree.Root([.. list.OrderBy(l => l.Device, StringComparer.Ordinal).Select(l => l.Hash)]);
+                if (list.Count != stored.Rows || !recomputed.AsSpan().SequenceEqual(stored.Root))
+                {
+                    return LedgerVerification.BrokenRoot(rows, stored.Enterprise, stored.Day,
+                        $"the root over its {list.Count} sealed rows is {Convert.ToHexStringLower(recomputed)}, the stored root {stored.RootHex} covers {stored.Rows}");
+                }
+
+                roots.Add(stored);
+            }
+        }
+
+        if (leaves.Count > 0)
+        {
+            ((string enterprise, int day), _) = leaves.OrderBy(l => l.Key.Enterprise, StringComparer.Ordinal).ThenBy(l => l.Key.Day).First();
+            return LedgerVerification.BrokenRoot(rows, enterprise, day, "sealed rows have no enterprise-day root");
+        }
+
+        return new LedgerVerification(true, rows, roots, null);
+    }
+
+    private static string Hex(byte[]? bytes) => bytes is null ? "none" : Convert.ToHexStringLower(bytes);
+
+    private static void Bind(SqliteCommand command, DeviceDayRow row)
+    {
+        SqliteParameterCollection p = command.Parameters;
+        p.AddWithValue("$enterprise", row.Enterprise);
+        p.AddWithValue("$device", row.Device);
+        p.AddWithValue("$day", row.Day);
+        p.AddWithValue("$offset", row.OffsetMinutes);
+        p.AddWithValue("$formula", row.FormulaSet);
+        p.AddWithValue("$samples", row.Samples);
+        p.AddWithValue("$substantive", row.Substantive);
+        p.AddWithValue("$events", row.Events);
+        p.AddWithValue("$nongood", row.NonGoodSamples);
+        for (int s = 0; s < 6; s++)
+        {
+            p.AddWithValue("$s" + s.ToString(CultureInfo.InvariantCulture), row.StateNanoseconds[s]);
+        }
+
+        p.AddWithValue("$parts", row.PartsDelta);
+        p.AddWithValue("$good", row.GoodDelta);
+        p.AddWithValue("$cycles", row.CyclesDelta);
+        p.AddWithValue("$power", row.PowerOnDeltaSeconds);
+        p.AddWithValue("$energy", row.EnergyDeltaKwh);
+        p.AddWithValue("$resets", row.CounterResets);
+        p.AddWithValue("$programs", row.ProgramChanges);
+        p.AddWithValue("$first", (object?)row.FirstNanoseconds ?? DBNull.Value);
+        p.AddWithValue("$last", (object?)row.LastNanoseconds ?? DBNull.Value);
+        p.AddWithValue("$lag", row.MaxArrivalLagNanoseconds);
+        p.AddWithValue("$late", row.Late);
+        p.AddWithValue("$backfill", row.Backfill);
+        p.AddWithValue("$ooo", row.OutOfOrder);
+        p.AddWithValue("$transitions", row.Transitions);
+        p.AddWithValue("$regular", row.RegularTransitions);
+        p.AddWithValue("$identities", JsonSerializer.Serialize(row.Identities.ToArray()));
+        p.AddWithValue("$minutes", MinuteStates.Encode(row.Minutes));
+        p.AddWithValue("$digest", MinuteStates.Digest(row.Minutes));
+        p.AddWithValue("$covered", row.CoveredMinutes);
+        p.AddWithValue("$scheduled", row.ScheduledMinutes);
+        p.AddWithValue("$coveredshift", row.CoveredShiftMinutes);
+        p.AddWithValue("$sealed", row.IsSealed ? 1 : 0);
+        p.AddWithValue("$hash", (object?)row.Hash ?? DBNull.Value);
+        p.AddWithValue("$prev", (object?)row.PreviousHash ?? DBNull.Value);
+        p.AddWithValue("$summary", LedgerDay.From(row).ToSummary());
+    }
+
+    private static DeviceDayRow ReadRow(SqliteDataReader r)
+    {
+        var row = new DeviceDayRow(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetString(4))
+        {
+            Samples = r.GetInt64(5),
+            Substantive = r.GetInt64(6),
+            Events = r.GetInt64(7),
+            NonGoodSamples = r.GetInt64(8),
+            PartsDelta = r.GetInt64(15),
+            GoodDelta = r.GetInt64(16),
+            CyclesDelta = r.GetInt64(17),
+            PowerOnDeltaSeconds = r.GetDouble(18),
+            EnergyDeltaKwh = r.GetDouble(19),
+            CounterResets = r.GetInt32(20),
+            ProgramChanges = r.GetInt32(21),
+            FirstNanoseconds = r.IsDBNull(22) ? null : r.GetInt64(22),
+            LastNanoseconds = r.IsDBNull(23) ? null : r.GetInt64(23),
+            MaxArrivalLagNanoseconds = r.GetInt64(24),
+            Late = r.GetInt64(25),
+            Backfill = r.GetInt64(26),
+            OutOfOrder = r.GetInt64(27),
+            Transitions = r.GetInt32(28),
+            RegularTransitions = r.GetInt32(29),
+            Minutes = MinuteStates.Decode((byte[])r.GetValue(31)),
+            ScheduledMinutes = r.GetInt32(34),
+            CoveredShiftMinutes = r.GetInt32(35),
+            IsSealed = r.GetInt32(36) == 1,
+            Hash = r.IsDBNull(37) ? null : (byte[])r.GetValue(37),
+            PreviousHash = r.IsDBNull(38) ? null : (byte[])r.GetValue(38),
+            Dirty = false,
+        };
+        for (int s = 0; s < 6; s++)
+        {
+            row.StateNanoseconds[s] = r.GetInt64(9 + s);
+        }
+
+        foreach (string identity in JsonSerializer.Deserialize<string[]>(r.GetString(30)) ?? [])
+        {
+            row.Identities.Add(identity);
+        }
+
+        return row;
+    }
+}
+
+/// <summary>The outcome of <see cref="LedgerStore.Verify"/>: the roots when every row and root checks out, else the first broken one.</summary>
+public sealed record LedgerVerification(bool IsIntact, long RowsVerified, IReadOnlyList<LedgerRoot> Roots, LedgerBreak? FirstBreak)
+{
+    internal static LedgerVerification Broken(long rows, string enterprise, string device, int day, string reason) =>
+        new(false, rows, [], new LedgerBreak(enterprise, device, day, reason));
+
+    internal static LedgerVerification BrokenRoot(long rows, string enterprise, int day, string reason) =>
+        new(false, rows, [], new LedgerBreak(enterprise, null, day, reason));
+}
+
+/// <summary>Where verification failed: a row (with <see cref="Device"/>) or an enterprise-day root (without).</summary>
+public sealed record LedgerBreak(string Enterprise, string? Device, int Day, string Reason)
+{
+    public DateOnly Date => DateOnly.FromDayNumber(LocalDays.EpochDayNumber + Day);
+
+    public override string ToString() => Device is null
+        ? $"enterprise {Enterprise}, day {Date:yyyy-MM-dd} (root): {Reason}"
+        : $"enterprise {Enterprise}, device {Device}, day {Date:yyyy-MM-dd}: {Reason}";
+}

@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Text;
+using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
+using FactoryGateway.Metrics.Indicators;
+using FactoryGateway.Telemetry.LineProtocol;
+
+namespace FactoryGateway.Metrics.Tests.Indicators;
+
+/// <summary>
+/// Every integrity flag of spec §6 the ledger can show, each raised by the smallest telemetry that should
+/// raise it and not raised by the same telemetry one step short of its parameter. Window: 2026-07.
+/// </summary>
+public sealed class IntegrityFlagTests
+{
+    private const string Ent = "91330402MA2B3C4D53";
+    private const long Second = 1_000_000_000;
+    private const long Minute = 60 * Second;
+    private static readonly IndicatorWindow s_july = IndicatorWindow.Parse("2026-07");
+
+    [Theory]
+    [InlineData(5, true)]
+    [InlineData(4, false)]
+    public void Test_mode_padding_needs_run_test_above_run_on_five_days(int days, bool raised)
+    {
+        var lines = new List<(string, long)>();
+        foreach (long eight in Weekdays(days))
+        {
+            lines.Add(($"telemetry,ent={Ent},dev=m state=5i {eight}", eight)); // run_test 08:00–08:01
+            lines.Add(($"telemetry,ent={Ent},dev=m state=4i {eight + Minute}", eight + Minute));
+            lines.Add(($"telemetry,ent={Ent},dev=m state=3i {eight + Minute + (30 * Second)}", eight + Minute));
+        }
+
+        // Each day: run_test 60 s, run 30 s, idle after.
+        Assert.Equal(raised, Flags(lines).Contains(IntegrityCheck.TestModePadding));
+    }
+
+    [Theory]
+    [InlineData(40 * 60, 0, true)]   // 40 h of run, no output
+    [InlineData(40 * 60, 1, false)]  // one part
+    [InlineData(39 * 60, 0, false)]  // under 40 h
+    public void No_output_needs_forty_hours_of_run_without_parts_or_cycles(int runMinutes, int parts, bool raised)
+    {
+        var lines = new List<(string, long)>();
+        int left = runMinutes;
+        int count = 0;
+        foreach (long eight in Weekdays(10))
+        {
+            int today = Math.Min(left, 8 * 60);
+            for (int m = 0; m <= today; m += 2)
+            {
+                long t = eight + (m * Minute);
+                string state = m < today ? "4i" : "3i";
+                lines.Add(($"telemetry,ent={Ent},dev=m state={state},parts_total={(count < parts && m == 2 ? ++count : count)}i {t}", t));
+            }
+
+            left -= today;
+        }
+
+        Assert.Equal(raised, Flags(lines).Contains(IntegrityCheck.NoOutput));
+    }
+
+    [Theory]
+    [InlineData(3, true)]
+    [InlineData(2, false)]
+    public void Clone_needs_identical_state_vectors_with_transitions_on_three_days(int sameDays, bool raised)
+    {
+        var lines = new List<(string, long)>();
+        int day = 0;
+        foreach (long eight in Weekdays(4))
+        {
+            foreach (string device in new[] { "a", "b" })
+            {
+                // Six transitions a day; b's pattern shifts by a minute on the days that should differ.
+                long shift = device == "b" && day >= sameDays ? Minute : 0;
+                for (int i = 0; i <= 12; i++)
+                {
+                    long t = eight + shift + (i * 2 * Minute);
+                    lines.Add(($"telemetry,ent={Ent},dev={device} state={(i % 4 < 2 ? 4 : 3)}i {t}", t));
+                }
+            }
+
+            day++;
+        }
+
+        IReadOnlyList<DeviceEvaluation> devices = Evaluate(lines, Register("a", "b"));
+        Assert.Equal(raised, devices.All(d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone)));
+        Assert.Equal(raised, devices.Any(d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone)));
+    }
+
+    [Fact]
+    public void Duplicate_identity_is_the_same_serial_under_two_devices()
+    {
+        long t = Weekdays(1).First();
+        List<(string, long)> lines =
+        [
+            ($"identity,ent={Ent},dev=a serial_number=\"SN-7\" {t}", t),
+            ($"identity,ent={Ent},dev=b serial_number=\"SN-7\" {t}", t),
+            ($"identity,ent={Ent},dev=c serial_number=\"SN-8\" {t}", t),
+        ];
+        IReadOnlyList<DeviceEvaluation> devices = Evaluate(lines, Register("a", "b", "c"));
+        Assert.Equal([true, true, false], devices.Select(d => d.Flags.Any(f => f.Flag == IntegrityCheck.DuplicateIdentity)));
+        Assert.Equal($"identity also under {Ent}/b", devices[0].Flags.Single(f => f.Flag == IntegrityCheck.DuplicateIdentity).Evidence);
+    }
+
+    [Theory]
+    [InlineData(50, true)]
+    [InlineData(49, false)]
+    public void Synthetic_timing_needs_fifty_regular_transitions(int regular, bool raised)
+    {
+        // n + 1 transitions every 7 s exactly: the first interval has no predecessor, the rest are regular.
+        long eight = Weekdays(1).First();
+        var lines = new List<(string, long)> { ($"telemetry,ent={Ent},dev=m state=3i {eight}", eight) };
+        for (int i = 1; i <= regular + 1; i++)
+        {
+            long t = eight + (i * 7 * Second);
+            lines.Add(($"telemetry,ent={Ent},dev=m state={(i % 2 == 1 ? 4 : 3)}i {t}", t));
+        }
+
+        Assert.Equal(raised, Flags(lines).Contains(IntegrityCheck.SyntheticTiming));
+    }
+
+    [Fact]
+    public void Backfill_counter_regression_identity_change_and_power_inconsistency()
+    {
+        long eight = Weekdays(1).First();
+        List<(string, long)> lines =
+        [
+            // A sample eight days older than its arrival: backfill.
+            ($"telemetry,ent={Ent},dev=m parts_total=1i {eight - (8 * 86_400 * Second)}", eight),
+            // A counter that falls: regression.
+            ($"telemetry,ent={Ent},dev=m parts_total=10i,power_on_s=1000 {eight}", eight),
+            ($"telemetry,ent={Ent},dev=m parts_total=4i,state=4i {eight + Minute}", eight + Minute),
+            // Two serial numbers: identity change.
+            ($"identity,ent={Ent},dev=m serial_number=\"SN-1\" {eight + (2 * Minute)}", eight + (2 * Minute)),
+            ($"identity,ent={Ent},dev=m serial_number=\"SN-2\" {eight + (3 * Minute)}", eight + (3 * Minute)),
+            // Run from 08:01 to 08:09 (480 s, evidence every 2 min) while power-on grows 100 s: inconsistent.
+            ($"telemetry,ent={Ent},dev=m state=4i {eight + (3 * Minute)}", eight + (3 * Minute)),
+            ($"telemetry,ent={Ent},dev=m state=4i {eight + (5 * Minute)}", eight + (5 * Minute)),
+            ($"telemetry,ent={Ent},dev=m state=4i,power_on_s=1100 {eight + (7 * Minute)}", eight + (7 * Minute)),
+            ($"telemetry,ent={Ent},dev=m state=3i {eight + (9 * Minute)}", eight + (9 * Minute)),
+        ];
+
+        HashSet<IntegrityCheck> flags = Flags(lines);
+        Assert.Equal(
+            [IntegrityCheck.Backfill, IntegrityCheck.CounterRegression, IntegrityCheck.IdentityChange, IntegrityCheck.PowerInconsistent],
+            flags.Order());
+    }
+
+    [Fact]
+    public void A_resolved_flag_no_longer_counts()
+    {
+        long eight = Weekdays(1).First();
+        List<(string, long)> lines = [($"connection,ent={Ent},dev=m up=true {eight}", eight)];
+        Assert.Contains(IntegrityCheck.HeartbeatOnly, Flags(lines));
+        IReadOnlyList<DeviceEvaluation> resolved = Evaluate(lines, Register("m"), (_, flag) => flag == IntegrityCheck.HeartbeatOnly);
+        Assert.Empty(resolved.Single().Flags);
+    }
+
+    private static HashSet<IntegrityCheck> Flags(List<(string Line, long Arrival)> lines) =>
+        [.. Evaluate(lines, Register("m")).Single().Flags.Select(f => f.Flag)];
+
+    private static IndicatorDevice[] Register(params string[] devices) =>
+        [.. devices.Select(d => new IndicatorDevice { Enterprise = Ent, Device = d, Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true })];
+
+    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, IndicatorDevice[] devices, Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+    {
+        using var reader = new LineProtocolReader(new LineProtocolLimits());
+        var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
+        foreach ((string line, long arrival) in lines.OrderBy(l => l.Arrival))
+        {
+            evidence.Apply(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(line)), arrival, reader);
+        }
+
+        evidence.AdvanceWatermark(LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 8, 10)), LocalDays.DefaultOffsetMinutes));
+        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolved);
+    }
+
+    // 08:00 local of the first `count` weekdays of July 2026.
+    private static IEnumerable<long> Weekdays(int count)
+    {
+        int found = 0;
+        for (DateOnly day = new(2026, 7, 1); found < count; day = day.AddDays(1))
+        {
+            if (day.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday))
+            {
+                found++;
+                yield return LocalDays.StartOf(LocalDays.DayOf(day), LocalDays.DefaultOffsetMinutes) + (8 * 3600 * Second);
+            }
+        }
+    }
+}
