@@ -200,7 +200,7 @@ internal sealed record DemoStage(string Name, string Description, string Status 
 {
     public static IReadOnlyList<DemoStage> All { get; } =
     [
-        new("Gateway.OpcUa", "OPC UA client and server subset for machine tools and robots"),
+        new("Gateway.OpcUa", "OPC UA client (SecurityPolicy None: browse, read, subscriptions) is built; security, reconnect and the server subset are not yet", "partly built"),
         new("Gateway.Mqtt", "MQTT 3.1.1/5.0 codec and client are built (proven against mosquitto and aedes); Sparkplug B and JSON payload mapping are not yet", "partly built"),
         new("Gateway.Edge", "edge agent: devices to canonical signals, disk buffer, uplink"),
         new("Gateway.Telemetry", "line protocol, segment log (WAL), InfluxDB client", "built"),

@@ -15,6 +15,12 @@ public sealed class NodeOpcUaServer : IAsyncLifetime
 
     public int Port { get; private set; }
 
+    /// <summary>
+    /// Options passed to the script after the port and PKI (for example <c>--bulk 1000</c> or
+    /// <c>--users alice:secret</c>); none by default.
+    /// </summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
     /// <summary>The endpoint URL the server printed when it became ready.</summary>
     public string EndpointUrl { get; private set; } = string.Empty;
 
@@ -60,7 +66,7 @@ public sealed class NodeOpcUaServer : IAsyncLifetime
     {
         string script = Path.Combine(RepositoryLayout.PeersDirectory, "opcua-server.mjs");
         _process = ServerProcess.Start(
-            "node-opcua", node, [script, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pki", _dir.Combine("pki")], RepositoryLayout.PeersDirectory);
+            "node-opcua", node, [script, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pki", _dir.Combine("pki"), .. ExtraArguments], RepositoryLayout.PeersDirectory);
         using var deadline = new CancellationTokenSource(s_startDeadline);
         string ready;
         try

@@ -1,5 +1,8 @@
 // A node-opcua server for FactoryGateway's tests: a third-party OPC UA peer.
-// Usage: node opcua-server.mjs --port <port> --pki <dir>
+// Usage: node opcua-server.mjs --port <port> --pki <dir> [--bulk <n>] [--users <name:password,...>]
+//   --bulk <n>   adds n Double variables TestMachine/Bulk/Item0000… (ns=1;s=Bulk.0000…) that change every 100 ms
+//   --users      accepts these user names and passwords (anonymous access stays allowed)
+//   --max-monitored-items-per-call <n>, --max-nodes-per-read <n>   operation limits the server enforces
 // Prints "READY <endpointUrl>" on stdout once it accepts connections; stops on SIGTERM/SIGINT.
 import { OPCUAServer, OPCUACertificateManager, DataType, Variant, nodesets } from "node-opcua";
 
@@ -15,6 +18,15 @@ if (!port || !pki) {
   process.exit(2);
 }
 
+const bulk = Number.parseInt(arg("bulk", "0"), 10);
+const users = new Map(
+  (arg("users", "") || "").split(",").filter((u) => u.includes(":")).map((u) => [u.slice(0, u.indexOf(":")), u.slice(u.indexOf(":") + 1)]),
+);
+
+const operationLimits = {};
+if (arg("max-monitored-items-per-call", undefined)) operationLimits.maxMonitoredItemsPerCall = Number.parseInt(arg("max-monitored-items-per-call"), 10);
+if (arg("max-nodes-per-read", undefined)) operationLimits.maxNodesPerRead = Number.parseInt(arg("max-nodes-per-read"), 10);
+
 const serverCertificateManager = new OPCUACertificateManager({
   rootFolder: pki,
   automaticallyAcceptUnknownCertificate: true,
@@ -27,6 +39,8 @@ const server = new OPCUAServer({
   serverCertificateManager,
   nodeset_filename: [nodesets.standard],
   buildInfo: { productName: "FactoryGatewayTestPeer", manufacturerName: "FactoryGateway tests" },
+  ...(Object.keys(operationLimits).length > 0 ? { serverCapabilities: { operationLimits } } : {}),
+  ...(users.size > 0 ? { userManager: { isValidUser: (name, password) => users.get(name) === password } } : {}),
 });
 
 await server.initialize();
@@ -45,6 +59,21 @@ ns.addVariable({
   minimumSamplingInterval: 100,
   value: { get: () => new Variant({ dataType: DataType.Int64, value: counter }) },
 });
+if (bulk > 0) {
+  const folder = ns.addObject({ componentOf: machine, browseName: "Bulk" });
+  for (let i = 0; i < bulk; i++) {
+    const id = String(i).padStart(4, "0");
+    const offset = i;
+    ns.addVariable({
+      componentOf: folder,
+      browseName: `Item${id}`,
+      nodeId: `s=Bulk.${id}`,
+      dataType: "Double",
+      minimumSamplingInterval: 100,
+      value: { get: () => new Variant({ dataType: DataType.Double, value: counter + offset }) },
+    });
+  }
+}
 const timer = setInterval(() => { counter += 1; }, 100);
 
 await server.start();

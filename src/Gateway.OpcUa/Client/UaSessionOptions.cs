@@ -1,0 +1,132 @@
+using FactoryGateway.OpcUa.Encoding;
+using FactoryGateway.OpcUa.Transport;
+
+namespace FactoryGateway.OpcUa.Client;
+
+/// <summary>Who the session acts as (OPC 10000-4 §7.41): anonymous or a user name and password.</summary>
+public sealed class UserIdentity
+{
+    private UserIdentity(Services.UserTokenType tokenType, string? userName, string? password)
+    {
+        TokenType = tokenType;
+        UserName = userName;
+        Password = password;
+    }
+
+    public static UserIdentity Anonymous { get; } = new(Services.UserTokenType.Anonymous, null, null);
+
+    public static UserIdentity FromUserName(string userName, string password)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userName);
+        ArgumentNullException.ThrowIfNull(password);
+        return new UserIdentity(Services.UserTokenType.UserName, userName, password);
+    }
+
+    public Services.UserTokenType TokenType { get; }
+
+    public string? UserName { get; }
+
+    internal string? Password { get; }
+
+    /// <summary>The token type and user name; never the password.</summary>
+    public override string ToString() => UserName is null ? TokenType.ToString() : $"{TokenType} {UserName}";
+}
+
+/// <summary>Settings of a client session. Validate with <see cref="Validate"/> at start-up.</summary>
+public sealed class UaSessionOptions
+{
+    public UaChannelOptions Channel { get; set; } = new();
+
+    public UaDecoderLimits DecoderLimits { get; set; } = UaDecoderLimits.Default;
+
+    public UserIdentity Identity { get; set; } = UserIdentity.Anonymous;
+
+    /// <summary>Default: the product's name; servers show it in their session diagnostics.</summary>
+    public string ApplicationName { get; set; } = "FactoryGateway";
+
+    /// <summary>Default: a URN naming the product; with SecurityPolicy None servers do not check it against a certificate.</summary>
+    public string ApplicationUri { get; set; } = "urn:factorygateway:client";
+
+    public string ProductUri { get; set; } = "urn:factorygateway";
+
+    public string SessionName { get; set; } = "FactoryGateway session";
+
+    /// <summary>
+    /// Session timeout asked for in CreateSession. Default 60 s: the OPC Foundation .NET stack's
+    /// default session timeout; Publish traffic keeps the session alive.
+    /// </summary>
+    public TimeSpan RequestedSessionTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Publish requests kept outstanding while subscriptions exist. Default 3: enough to cover a
+    /// round trip while the server holds one back for the next publishing cycle (OPC 10000-4 §5.14.5
+    /// recommends more than one); node-opcua accepts up to 10 per session.
+    /// </summary>
+    public int PublishRequests { get; set; } = 3;
+
+    /// <summary>
+    /// Most monitored items in one CreateMonitoredItems call; larger requests are split. Default 500:
+    /// well under the MaxMonitoredItemsPerCall operation limit of common servers (KEPServerEX 1,000;
+    /// node-opcua unlimited), and a request of that size stays within one 64 KiB chunk for short node ids.
+    /// </summary>
+    public int MaxMonitoredItemsPerCall { get; set; } = 500;
+
+    /// <summary>Most nodes in one Read or Browse call; larger requests are split. Default 1,000, for the same reason.</summary>
+    public int MaxNodesPerCall { get; set; } = 1000;
+
+    public UaSessionOptions Validate()
+    {
+        Channel.Validate();
+        DecoderLimits.Validate();
+        ArgumentNullException.ThrowIfNull(Identity);
+        Check((long)RequestedSessionTimeout.TotalMilliseconds, 1000, 24L * 3600 * 1000, nameof(RequestedSessionTimeout));
+        Check(PublishRequests, 1, 100, nameof(PublishRequests));
+        Check(MaxMonitoredItemsPerCall, 1, 100_000, nameof(MaxMonitoredItemsPerCall));
+        Check(MaxNodesPerCall, 1, 100_000, nameof(MaxNodesPerCall));
+        return this;
+    }
+
+    private static void Check(long value, long min, long max, string name)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"UaSessionOptions.{name} must be between {min} and {max}; it is {value}.");
+        }
+    }
+}
+
+/// <summary>Settings of one subscription (OPC 10000-4 §5.13.2). Validate with <see cref="Validate"/>.</summary>
+public sealed class UaSubscriptionOptions
+{
+    /// <summary>Default 1,000 ms: the usual telemetry cadence; the server revises it.</summary>
+    public double PublishingInterval { get; set; } = 1000;
+
+    /// <summary>Publishing intervals without data before the server sends a keep-alive. Default 10, as the .NET stack.</summary>
+    public uint MaxKeepAliveCount { get; set; } = 10;
+
+    /// <summary>Publishing intervals without a Publish request before the server drops the subscription. Default 30 (3 × keep-alive, the minimum OPC 10000-4 allows).</summary>
+    public uint LifetimeCount { get; set; } = 30;
+
+    /// <summary>0 = no limit per NotificationMessage.</summary>
+    public uint MaxNotificationsPerPublish { get; set; }
+
+    public byte Priority { get; set; }
+
+    /// <summary>
+    /// NotificationMessages buffered for the consumer. Overflow policy: Wait — the Publish pipeline
+    /// stops taking messages until the consumer catches up, so the client drops nothing and the
+    /// server's own queues (queue size, discard policy) apply. Default 1,000 messages: about 16 minutes
+    /// at 1 s publishing interval.
+    /// </summary>
+    public int MessageBufferCapacity { get; set; } = 1000;
+
+    public UaSubscriptionOptions Validate()
+    {
+        if (!(PublishingInterval >= 0) || MaxKeepAliveCount == 0 || LifetimeCount < 3 * MaxKeepAliveCount || MessageBufferCapacity < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PublishingInterval), "UaSubscriptionOptions: PublishingInterval must be >= 0, MaxKeepAliveCount > 0, LifetimeCount >= 3 x MaxKeepAliveCount and MessageBufferCapacity >= 1.");
+        }
+
+        return this;
+    }
+}
