@@ -183,7 +183,7 @@ internal static class DemoCommand
         return body;
     }
 
-    private static byte[] Gzip(byte[] plain)
+    internal static byte[] Gzip(byte[] plain)
     {
         using var compressed = new MemoryStream();
         using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
 using FactoryGateway.Evidence;
@@ -111,7 +110,7 @@ internal static class DemoQuarter
             foreach (string enterprise in new[] { EnterpriseA, EnterpriseB })
             {
                 byte[] body = Day(enterprise, day, eight, counters, out int count);
-                byte[] gzip = Gzip(body);
+                byte[] gzip = DemoCommand.Gzip(body);
                 await SendAsync(http, tokens[enterprise], gzip, enterprise == EnterpriseA ? "edge-a" : "edge-b", sequence, cancellationToken);
                 lines += count;
                 wire += gzip.Length;
@@ -293,17 +292,6 @@ internal static class DemoQuarter
         {
             throw new InvalidOperationException($"the ingest answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
         }
-    }
-
-    private static byte[] Gzip(byte[] plain)
-    {
-        using var compressed = new MemoryStream();
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(plain);
-        }
-
-        return compressed.ToArray();
     }
 
     /// <summary>Wall time moved by the demo: the system clock plus an offset the demo jumps; timers run in real time.</summary>

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 
 namespace FactoryGateway.Testing;
 
@@ -61,26 +59,7 @@ public sealed class AedesServer : IAsyncLifetime
             throw new ServerStartException($"aedes did not print READY within {s_startDeadline.TotalSeconds} s.{Environment.NewLine}{_process.Describe()}");
         }
 
-        await Readiness.WaitAsync(_process, s_startDeadline, ProbeAsync);
+        await Readiness.WaitAsync(_process, s_startDeadline, ct => MqttProbe.ConnectAsync(Host, Port, ct));
     }
 
-    // Readiness: an MQTT 3.1.1 CONNECT answered by CONNACK "accepted".
-    private async Task<string?> ProbeAsync(CancellationToken cancellationToken)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(Host, Port, cancellationToken);
-        NetworkStream stream = client.GetStream();
-        byte[] clientId = Encoding.ASCII.GetBytes("fgw-readiness-probe");
-        byte[] connect =
-        [
-            0x10, (byte)(10 + 2 + clientId.Length),
-            0x00, 0x04, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 0x04, 0x02, 0x00, 0x0A,
-            0x00, (byte)clientId.Length, .. clientId,
-        ];
-        await stream.WriteAsync(connect, cancellationToken);
-        byte[] connack = new byte[4];
-        await stream.ReadExactlyAsync(connack, cancellationToken);
-        await stream.WriteAsync(new byte[] { 0xE0, 0x00 }, cancellationToken);
-        return connack is [0x20, 0x02, _, 0x00] ? null : $"CONNACK was {Convert.ToHexString(connack)}";
-    }
 }

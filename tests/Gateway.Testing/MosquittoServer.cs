@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 
 namespace FactoryGateway.Testing;
 
@@ -80,28 +78,9 @@ public sealed class MosquittoServer : IAsyncLifetime
         string config = _dir.Combine("mosquitto.conf");
         await File.WriteAllTextAsync(config, RenderConfig());
         _process = ServerProcess.Start("mosquitto", mosquitto, ["-c", config], _dir.Path);
-        await Readiness.WaitAsync(_process, s_startDeadline, ProbeAsync);
+        await Readiness.WaitAsync(_process, s_startDeadline, ct => MqttProbe.ConnectAsync(Host, Port, ct));
     }
 
-    // Readiness: an MQTT 3.1.1 CONNECT answered by CONNACK "accepted", not merely an open port.
-    private async Task<string?> ProbeAsync(CancellationToken cancellationToken)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(Host, Port, cancellationToken);
-        NetworkStream stream = client.GetStream();
-        byte[] clientId = Encoding.ASCII.GetBytes("fgw-readiness-probe");
-        byte[] connect =
-        [
-            0x10, (byte)(10 + 2 + clientId.Length),
-            0x00, 0x04, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 0x04, 0x02, 0x00, 0x0A,
-            0x00, (byte)clientId.Length, .. clientId,
-        ];
-        await stream.WriteAsync(connect, cancellationToken);
-        byte[] connack = new byte[4];
-        await stream.ReadExactlyAsync(connack, cancellationToken);
-        await stream.WriteAsync(new byte[] { 0xE0, 0x00 }, cancellationToken);
-        return connack is [0x20, 0x02, _, 0x00] ? null : $"CONNACK was {Convert.ToHexString(connack)}";
-    }
 
     // log_dest stderr: mosquitto block-buffers stdout when it is not a terminal, which would hide the
     // log lines tests wait for. max_queued_messages 0 (no limit): the default of 1000 drops QoS 1

@@ -116,80 +116,41 @@ public sealed class LedgerStore
         ArgumentNullException.ThrowIfNull(changes);
         using SqliteConnection connection = _store.OpenConnection();
         using SqliteTransaction transaction = connection.BeginTransaction();
-        using (SqliteCommand upsert = connection.CreateCommand())
+        ExecuteEach(connection, transaction, UpsertRow, changes.Rows, Bind);
+        ExecuteEach(connection, transaction, "INSERT INTO ledger_roots (enterprise, day, root, rows) VALUES ($enterprise, $day, $root, $rows);", changes.Roots, (p, root) =>
         {
-            upsert.Transaction = transaction;
-            upsert.CommandText = UpsertRow;
-            foreach (DeviceDayRow row in changes.Rows)
-            {
-                upsert.Parameters.Clear();
-                Bind(upsert, row);
-                upsert.ExecuteNonQuery();
-            }
-        }
-
-        using (SqliteCommand root = connection.CreateCommand())
+            p.AddWithValue("$enterprise", root.Enterprise);
+            p.AddWithValue("$day", root.Day);
+            p.AddWithValue("$root", root.Root);
+            p.AddWithValue("$rows", root.Rows);
+        });
+        ExecuteEach(connection, transaction, """
+            INSERT INTO accumulator_devices (enterprise, device, state) VALUES ($enterprise, $device, $state)
+            ON CONFLICT (enterprise, device) DO UPDATE SET state = excluded.state;
+            """, changes.Devices, (p, state) =>
         {
-            root.Transaction = transaction;
-            root.CommandText = "INSERT INTO ledger_roots (enterprise, day, root, rows) VALUES ($enterprise, $day, $root, $rows);";
-            foreach (LedgerRoot item in changes.Roots)
-            {
-                root.Parameters.Clear();
-                root.Parameters.AddWithValue("$enterprise", item.Enterprise);
-                root.Parameters.AddWithValue("$day", item.Day);
-                root.Parameters.AddWithValue("$root", item.Root);
-                root.Parameters.AddWithValue("$rows", item.Rows);
-                root.ExecuteNonQuery();
-            }
-        }
-
-        using (SqliteCommand device = connection.CreateCommand())
+            p.AddWithValue("$enterprise", state.Enterprise);
+            p.AddWithValue("$device", state.Device);
+            p.AddWithValue("$state", state.State);
+        });
+        ExecuteEach(connection, transaction, """
+            INSERT INTO ledger_seals (enterprise, sealed_through) VALUES ($enterprise, $day)
+            ON CONFLICT (enterprise) DO UPDATE SET sealed_through = excluded.sealed_through;
+            """, changes.SealedThrough, (p, seal) =>
         {
-            device.Transaction = transaction;
-            device.CommandText = """
-                INSERT INTO accumulator_devices (enterprise, device, state) VALUES ($enterprise, $device, $state)
-                ON CONFLICT (enterprise, device) DO UPDATE SET state = excluded.state;
-                """;
-            foreach (TrackerState state in changes.Devices)
-            {
-                device.Parameters.Clear();
-                device.Parameters.AddWithValue("$enterprise", state.Enterprise);
-                device.Parameters.AddWithValue("$device", state.Device);
-                device.Parameters.AddWithValue("$state", state.State);
-                device.ExecuteNonQuery();
-            }
-        }
-
-        using (SqliteCommand seal = connection.CreateCommand())
+            p.AddWithValue("$enterprise", seal.Key);
+            p.AddWithValue("$day", seal.Value);
+        });
+        ExecuteEach(connection, transaction, """
+            INSERT INTO accumulator_checkpoints (name, position, watermark, updated_ns) VALUES ($name, $position, $watermark, $now)
+            ON CONFLICT (name) DO UPDATE SET position = excluded.position, watermark = excluded.watermark, updated_ns = excluded.updated_ns;
+            """, [consumer], (p, name) =>
         {
-            seal.Transaction = transaction;
-            seal.CommandText = """
-                INSERT INTO ledger_seals (enterprise, sealed_through) VALUES ($enterprise, $day)
-                ON CONFLICT (enterprise) DO UPDATE SET sealed_through = excluded.sealed_through;
-                """;
-            foreach ((string enterprise, int day) in changes.SealedThrough)
-            {
-                seal.Parameters.Clear();
-                seal.Parameters.AddWithValue("$enterprise", enterprise);
-                seal.Parameters.AddWithValue("$day", day);
-                seal.ExecuteNonQuery();
-            }
-        }
-
-        using (SqliteCommand checkpoint = connection.CreateCommand())
-        {
-            checkpoint.Transaction = transaction;
-            checkpoint.CommandText = """
-                INSERT INTO accumulator_checkpoints (name, position, watermark, updated_ns) VALUES ($name, $position, $watermark, $now)
-                ON CONFLICT (name) DO UPDATE SET position = excluded.position, watermark = excluded.watermark, updated_ns = excluded.updated_ns;
-                """;
-            checkpoint.Parameters.AddWithValue("$name", consumer);
-            checkpoint.Parameters.AddWithValue("$position", position);
-            checkpoint.Parameters.AddWithValue("$watermark", changes.Watermark);
-            checkpoint.Parameters.AddWithValue("$now", _store.NowUnixNanoseconds());
-            checkpoint.ExecuteNonQuery();
-        }
-
+            p.AddWithValue("$name", name);
+            p.AddWithValue("$position", position);
+            p.AddWithValue("$watermark", changes.Watermark);
+            p.AddWithValue("$now", _store.NowUnixNanoseconds());
+        });
         transaction.Commit();
     }
 
@@ -387,11 +348,24 @@ public sealed class LedgerStore
         return new LedgerVerification(true, rows, roots, null);
     }
 
+    // One prepared statement run once per item, inside the checkpoint's transaction.
+    private static void ExecuteEach<T>(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<T> items, Action<SqliteParameterCollection, T> bind)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (T item in items)
+        {
+            command.Parameters.Clear();
+            bind(command.Parameters, item);
+            command.ExecuteNonQuery();
+        }
+    }
+
     private static string Hex(byte[]? bytes) => bytes is null ? "none" : Convert.ToHexStringLower(bytes);
 
-    private static void Bind(SqliteCommand command, DeviceDayRow row)
+    private static void Bind(SqliteParameterCollection p, DeviceDayRow row)
     {
-        SqliteParameterCollection p = command.Parameters;
         p.AddWithValue("$enterprise", row.Enterprise);
         p.AddWithValue("$device", row.Device);
         p.AddWithValue("$day", row.Day);
