@@ -45,6 +45,7 @@ public sealed class EvidenceAccumulation
     private readonly IShiftCalendarSource _calendar;
     private readonly Dictionary<int, RawAlias> _byRaw = [];
     private readonly Dictionary<(string Enterprise, string Device), DeviceTracker> _byName = [];
+    private readonly Dictionary<string, List<DeviceTracker>> _byEnterprise = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _sealedThrough = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirtySeals = new(StringComparer.Ordinal);
     private readonly List<DeviceDayRow> _sealedSinceCheckpoint = [];
@@ -209,17 +210,16 @@ public sealed class EvidenceAccumulation
         }
 
         Watermark = arrivalNanoseconds;
-        foreach (IGrouping<string, DeviceTracker> enterprise in _byName.Values.GroupBy(d => d.Enterprise, StringComparer.Ordinal).ToList())
+        foreach ((string enterprise, List<DeviceTracker> devices) in _byEnterprise)
         {
-            int offset = enterprise.First().OffsetMinutes;
+            int offset = devices[0].OffsetMinutes;
             int sealable = LocalDays.DayOf(arrivalNanoseconds - _parameters.LateWindowNs, offset) - 1;
-            int? sealedThrough = SealedThrough(enterprise.Key);
-            if (sealedThrough is { } already && sealable <= already)
+            if (SealedThrough(enterprise) is { } already && sealable <= already)
             {
                 continue;
             }
 
-            Seal(enterprise.Key, [.. enterprise], sealable, offset);
+            Seal(enterprise, devices, sealable, offset);
         }
     }
 
@@ -623,6 +623,12 @@ public sealed class EvidenceAccumulation
 
         var tracker = new DeviceTracker(enterprise, device, _calendar.OffsetMinutes(enterprise));
         _byName.Add((enterprise, device), tracker);
+        if (!_byEnterprise.TryGetValue(enterprise, out List<DeviceTracker>? devices))
+        {
+            _byEnterprise[enterprise] = devices = [];
+        }
+
+        devices.Add(tracker);
         return tracker;
     }
 
