@@ -64,19 +64,7 @@ public sealed record WindowEvaluation(
     RegisterView Register,
     IReadOnlyList<DeviceEvaluation> Devices,
     IReadOnlyList<LedgerRoot> Roots,
-    IReadOnlySet<string> UnsealedEnterprises)
-{
-    private ILookup<string, DeviceEvaluation>? _devicesByEnterprise;
-    private ILookup<string, LedgerRoot>? _rootsByEnterprise;
-
-    /// <summary>The evaluations of one enterprise's devices (a report reads only its scope's).</summary>
-    public IEnumerable<DeviceEvaluation> DevicesOf(string enterprise) =>
-        (_devicesByEnterprise ??= Devices.ToLookup(d => d.Device.Enterprise, StringComparer.Ordinal))[enterprise];
-
-    /// <summary>The window's roots of one enterprise.</summary>
-    public IEnumerable<LedgerRoot> RootsOf(string enterprise) =>
-        (_rootsByEnterprise ??= Roots.ToLookup(r => r.Enterprise, StringComparer.Ordinal))[enterprise];
-}
+    IReadOnlySet<string> UnsealedEnterprises);
 
 /// <summary>The indicators of one scope and window, and the device evaluations behind them.</summary>
 public sealed record IndicatorReport(
@@ -155,12 +143,12 @@ public sealed class IndicatorCalculator
         IndicatorWindow window = evaluation.Window;
         List<IndicatorEnterprise> enterprises = [.. evaluation.Register.Enterprises.Where(scope.Includes).OrderBy(e => e.Code, StringComparer.Ordinal)];
         var codes = new HashSet<string>(enterprises.Select(e => e.Code), StringComparer.Ordinal);
-        List<DeviceEvaluation> evaluations = [.. enterprises
-            .SelectMany(e => evaluation.DevicesOf(e.Code))
+        List<DeviceEvaluation> evaluations = [.. evaluation.Devices
+            .Where(e => codes.Contains(e.Device.Enterprise))
             .OrderBy(e => e.Device.Enterprise, StringComparer.Ordinal).ThenBy(e => e.Device.Device, StringComparer.Ordinal)];
 
-        string[] rootList = [.. enterprises
-            .SelectMany(e => evaluation.RootsOf(e.Code))
+        string[] rootList = [.. evaluation.Roots
+            .Where(r => codes.Contains(r.Enterprise))
             .OrderBy(r => r.Enterprise, StringComparer.Ordinal).ThenBy(r => r.Day)
             .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Enterprise}/{r.Date:yyyy-MM-dd}/{r.RootHex}"))];
         bool provisional = codes.Overlaps(evaluation.UnsealedEnterprises);
