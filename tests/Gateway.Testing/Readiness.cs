@@ -5,8 +5,8 @@ public static class Readiness
 {
     /// <summary>
     /// Runs <paramref name="probe"/> until it returns <see langword="null"/> (ready) or the deadline
-    /// passes; a non-null result is the reason it is not ready yet. Fails at once when the process
-    /// exits. The error names the last reason and carries the server's output.
+    /// passes; a non-null result is the reason it is not ready yet. Fails as soon as a probe finds the
+    /// process exited. The error names the last probe's reason and carries the server's output.
     /// </summary>
     public static async Task WaitAsync(
         ServerProcess server,
@@ -16,16 +16,12 @@ public static class Readiness
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(deadline);
-        string reason = "no probe finished";
+        string reason = "no probe finished"; // replaced by the first probe's answer before any error
         // Probe quickly at first (most servers are up within a second), then back off.
         var interval = TimeSpan.FromMilliseconds(25);
         while (true)
         {
-            if (server.HasExited)
-            {
-                throw new ServerStartException($"{server.Name} exited before it was ready ({reason}).{Environment.NewLine}{server.Describe()}");
-            }
-
+            // Probe first, then look at the process: the error of a server that died names what the probe saw.
             try
             {
                 string? notReady = await probe(timeout.Token);
@@ -43,6 +39,11 @@ public static class Readiness
             catch (OperationCanceledException)
             {
                 // Deadline reached during a probe.
+            }
+
+            if (server.HasExited)
+            {
+                throw new ServerStartException($"{server.Name} exited before it was ready ({reason}).{Environment.NewLine}{server.Describe()}");
             }
 
             try
