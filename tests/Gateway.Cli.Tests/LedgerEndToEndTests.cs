@@ -161,7 +161,7 @@ public sealed class LedgerEndToEndTests
                 return;
             }
 
-            await Task.Delay(50, Ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), Ct); // polling interval of a deadline loop
         }
 
         Assert.Fail($"the ledger did not catch up within {s_deadline.TotalSeconds} s.{Environment.NewLine}{metrics}{Environment.NewLine}{ingest.Describe()}");
