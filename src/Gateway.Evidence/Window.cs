@@ -28,11 +28,7 @@ public enum WindowKind
 /// </remarks>
 public sealed record Window
 {
-    private const long NanosecondsPerMinute = 60_000_000_000;
-    private const long NanosecondsPerDay = 86_400_000_000_000;
 
-    // DateOnly.DayNumber of 1970-01-01.
-    private static readonly int s_unixEpochDayNumber = new DateOnly(1970, 1, 1).DayNumber;
 
     private Window(WindowKind kind, int year, int index, int utcOffsetMinutes)
     {
@@ -163,7 +159,7 @@ public sealed record Window
 
     /// <summary>Unix nanoseconds of local midnight at the start of <paramref name="day"/> in a zone <paramref name="utcOffsetMinutes"/> east of UTC.</summary>
     public static long LocalMidnightUnixNanoseconds(DateOnly day, int utcOffsetMinutes) =>
-        ((day.DayNumber - s_unixEpochDayNumber) * NanosecondsPerDay) - (utcOffsetMinutes * NanosecondsPerMinute);
+        Ledger.LocalDays.StartOf(Ledger.LocalDays.DayOf(day), utcOffsetMinutes);
 
     /// <summary>The same calendar window in a zone <paramref name="utcOffsetMinutes"/> east of UTC.</summary>
     public Window WithOffset(int utcOffsetMinutes)

@@ -513,7 +513,7 @@ public sealed class IngestService : IAsyncDisposable
         return (replayed, last);
     }
 
-    private static long ToUnixNanoseconds(DateTimeOffset time) => (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
+    internal static long ToUnixNanoseconds(DateTimeOffset time) => (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
 
     private WriteContext RentContext() =>
         _contexts.TryDequeue(out WriteContext? context) ? context : new WriteContext(_options.Limits);

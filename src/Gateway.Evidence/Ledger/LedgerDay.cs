@@ -116,9 +116,13 @@ public sealed record LedgerDay
         };
     }
 
-    public static LedgerDay From(DeviceDayRow row)
+    public static LedgerDay From(DeviceDayRow row) => From(row, MinuteStates.Digest(row?.Minutes ?? throw new ArgumentNullException(nameof(row))));
+
+    /// <summary>The view of <paramref name="row"/> with its minute digest already computed.</summary>
+    public static LedgerDay From(DeviceDayRow row, byte[] minuteDigest)
     {
         ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(minuteDigest);
         return new LedgerDay
         {
             Enterprise = row.Enterprise,
@@ -139,7 +143,7 @@ public sealed record LedgerDay
             RegularTransitions = row.RegularTransitions,
             Backfill = row.Backfill,
             Identities = [.. row.Identities],
-            MinuteDigest = MinuteStates.Digest(row.Minutes),
+            MinuteDigest = minuteDigest,
             IsSealed = row.IsSealed,
         };
     }

@@ -70,39 +70,11 @@ public sealed class LedgerStore
             }
         }
 
-        var devices = new List<TrackerState>();
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT enterprise, device, state FROM accumulator_devices;";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                devices.Add(new TrackerState(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2)));
-            }
-        }
-
-        var seals = new Dictionary<string, int>(StringComparer.Ordinal);
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT enterprise, sealed_through FROM ledger_seals;";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                seals[reader.GetString(0)] = reader.GetInt32(1);
-            }
-        }
-
-        var open = new List<DeviceDayRow>();
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = $"SELECT {RowColumns} FROM ledger_rows WHERE sealed = 0;";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                open.Add(ReadRow(reader));
-            }
-        }
-
+        List<TrackerState> devices = Query(connection, "SELECT enterprise, device, state FROM accumulator_devices;",
+            r => new TrackerState(r.GetString(0), r.GetString(1), (byte[])r.GetValue(2)));
+        Dictionary<string, int> seals = Query(connection, "SELECT enterprise, sealed_through FROM ledger_seals;", r => (Enterprise: r.GetString(0), Day: r.GetInt32(1)))
+            .ToDictionary(s => s.Enterprise, s => s.Day, StringComparer.Ordinal);
+        List<DeviceDayRow> open = Query(connection, $"SELECT {RowColumns} FROM ledger_rows WHERE sealed = 0;", ReadRow);
         return new LedgerSnapshot(position, watermark, devices, open, seals);
     }
 
@@ -158,25 +130,10 @@ public sealed class LedgerStore
     public IReadOnlyList<DeviceDayRow> ReadRows(string? enterprise, int fromDay, int toDay)
     {
         using SqliteConnection connection = _store.OpenConnection();
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = enterprise is null
+        string sql = enterprise is null
             ? $"SELECT {RowColumns} FROM ledger_rows WHERE day >= $from AND day < $to ORDER BY enterprise, device, day;"
             : $"SELECT {RowColumns} FROM ledger_rows WHERE enterprise = $enterprise AND day >= $from AND day < $to ORDER BY device, day;";
-        command.Parameters.AddWithValue("$from", fromDay);
-        command.Parameters.AddWithValue("$to", toDay);
-        if (enterprise is not null)
-        {
-            command.Parameters.AddWithValue("$enterprise", enterprise);
-        }
-
-        var rows = new List<DeviceDayRow>();
-        using SqliteDataReader reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            rows.Add(ReadRow(reader));
-        }
-
-        return rows;
+        return Query(connection, sql, ReadRow, ("$from", fromDay), ("$to", toDay), ("$enterprise", enterprise));
     }
 
     /// <summary>
@@ -228,23 +185,13 @@ public sealed class LedgerStore
     public IReadOnlyList<LedgerRoot> ReadRoots(string? enterprise, int fromDay, int toDay)
     {
         using SqliteConnection connection = _store.OpenConnection();
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = """
+        return Query(connection, """
             SELECT enterprise, day, root, rows FROM ledger_roots
             WHERE ($enterprise IS NULL OR enterprise = $enterprise) AND day >= $from AND day < $to
             ORDER BY enterprise, day;
-            """;
-        command.Parameters.AddWithValue("$enterprise", (object?)enterprise ?? DBNull.Value);
-        command.Parameters.AddWithValue("$from", fromDay);
-        command.Parameters.AddWithValue("$to", toDay);
-        var roots = new List<LedgerRoot>();
-        using SqliteDataReader reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            roots.Add(new LedgerRoot(reader.GetString(0), reader.GetInt32(1), (byte[])reader.GetValue(2), reader.GetInt32(3)));
-        }
-
-        return roots;
+            """,
+            r => new LedgerRoot(r.GetString(0), r.GetInt32(1), (byte[])r.GetValue(2), r.GetInt32(3)),
+            ("$enterprise", enterprise), ("$from", fromDay), ("$to", toDay));
     }
 
     /// <summary>
@@ -348,6 +295,26 @@ public sealed class LedgerStore
         return new LedgerVerification(true, rows, roots, null);
     }
 
+    // Runs a query and reads every row; a null parameter value is SQL NULL.
+    private static List<T> Query<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach ((string name, object? value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        var rows = new List<T>();
+        using SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
     // One prepared statement run once per item, inside the checkpoint's transaction.
     private static void ExecuteEach<T>(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<T> items, Action<SqliteParameterCollection, T> bind)
     {
@@ -397,14 +364,15 @@ public sealed class LedgerStore
         p.AddWithValue("$regular", row.RegularTransitions);
         p.AddWithValue("$identities", JsonSerializer.Serialize(row.Identities.ToArray()));
         p.AddWithValue("$minutes", MinuteStates.Encode(row.Minutes));
-        p.AddWithValue("$digest", MinuteStates.Digest(row.Minutes));
+        byte[] digest = MinuteStates.Digest(row.Minutes); // once: the column and the summary both carry it
+        p.AddWithValue("$digest", digest);
         p.AddWithValue("$covered", row.CoveredMinutes);
         p.AddWithValue("$scheduled", row.ScheduledMinutes);
         p.AddWithValue("$coveredshift", row.CoveredShiftMinutes);
         p.AddWithValue("$sealed", row.IsSealed ? 1 : 0);
         p.AddWithValue("$hash", (object?)row.Hash ?? DBNull.Value);
         p.AddWithValue("$prev", (object?)row.PreviousHash ?? DBNull.Value);
-        p.AddWithValue("$summary", LedgerDay.From(row).ToSummary());
+        p.AddWithValue("$summary", LedgerDay.From(row, digest).ToSummary());
     }
 
     private static DeviceDayRow ReadRow(SqliteDataReader r)

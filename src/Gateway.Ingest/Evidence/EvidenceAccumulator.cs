@@ -175,7 +175,7 @@ public sealed class EvidenceAccumulator : IWalConsumerService
 
                 // Caught up: everything stamped before now − skew is in. Checkpoint at most once an interval
                 // (one SQLite transaction with fsync), and wait for more records until the next one is due.
-                accumulation.AdvanceWatermark(Math.Max(maxArrival, UnixNanoseconds(_time.GetUtcNow())) - _skewNs);
+                accumulation.AdvanceWatermark(Math.Max(maxArrival, IngestService.ToUnixNanoseconds(_time.GetUtcNow())) - _skewNs);
                 TimeSpan due = _options.CheckpointInterval - _time.GetElapsedTime(lastCheckpoint);
                 if (due <= TimeSpan.Zero)
                 {
@@ -304,8 +304,6 @@ public sealed class EvidenceAccumulator : IWalConsumerService
             await wait.CancelAsync();
         }
     }
-
-    private static long UnixNanoseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
 }
 
 /// <summary>Counters of the evidence accumulator for <c>/metrics</c>.</summary>

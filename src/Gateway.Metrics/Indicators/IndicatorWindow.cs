@@ -24,7 +24,5 @@ public sealed record IndicatorWindow(string Label, DateOnly From, DateOnly To)
         return new IndicatorWindow(window.Label, window.FirstDay, window.EndDay);
     }
 
-    public bool Contains(DateOnly day) => day >= From && day < To;
-
     public override string ToString() => Label;
 }
