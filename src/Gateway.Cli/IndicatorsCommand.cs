@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Metrics.Indicators;
 
 namespace FactoryGateway.Cli;
@@ -93,7 +94,8 @@ internal static class IndicatorsCommand
             indicatorWindow,
             RegisterViews.From(snapshot),
             store.Ledger.ReadDays(indicatorWindow.FromDay, indicatorWindow.ToDay),
-            store.Ledger.ReadRoots(enterprise, indicatorWindow.FromDay, indicatorWindow.ToDay));
+            store.Ledger.ReadRoots(enterprise, indicatorWindow.FromDay, indicatorWindow.ToDay),
+            new ResolutionBook(store.Resolutions.Read(enterprise)));
         return calculator.Compute(scope, evaluation);
     }
 
@@ -122,6 +124,12 @@ internal static class IndicatorsCommand
                 : $"not networked: {device.NotNetworkedReason}";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{device.Device.Enterprise + "/" + device.Device.Device,-36} {DeviceClasses.Name(device.Device.Class),-17} {device.Weight,6:0.##} {device.ScheduledDays,5} {device.ReportingDays,6} {device.RunSeconds / 3600,8:0.0}  {status}"));
+            foreach (ResolvedFlag resolved in device.ResolvedFlags)
+            {
+                FlagResolution r = resolved.Resolution;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{"",-36} resolved: {resolved.Flag.Name} ({resolved.Flag.Evidence}) — #{r.Sequence} by {r.Actor} on {r.At:yyyy-MM-dd} for {r.Window}: {r.Reason}"));
+            }
         }
     }
 
@@ -146,6 +154,17 @@ internal static class IndicatorsCommand
             not_networked = d.NotNetworkedReason,
             not_in_service = d.NotInServiceReason,
             flags = d.Flags.Select(f => new { flag = f.Name, evidence = f.Evidence }),
+            resolved_flags = d.ResolvedFlags.Select(f => new
+            {
+                flag = f.Flag.Name,
+                evidence = f.Flag.Evidence,
+                resolution = f.Resolution.Sequence,
+                window = f.Resolution.Window,
+                by = f.Resolution.Actor,
+                reason = f.Resolution.Reason,
+                at = f.Resolution.At,
+                hash = Convert.ToHexStringLower(f.Resolution.Hash),
+            }),
         }),
     };
 }
