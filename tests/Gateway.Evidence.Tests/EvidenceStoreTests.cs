@@ -6,7 +6,7 @@ namespace FactoryGateway.Evidence.Tests;
 
 public sealed class EvidenceStoreTests
 {
-    private static readonly string Latest = EvidenceStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static readonly string s_latest = EvidenceStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private readonly ManualTimeProvider _time = new(EvidenceTest.Start);
 
@@ -73,7 +73,7 @@ public sealed class EvidenceStoreTests
             Assert.True(store.Devices.IsRegistered(EvidenceTest.Enterprise, "cnc-01"));
             Assert.Equal("robot-07", Assert.Single(store.Devices.ListUnregistered(null)).Device);
             using SqliteConnection connection = store.OpenConnection();
-            Assert.Equal(Latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
+            Assert.Equal(s_latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
         }
     }
 
@@ -89,7 +89,7 @@ public sealed class EvidenceStoreTests
         Assert.Empty(EvidenceSchema.Migrate(connection, store.DatabasePath, 0));
 
         Assert.Equal(schema, Scalar(connection, "SELECT group_concat(sql, ';') FROM sqlite_schema;"));
-        Assert.Equal(Latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
+        Assert.Equal(s_latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class EvidenceStoreTests
         {
             Assert.Equal(EvidenceStore.SchemaVersion, stores.Sum(s => s.AppliedMigrations.Count));
             using SqliteConnection connection = stores[0].OpenConnection();
-            Assert.Equal(Latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
+            Assert.Equal(s_latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
         }
         finally
         {
