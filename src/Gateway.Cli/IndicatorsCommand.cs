@@ -84,20 +84,8 @@ internal static class IndicatorsCommand
         return command;
     }
 
-    /// <summary>Freezes the register for the window (a report cites the snapshot's hash) and computes the scope's report.</summary>
-    internal static IndicatorReport Compute(EvidenceStore store, IndicatorScope scope, Window window, string? enterprise)
-    {
-        RegisterSnapshot snapshot = store.Register.Freeze(enterprise, window);
-        var indicatorWindow = IndicatorWindow.Of(window);
-        var calculator = new IndicatorCalculator(new IndicatorParameters(), store.Register.ShiftCalendars);
-        WindowEvaluation evaluation = calculator.Evaluate(
-            indicatorWindow,
-            RegisterViews.From(snapshot),
-            store.Ledger.ReadDays(indicatorWindow.FromDay, indicatorWindow.ToDay),
-            store.Ledger.ReadRoots(enterprise, indicatorWindow.FromDay, indicatorWindow.ToDay),
-            new ResolutionBook(store.Resolutions.Read(enterprise)));
-        return calculator.Compute(scope, evaluation);
-    }
+    internal static IndicatorReport Compute(EvidenceStore store, IndicatorScope scope, Window window, string? enterprise) =>
+        IndicatorReports.Compute(store, scope, window, enterprise);
 
     internal static void Print(IndicatorReport report, TextWriter output)
     {
@@ -133,38 +121,5 @@ internal static class IndicatorsCommand
         }
     }
 
-    internal static object ToJson(IndicatorReport report) => new
-    {
-        scope = report.Scope.ToString(),
-        window = report.Window.Label,
-        formula_set = report.FormulaSet,
-        enterprises = report.Enterprises,
-        indicators = report.Indicators,
-        devices = report.Devices.Select(d => new
-        {
-            enterprise = d.Device.Enterprise,
-            device = d.Device.Device,
-            @class = DeviceClasses.Name(d.Device.Class),
-            weight = d.Weight,
-            scheduled_days = d.ScheduledDays,
-            reporting_days = d.ReportingDays,
-            run_seconds = d.RunSeconds,
-            networked = d.IsNetworked,
-            in_service = d.IsInService,
-            not_networked = d.NotNetworkedReason,
-            not_in_service = d.NotInServiceReason,
-            flags = d.Flags.Select(f => new { flag = f.Name, evidence = f.Evidence }),
-            resolved_flags = d.ResolvedFlags.Select(f => new
-            {
-                flag = f.Flag.Name,
-                evidence = f.Flag.Evidence,
-                resolution = f.Resolution.Sequence,
-                window = f.Resolution.Window,
-                by = f.Resolution.Actor,
-                reason = f.Resolution.Reason,
-                at = f.Resolution.At,
-                hash = Convert.ToHexStringLower(f.Resolution.Hash),
-            }),
-        }),
-    };
+    internal static object ToJson(IndicatorReport report) => IndicatorReports.ToJson(report);
 }

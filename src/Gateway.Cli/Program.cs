@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(IndicatorsCommand.Create());
         root.Subcommands.Add(LedgerCommand.Create());
         root.Subcommands.Add(FlagsCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(TokensCommand.Create());
         root.Subcommands.Add(RegisterCommand.Create());
         return root;

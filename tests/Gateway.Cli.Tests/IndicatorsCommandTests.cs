@@ -127,6 +127,41 @@ public sealed class IndicatorsCommandTests
     }
 
     [Fact]
+    public async Task Metrics_serve_gives_a_bureau_the_numbers_the_cli_prints()
+    {
+        using var dir = new TempDirectory("fgw-metrics-serve");
+        string register = dir.Combine("register.json");
+        await File.WriteAllTextAsync(register, RegisterJson, Ct);
+        Assert.Equal(0, (await FgwProcess.RunAsync(Ct, "register", "import", "--data-dir", dir.Path, register)).ExitCode);
+        WriteJulyLedger(dir.Path);
+        CommandResult created = await FgwProcess.RunAsync(Ct, "tokens", "create", "--data-dir", dir.Path, "--role", "bureau", "--region", "330400");
+        Assert.True(created.ExitCode == 0, created.Output);
+        string token = created.Output.TrimEnd().Split('\n')[^1].Trim();
+        string cliFile = dir.Combine("cli.json");
+        Assert.Equal(0, (await FgwProcess.RunAsync(Ct, "indicators", "--data-dir", dir.Path, "--region", "330400", "--window", "2026-07", "--json", "--out", cliFile)).ExitCode);
+
+        int port = FreeTcpPort.Next();
+        await using ServerProcess server = FgwProcess.Start("fgw-metrics", dir.Path, new Dictionary<string, string>(), "metrics", "serve", "--data-dir", dir.Path, "--urls", $"http://127.0.0.1:{port}");
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            deadline.CancelAfter(TimeSpan.FromSeconds(60));
+            await server.WaitForLineAsync(line => line.StartsWith("fgw metrics: listening on", StringComparison.Ordinal), deadline.Token);
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/indicators?region=330400&window=2026-07");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Token", token);
+        using HttpResponseMessage response = await http.SendAsync(request, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+
+        using JsonDocument served = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        using JsonDocument printed = JsonDocument.Parse(await File.ReadAllTextAsync(cliFile, Ct));
+        JsonElement Ratio(JsonDocument d) => d.RootElement.GetProperty("indicators").EnumerateArray().Single(i => i.GetProperty("id").GetString() == "key_process_nc_ratio");
+        Assert.Equal(0.5m, Ratio(served).GetProperty("value").GetDecimal());
+        Assert.Equal(JsonSerializer.Serialize(Ratio(printed)), JsonSerializer.Serialize(Ratio(served)));
+    }
+
+    [Fact]
     public async Task Exactly_one_scope_is_required()
     {
         using var dir = new TempDirectory("fgw-indicators-usage");
