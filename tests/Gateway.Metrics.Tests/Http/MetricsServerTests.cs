@@ -98,9 +98,9 @@ public sealed class MetricsServerTests : IAsyncLifetime
     [Fact]
     public async Task An_enterprise_outside_the_register_is_not_found_for_an_admin_and_forbidden_for_a_bureau()
     {
-        const string unknown = "91110108MA01ABCDEN";
-        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("admin", $"/api/v1/indicators?enterprise={unknown}&window=2026Q3")).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync("bureau-330400", $"/api/v1/indicators?enterprise={unknown}&window=2026Q3")).StatusCode);
+        const string Unknown = "91110108MA01ABCDEN";
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("admin", $"/api/v1/indicators?enterprise={Unknown}&window=2026Q3")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync("bureau-330400", $"/api/v1/indicators?enterprise={Unknown}&window=2026Q3")).StatusCode);
     }
 
     [Theory]
