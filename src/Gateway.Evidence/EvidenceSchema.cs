@@ -223,7 +223,8 @@ internal static class EvidenceSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
-    // Migration 4: operator resolutions of integrity flags (spec §6: "resolutions are part of the ledger").
+    // Migration 4: operator resolutions of integrity flags (spec §6: "resolutions are part of the ledger"),
+    // and the ingest's tally of writes refused for future timestamps.
     // Append-only and hash-chained like the ledger rows: a resolution is never changed or deleted; taking
     // one back is a new entry with action 'reopen'.
     private const string Migration4 = """
@@ -250,6 +251,18 @@ internal static class EvidenceSchema
 
         CREATE TRIGGER flag_resolutions_delete BEFORE DELETE ON flag_resolutions
         BEGIN SELECT RAISE(ABORT, 'flag resolutions are never deleted'); END;
+
+        -- Writes the ingest refused because a line's source time was ahead of its clock (spec §6
+        -- future_timestamp): nothing of them is in the WAL, so the ingest counts them here, per device and
+        -- local day of arrival.
+        CREATE TABLE future_rejections (
+            enterprise TEXT NOT NULL,
+            device     TEXT NOT NULL,
+            day        INTEGER NOT NULL,
+            requests   INTEGER NOT NULL CHECK (requests > 0),
+            last_ns    INTEGER NOT NULL,
+            PRIMARY KEY (enterprise, device, day)
+        ) STRICT, WITHOUT ROWID;
         """;
 
     private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, Migration4];

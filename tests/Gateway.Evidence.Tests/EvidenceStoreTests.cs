@@ -27,7 +27,7 @@ public sealed class EvidenceStoreTests
         Assert.Equal("2", Scalar(connection, "PRAGMA synchronous;")); // FULL
         Assert.Equal("1", Scalar(connection, "PRAGMA foreign_keys;"));
         Assert.Equal(
-            "accumulator_checkpoints,accumulator_devices,calendar_days,devices,employee_months,enterprises,flag_resolutions,key_processes,ledger_roots,ledger_rows,ledger_seals,"
+            "accumulator_checkpoints,accumulator_devices,calendar_days,devices,employee_months,enterprises,flag_resolutions,future_rejections,key_processes,ledger_roots,ledger_rows,ledger_seals,"
             + "register_snapshots,schema_version,shift_weeks,tokens,unregistered_devices",
             Scalar(connection, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name);"));
         Assert.Equal(string.Join(",", Enumerable.Range(1, EvidenceStore.SchemaVersion).Select(v => $"{v}:{EvidenceTest.StartUnixNanoseconds}")), Scalar(connection, "SELECT group_concat(version || ':' || applied_ns) FROM (SELECT * FROM schema_version ORDER BY version);"));

@@ -10,6 +10,7 @@ public enum IntegrityCheck
     DuplicateIdentity,
     SyntheticTiming,
     Backfill,
+    FutureTimestamp,
     CounterRegression,
     IdentityChange,
     PowerInconsistent,
@@ -37,6 +38,7 @@ public static class FlagNames
         IntegrityCheck.CounterRegression => "counter_regression",
         IntegrityCheck.IdentityChange => "identity_change",
         IntegrityCheck.PowerInconsistent => "power_inconsistent",
+        IntegrityCheck.FutureTimestamp => "future_timestamp",
         _ => throw new ArgumentOutOfRangeException(nameof(flag), flag, null),
     };
 }

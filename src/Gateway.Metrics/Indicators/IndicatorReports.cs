@@ -28,7 +28,8 @@ public static class IndicatorReports
             RegisterViews.From(snapshot),
             store.Ledger.ReadDays(indicatorWindow.FromDay, indicatorWindow.ToDay),
             store.Ledger.ReadRoots(enterprise, indicatorWindow.FromDay, indicatorWindow.ToDay),
-            new ResolutionBook(store.Resolutions.Read(enterprise)));
+            new ResolutionBook(store.Resolutions.Read(enterprise)),
+            store.Devices.CountFutureTimestamps(indicatorWindow.FromDay, indicatorWindow.ToDay));
         return calculator.Compute(scope, evaluation);
     }
 

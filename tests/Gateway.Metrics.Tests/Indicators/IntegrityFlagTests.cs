@@ -195,6 +195,21 @@ public sealed class IntegrityFlagTests
         Assert.Contains(Evaluate(lines, Register("m"), book).Single().Flags, f => f.Flag == IntegrityCheck.HeartbeatOnly);
     }
 
+    [Fact]
+    public void Future_timestamp_is_raised_for_a_device_whose_writes_the_ingest_refused_in_the_window()
+    {
+        long eight = Weekdays(1).First();
+        List<(string, long)> lines = [($"telemetry,ent={Ent},dev=m state=4i {eight}", eight), ($"telemetry,ent={Ent},dev=n state=4i {eight}", eight)];
+        var refused = new Dictionary<(string, string), long> { [(Ent, "m")] = 2 };
+
+        IReadOnlyList<DeviceEvaluation> devices = Evaluate(lines, Register("m", "n"), futureRefusals: refused);
+
+        RaisedFlag flag = Assert.Single(devices.Single(d => d.Device.Device == "m").Flags, f => f.Flag == IntegrityCheck.FutureTimestamp);
+        Assert.Equal("future_timestamp", flag.Name);
+        Assert.StartsWith("2 write(s) refused at the ingest", flag.Evidence, StringComparison.Ordinal);
+        Assert.DoesNotContain(devices.Single(d => d.Device.Device == "n").Flags, f => f.Flag == IntegrityCheck.FutureTimestamp);
+    }
+
     private static FlagResolution Resolution(long sequence, string flag, string window, ResolutionAction action)
     {
         var span = Window.Parse(window);
@@ -222,7 +237,7 @@ public sealed class IntegrityFlagTests
     private static IndicatorDevice[] Register(params string[] devices) =>
         [.. devices.Select(d => new IndicatorDevice { Enterprise = Ent, Device = d, Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true })];
 
-    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, IndicatorDevice[] devices, ResolutionBook? resolutions = null)
+    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, IndicatorDevice[] devices, ResolutionBook? resolutions = null, IReadOnlyDictionary<(string, string), long>? futureRefusals = null)
     {
         using var reader = new LineProtocolReader(new LineProtocolLimits());
         var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
@@ -232,7 +247,7 @@ public sealed class IntegrityFlagTests
         }
 
         evidence.AdvanceWatermark(LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 8, 10)), LocalDays.DefaultOffsetMinutes));
-        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolutions);
+        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolutions, futureRefusals);
     }
 
     // 08:00 local of the first `count` weekdays of July 2026.
