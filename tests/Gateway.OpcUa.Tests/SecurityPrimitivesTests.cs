@@ -59,15 +59,15 @@ public sealed class SecurityPrimitivesTests
     public void Symmetric_chunks_of_every_size_round_trip_and_fill_the_chunk(string policyUri, bool encrypt)
     {
         (SecureChannelCrypto client, SecureChannelCrypto server) = Pair(policyUri, encrypt, s_server.Value);
-        const int chunkSize = 8192;
-        int maxBody = client.MaxSymmetricBody(chunkSize);
+        const int ChunkSize = 8192;
+        int maxBody = client.MaxSymmetricBody(ChunkSize);
         foreach (int length in new[] { 0, 1, 15, 16, 17, 100, maxBody - 1, maxBody })
         {
-            byte[] chunk = new byte[chunkSize];
+            byte[] chunk = new byte[ChunkSize];
             int plainEnd = WritePlain(chunk, length, out byte[] body);
             int size = client.SealSymmetric(chunk, plainEnd);
 
-            Assert.InRange(size, plainEnd, chunkSize);
+            Assert.InRange(size, plainEnd, ChunkSize);
             Assert.Equal((uint)size, BinaryPrimitives.ReadUInt32LittleEndian(chunk.AsSpan(4)));
             if (encrypt)
             {
@@ -80,7 +80,7 @@ public sealed class SecurityPrimitivesTests
             Assert.Equal(body, chunk[24..end]);
         }
 
-        Assert.True(maxBody > chunkSize - 100);
+        Assert.True(maxBody > ChunkSize - 100);
     }
 
     [Theory]

@@ -11,20 +11,20 @@ public static class PSha256
 {
     public static void Derive(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> seed, Span<byte> output)
     {
-        const int hashLength = 32;
-        byte[] a = new byte[hashLength + seed.Length];
-        HMACSHA256.HashData(secret, seed, a.AsSpan(0, hashLength)); // A(1)
-        seed.CopyTo(a.AsSpan(hashLength));
-        Span<byte> block = stackalloc byte[hashLength];
-        Span<byte> next = stackalloc byte[hashLength];
+        const int HashLength = 32;
+        byte[] a = new byte[HashLength + seed.Length];
+        HMACSHA256.HashData(secret, seed, a.AsSpan(0, HashLength)); // A(1)
+        seed.CopyTo(a.AsSpan(HashLength));
+        Span<byte> block = stackalloc byte[HashLength];
+        Span<byte> next = stackalloc byte[HashLength];
         int written = 0;
         while (written < output.Length)
         {
             HMACSHA256.HashData(secret, a, block);                               // HMAC(secret, A(i) + seed)
-            int n = Math.Min(hashLength, output.Length - written);
+            int n = Math.Min(HashLength, output.Length - written);
             block[..n].CopyTo(output[written..]);
             written += n;
-            HMACSHA256.HashData(secret, a.AsSpan(0, hashLength), next); // A(i+1)
+            HMACSHA256.HashData(secret, a.AsSpan(0, HashLength), next); // A(i+1)
             next.CopyTo(a);
         }
     }
