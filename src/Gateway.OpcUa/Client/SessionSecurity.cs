@@ -97,6 +97,22 @@ internal static class SessionSecurity
         }
     }
 
+    /// <summary>
+    /// CreateSession's ServerEndpoints must still offer the endpoint the channel was opened for (with
+    /// the same certificate, where the list carries certificates): a downgrade of the unsecured
+    /// GetEndpoints answer shows up here (OPC 10000-4 §5.6.2).
+    /// </summary>
+    public static void VerifyServerEndpoints(UaChannelSecurity security, MessageSecurityMode mode, IReadOnlyList<EndpointDescription> endpoints)
+    {
+        // Servers may leave the certificates out of this list (node-opcua does); where one is given it must match.
+        bool found = endpoints.Any(e => e.SecurityPolicyUri == security.Policy.Uri && e.SecurityMode == mode
+            && (e.ServerCertificate.IsEmpty || SecureChannelCrypto.FirstCertificate(e.ServerCertificate.Span).SequenceEqual(security.ServerCertificate.RawData)));
+        if (!found)
+        {
+            throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"CreateSession's endpoint list has no {security.Policy} {mode} endpoint with the channel's server certificate; the endpoint list may have been altered.");
+        }
+    }
+
     /// <summary>ActivateSession's ClientSignature: our key signs the server certificate followed by the server nonce.</summary>
     public static (string Algorithm, byte[] Signature) ClientSignature(UaChannelSecurity security, ReadOnlySpan<byte> serverCertificate, ReadOnlySpan<byte> serverNonce)
     {

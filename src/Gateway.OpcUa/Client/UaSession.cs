@@ -160,6 +160,7 @@ public sealed class UaSession : IAsyncDisposable
         if (_channel.Security is { } security)
         {
             SessionSecurity.VerifyServerSignature(security, created.ServerCertificate, created.ServerNonce, created.SignatureAlgorithm, created.Signature, clientNonce);
+            SessionSecurity.VerifyServerEndpoints(security, _options.SecurityMode, created.Endpoints);
             clientSignature = SessionSecurity.ClientSignature(security, created.ServerCertificate, created.ServerNonce);
         }
 
