@@ -5,6 +5,7 @@ using System.Text.Json;
 using FactoryGateway.Evidence;
 using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Metrics.Indicators;
+using FactoryGateway.Metrics.Policies;
 
 namespace FactoryGateway.Cli;
 
@@ -62,11 +63,12 @@ internal static class IndicatorsCommand
             var text = new StringWriter(CultureInfo.InvariantCulture);
             if (parse.GetValue(json))
             {
-                text.WriteLine(JsonSerializer.Serialize(ToJson(report), s_json));
+                text.WriteLine(JsonSerializer.Serialize(IndicatorReports.ToJson(report, Targets(report)), s_json));
             }
             else
             {
                 Print(report, text);
+                PrintTargets(Targets(report), text);
             }
 
             if (parse.GetValue(outFile) is { } path)
@@ -122,4 +124,29 @@ internal static class IndicatorsCommand
     }
 
     internal static object ToJson(IndicatorReport report) => IndicatorReports.ToJson(report);
+
+    private static IReadOnlyList<TargetProgress> Targets(IndicatorReport report) => IndicatorReports.Targets(report, PolicyTargets.Load());
+
+    internal static void PrintTargets(IReadOnlyList<TargetProgress> targets, TextWriter output)
+    {
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        output.WriteLine();
+        output.WriteLine($"{"policy target",-40} {"indicator",-24} {"target",10} {"actual",12} {"progress",9}  verdict");
+        foreach (TargetProgress progress in targets)
+        {
+            PolicyTarget target = progress.Target;
+            string verdict = progress.Verdict switch
+            {
+                TargetVerdict.Met => "met",
+                TargetVerdict.NotMet => "not met",
+                _ => "insufficient data" + (progress.Reason is null ? "" : ": " + progress.Reason),
+            };
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{target.Id,-40} {target.Indicator,-24} {target.Comparison.WireName() + " " + target.Value.ToString("0.####", CultureInfo.InvariantCulture),10} {(progress.Actual is { } a ? a.ToString("0.####", CultureInfo.InvariantCulture) : "n/a"),12} {(progress.Progress is { } p ? p.ToString("0.###", CultureInfo.InvariantCulture) : "n/a"),9}  {verdict}"));
+        }
+    }
 }

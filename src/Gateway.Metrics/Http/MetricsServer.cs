@@ -65,6 +65,8 @@ public sealed class MetricsServer : IAsyncDisposable
 
     private sealed class Endpoints(EvidenceStore store, ILogger logger)
     {
+        private static readonly Lazy<Policies.PolicyTargets> s_targets = new(Policies.PolicyTargets.Load);
+
         private static readonly JsonSerializerOptions s_json = new()
         {
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // bodies are application/json, never embedded in HTML
@@ -136,7 +138,7 @@ public sealed class MetricsServer : IAsyncDisposable
                 return;
             }
 
-            await WriteAsync(context, 200, IndicatorReports.ToJson(report));
+            await WriteAsync(context, 200, IndicatorReports.ToJson(report, IndicatorReports.Targets(report, s_targets.Value)));
         }
 
         // Why the principal may not read the scope (null when it may). Enterprise tokens read their own

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using FactoryGateway.Evidence;
+using FactoryGateway.Metrics.Policies;
 
 namespace FactoryGateway.Metrics.Indicators;
 
@@ -33,10 +34,77 @@ public static class IndicatorReports
         return calculator.Compute(scope, evaluation);
     }
 
-    /// <summary>The report as an object for a snake_case JSON serializer: indicators with their evidence, and every device.</summary>
-    public static object ToJson(IndicatorReport report)
+    /// <summary>
+    /// Progress against the seed policies' goals for a region report: every measurable goal set for exactly
+    /// that region whose span covers the window's year and that a window's level decides (basis <c>level</c>
+    /// or <c>each_year</c>), from the report's numerator and denominator (never an average of ratios). Goals
+    /// added over years (<c>added_in_year</c>, <c>cumulative</c>), before/after goals and award thresholds
+    /// need other inputs and are not listed. Empty for an enterprise report.
+    /// </summary>
+    public static IReadOnlyList<TargetProgress> Targets(IndicatorReport report, PolicyTargets targets)
     {
         ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (report.Scope.Kind != "region")
+        {
+            return [];
+        }
+
+        var progress = new List<TargetProgress>();
+        foreach (PolicyTarget target in targets.ForRegionAndYear(report.Scope.Code, report.Window.From.Year))
+        {
+            if (!target.Measurable || target.Kind != TargetKind.Goal || target.Basis is not (TargetBasis.Level or TargetBasis.EachYear)
+                || report.Indicators.FirstOrDefault(i => i.Id == target.Indicator) is not { } value)
+            {
+                continue;
+            }
+
+            progress.Add(target.Unit is TargetUnit.Ratio or TargetUnit.Per10kEmployees
+                ? TargetProgress.OfRatio(target, value.Numerator, value.Denominator)
+                : TargetProgress.Of(target, value.Value ?? value.Numerator));
+        }
+
+        return progress;
+    }
+
+    /// <summary>Target progress as an object for a snake_case JSON serializer.</summary>
+    public static object ToJson(TargetProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        return new
+        {
+            target = progress.Target.Id,
+            policy = progress.Target.Policy,
+            indicator = progress.Target.Indicator,
+            region = progress.Target.Region,
+            years = progress.Target.YearFrom == progress.Target.YearTo
+                ? progress.Target.YearFrom.ToString(CultureInfo.InvariantCulture)
+                : string.Create(CultureInfo.InvariantCulture, $"{progress.Target.YearFrom}-{progress.Target.YearTo}"),
+            comparison = progress.Target.Comparison.WireName(),
+            target_value = progress.Target.Value,
+            unit = progress.Target.Unit.WireName(),
+            actual = progress.Actual,
+            numerator = progress.Numerator,
+            denominator = progress.Denominator,
+            progress = progress.Progress,
+            verdict = progress.Verdict switch
+            {
+                TargetVerdict.Met => "met",
+                TargetVerdict.NotMet => "not_met",
+                _ => "insufficient_data",
+            },
+            reason = progress.Reason,
+        };
+    }
+
+    /// <summary>The report as an object for a snake_case JSON serializer: indicators with their evidence, and every device.</summary>
+    public static object ToJson(IndicatorReport report) => ToJson(report, []);
+
+    /// <summary>The report with its target progress (<see cref="Targets"/>) as an object for a snake_case JSON serializer.</summary>
+    public static object ToJson(IndicatorReport report, IReadOnlyList<TargetProgress> targets)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(targets);
         return new
         {
             scope = report.Scope.ToString(),
@@ -44,6 +112,7 @@ public static class IndicatorReports
             formula_set = report.FormulaSet,
             enterprises = report.Enterprises,
             indicators = report.Indicators,
+            targets = targets.Select(ToJson),
             devices = report.Devices.Select(d => new
             {
                 enterprise = d.Device.Enterprise,
