@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 
 namespace FactoryGateway.Mqtt.Json;
@@ -353,15 +354,13 @@ public sealed class JsonPayloadMapper
         }
 
         string raw = value.GetRawText();
-        if (raw.AsSpan().IndexOfAny(".eE") >= 0 || Math.Abs(number) <= 9_007_199_254_740_992d)
+        if (raw.AsSpan().IndexOfAny(".eE") >= 0)
         {
-            return true;
+            return true; // a fraction: JSON's decimal text rounds to the nearest double, as every JSON reader does
         }
 
-        // A large integer: exact only when the decimal text and the double are the same number.
-        return decimal.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out decimal exact)
-            && Math.Abs(number) < 7.9e28
-            && (decimal)number == exact;
+        // An integer: exact when the double is the same integer (always up to 2^53, beyond only for some).
+        return BigInteger.Parse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) == new BigInteger(number);
     }
 
     private static long ToUnixNanoseconds(DateTimeOffset time) => (time.UtcTicks - UnixEpochTicks) * 100;

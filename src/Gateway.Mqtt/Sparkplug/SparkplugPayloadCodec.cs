@@ -534,13 +534,26 @@ public static class SparkplugPayloadCodec
                 Scalar s = EncodeScalar(dataType, metric.Value);
                 switch (s.Field)
                 {
-                    case ScalarField.Int: m.IntValue = s.Int; break;
-                    case ScalarField.Long: m.LongValue = s.Long; break;
-                    case ScalarField.Float: m.FloatValue = s.Float; break;
-                    case ScalarField.Double: m.DoubleValue = s.Double; break;
-                    case ScalarField.Boolean: m.BooleanValue = s.Boolean; break;
-                    case ScalarField.String: m.StringValue = s.String; break;
-                    default: break;
+                    case ScalarField.Int:
+                        m.IntValue = s.Int;
+                        break;
+                    case ScalarField.Long:
+                        m.LongValue = s.Long;
+                        break;
+                    case ScalarField.Float:
+                        m.FloatValue = s.Float;
+                        break;
+                    case ScalarField.Double:
+                        m.DoubleValue = s.Double;
+                        break;
+                    case ScalarField.Boolean:
+                        m.BooleanValue = s.Boolean;
+                        break;
+                    case ScalarField.String:
+                        m.StringValue = s.String;
+                        break;
+                    default:
+                        break;
                 }
 
                 break;
@@ -630,13 +643,26 @@ public static class SparkplugPayloadCodec
                     Scalar s = EncodeScalar(dataSet.Types[c], cell);
                     switch (s.Field)
                     {
-                        case ScalarField.Int: v.IntValue = s.Int; break;
-                        case ScalarField.Long: v.LongValue = s.Long; break;
-                        case ScalarField.Float: v.FloatValue = s.Float; break;
-                        case ScalarField.Double: v.DoubleValue = s.Double; break;
-                        case ScalarField.Boolean: v.BooleanValue = s.Boolean; break;
-                        case ScalarField.String: v.StringValue = s.String; break;
-                        default: break;
+                        case ScalarField.Int:
+                            v.IntValue = s.Int;
+                            break;
+                        case ScalarField.Long:
+                            v.LongValue = s.Long;
+                            break;
+                        case ScalarField.Float:
+                            v.FloatValue = s.Float;
+                            break;
+                        case ScalarField.Double:
+                            v.DoubleValue = s.Double;
+                            break;
+                        case ScalarField.Boolean:
+                            v.BooleanValue = s.Boolean;
+                            break;
+                        case ScalarField.String:
+                            v.StringValue = s.String;
+                            break;
+                        default:
+                            break;
                     }
                 }
 
@@ -676,13 +702,26 @@ public static class SparkplugPayloadCodec
                 Scalar s = EncodeScalar(parameter.Type, value);
                 switch (s.Field)
                 {
-                    case ScalarField.Int: p.IntValue = s.Int; break;
-                    case ScalarField.Long: p.LongValue = s.Long; break;
-                    case ScalarField.Float: p.FloatValue = s.Float; break;
-                    case ScalarField.Double: p.DoubleValue = s.Double; break;
-                    case ScalarField.Boolean: p.BooleanValue = s.Boolean; break;
-                    case ScalarField.String: p.StringValue = s.String; break;
-                    default: break;
+                    case ScalarField.Int:
+                        p.IntValue = s.Int;
+                        break;
+                    case ScalarField.Long:
+                        p.LongValue = s.Long;
+                        break;
+                    case ScalarField.Float:
+                        p.FloatValue = s.Float;
+                        break;
+                    case ScalarField.Double:
+                        p.DoubleValue = s.Double;
+                        break;
+                    case ScalarField.Boolean:
+                        p.BooleanValue = s.Boolean;
+                        break;
+                    case ScalarField.String:
+                        p.StringValue = s.String;
+                        break;
+                    default:
+                        break;
                 }
             }
 
