@@ -71,7 +71,14 @@ function nodeMetrics() {
 
 function deviceMetrics() {
   return [
-    { name: "Temperature", alias: 1, type: "Double", value: 21.5, timestamp: T0 },
+    {
+      name: "Temperature", alias: 1, type: "Double", value: 21.5, timestamp: T0,
+      properties: {
+        engUnit: { type: "String", value: "degC" },
+        Quality: { type: "Int32", value: 192 },
+        limits: { type: "PropertySet", value: { low: { type: "Double", value: -20 }, high: { type: "Double", value: 120 } } },
+      },
+    },
     { name: "Counter", alias: 2, type: "UInt32", value: 7, timestamp: T0 },
     { name: "Status", alias: 3, type: "String", value: "RUN", timestamp: T0 },
   ];

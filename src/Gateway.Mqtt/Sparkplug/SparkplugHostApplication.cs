@@ -492,6 +492,7 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
                 IsTransient = metric.IsTransient,
                 IsNull = metric.IsNull,
                 Source = topic.Type,
+                Properties = metric.Properties,
             };
             if (_options.SampleOverflowPolicy == SparkplugSampleOverflowPolicy.Wait)
             {

@@ -107,6 +107,9 @@ public sealed record SparkplugSample
 
     /// <summary>NBIRTH, DBIRTH, NDATA or DDATA.</summary>
     public required SparkplugMessageType Source { get; init; }
+
+    /// <summary>The metric's properties in this message (engineering units, <c>Quality</c>, …); null when it carried none.</summary>
+    public IReadOnlyDictionary<string, SparkplugPropertyValue>? Properties { get; init; }
 }
 
 public enum SparkplugHostEventKind

@@ -91,7 +91,18 @@ public sealed record SparkplugMetric
 
     /// <summary>Metadata (file name, content type, size, …), mostly used with Bytes and File.</summary>
     public SparkplugMetaData? MetaData { get; init; }
+
+    /// <summary>The metric's property set (engineering units, <c>Quality</c>, …) in wire order; null when it has none.</summary>
+    public IReadOnlyDictionary<string, SparkplugPropertyValue>? Properties { get; init; }
 }
+
+/// <summary>
+/// A property value: a scalar of <see cref="Type"/> (CLR types as for <see cref="SparkplugMetric.Value"/>),
+/// a nested property set (<see cref="SparkplugDataType.PropertySet"/>: an
+/// <see cref="IReadOnlyDictionary{TKey, TValue}"/> of string → <see cref="SparkplugPropertyValue"/>) or a list of
+/// them (<see cref="SparkplugDataType.PropertySetList"/>).
+/// </summary>
+public sealed record SparkplugPropertyValue(SparkplugDataType Type, object? Value, bool IsNull = false);
 
 public sealed record SparkplugMetaData
 {

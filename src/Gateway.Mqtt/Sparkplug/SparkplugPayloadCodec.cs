@@ -154,7 +154,116 @@ public static class SparkplugPayloadCodec
             IsNull = isNull,
             Value = value,
             MetaData = m.Metadata is { } md ? DecodeMetaData(md) : null,
+            Properties = m.Properties is { } properties ? DecodePropertySet(properties, MetricPlace(m, index), depth: 0) : null,
         };
+    }
+
+    private static Dictionary<string, SparkplugPropertyValue> DecodePropertySet(Payload.Types.PropertySet set, string where, int depth)
+    {
+        if (depth > MaxTemplateDepth)
+        {
+            Throw($"{where}: property sets nested deeper than {MaxTemplateDepth} (MaxTemplateDepth)");
+        }
+
+        if (set.Keys.Count != set.Values.Count)
+        {
+            Throw(string.Create(CultureInfo.InvariantCulture, $"{where}: property set with {set.Keys.Count} keys and {set.Values.Count} values"));
+        }
+
+        var properties = new Dictionary<string, SparkplugPropertyValue>(set.Keys.Count, StringComparer.Ordinal);
+        for (int i = 0; i < set.Keys.Count; i++)
+        {
+            Payload.Types.PropertyValue v = set.Values[i];
+            var type = (SparkplugDataType)v.Type;
+            string place = $"{where} property '{Escape(set.Keys[i])}'";
+            bool isNull = v.HasIsNull && v.IsNull;
+            object? value = isNull ? null : v.ValueCase switch
+            {
+                Payload.Types.PropertyValue.ValueOneofCase.PropertysetValue when type == SparkplugDataType.PropertySet => DecodePropertySet(v.PropertysetValue, place, depth + 1),
+                Payload.Types.PropertyValue.ValueOneofCase.PropertysetsValue when type == SparkplugDataType.PropertySetList =>
+                    v.PropertysetsValue.Propertyset.Select(p => (IReadOnlyDictionary<string, SparkplugPropertyValue>)DecodePropertySet(p, place, depth + 1)).ToArray(),
+                Payload.Types.PropertyValue.ValueOneofCase.PropertysetValue or Payload.Types.PropertyValue.ValueOneofCase.PropertysetsValue =>
+                    Throw<object>($"{place}: a property set value for datatype {type}"),
+                _ => DecodeScalar(type, ToScalar(v), place),
+            };
+            if (!properties.TryAdd(set.Keys[i], new SparkplugPropertyValue(type, value, isNull)))
+            {
+                Throw($"{place}: key repeated");
+            }
+        }
+
+        return properties;
+    }
+
+    private static Scalar ToScalar(Payload.Types.PropertyValue v) => v.ValueCase switch
+    {
+        Payload.Types.PropertyValue.ValueOneofCase.IntValue => new(ScalarField.Int, Int: v.IntValue),
+        Payload.Types.PropertyValue.ValueOneofCase.LongValue => new(ScalarField.Long, Long: v.LongValue),
+        Payload.Types.PropertyValue.ValueOneofCase.FloatValue => new(ScalarField.Float, Float: v.FloatValue),
+        Payload.Types.PropertyValue.ValueOneofCase.DoubleValue => new(ScalarField.Double, Double: v.DoubleValue),
+        Payload.Types.PropertyValue.ValueOneofCase.BooleanValue => new(ScalarField.Boolean, Boolean: v.BooleanValue),
+        Payload.Types.PropertyValue.ValueOneofCase.StringValue => new(ScalarField.String, String: v.StringValue),
+        Payload.Types.PropertyValue.ValueOneofCase.None => new(ScalarField.None),
+        _ => new(ScalarField.Other),
+    };
+
+    private static Payload.Types.PropertySet EncodePropertySet(IReadOnlyDictionary<string, SparkplugPropertyValue> properties)
+    {
+        var set = new Payload.Types.PropertySet();
+        foreach ((string key, SparkplugPropertyValue property) in properties)
+        {
+            var v = new Payload.Types.PropertyValue { Type = (uint)property.Type };
+            if (property.IsNull || property.Value is null)
+            {
+                v.IsNull = property.IsNull;
+            }
+            else if (property.Type == SparkplugDataType.PropertySet)
+            {
+                v.PropertysetValue = EncodePropertySet((IReadOnlyDictionary<string, SparkplugPropertyValue>)property.Value);
+            }
+            else if (property.Type == SparkplugDataType.PropertySetList)
+            {
+                var list = new Payload.Types.PropertySetList();
+                foreach (IReadOnlyDictionary<string, SparkplugPropertyValue> item in (IEnumerable<IReadOnlyDictionary<string, SparkplugPropertyValue>>)property.Value)
+                {
+                    list.Propertyset.Add(EncodePropertySet(item));
+                }
+
+                v.PropertysetsValue = list;
+            }
+            else
+            {
+                Scalar s = EncodeScalar(property.Type, property.Value);
+                switch (s.Field)
+                {
+                    case ScalarField.Int:
+                        v.IntValue = s.Int;
+                        break;
+                    case ScalarField.Long:
+                        v.LongValue = s.Long;
+                        break;
+                    case ScalarField.Float:
+                        v.FloatValue = s.Float;
+                        break;
+                    case ScalarField.Double:
+                        v.DoubleValue = s.Double;
+                        break;
+                    case ScalarField.Boolean:
+                        v.BooleanValue = s.Boolean;
+                        break;
+                    case ScalarField.String:
+                        v.StringValue = s.String;
+                        break;
+                    default:
+                        break;
+                }
+            }
+
+            set.Keys.Add(key);
+            set.Values.Add(v);
+        }
+
+        return set;
     }
 
     private static string MetricPlace(ProtoMetric m, int index) =>
@@ -508,6 +617,11 @@ public static class SparkplugPayloadCodec
         if (metric.MetaData is { } md)
         {
             m.Metadata = EncodeMetaData(md);
+        }
+
+        if (metric.Properties is { } properties)
+        {
+            m.Properties = EncodePropertySet(properties);
         }
 
         if (metric.Value is null || metric.IsNull)

@@ -71,6 +71,12 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
             [("Temperature", 1UL, SparkplugDataType.Double, (object?)21.5), ("Counter", 2UL, SparkplugDataType.UInt32, 7u), ("Status", 3UL, SparkplugDataType.String, "RUN")],
             device.Select(s => (s.MetricName, s.Alias!.Value, s.DataType, s.Value)));
         Assert.All(device, s => Assert.Equal("dev1", s.DeviceId));
+        IReadOnlyDictionary<string, SparkplugPropertyValue> properties = device[0].Properties!;
+        Assert.Equal(["engUnit", "Quality", "limits"], properties.Keys);
+        Assert.Equal(new SparkplugPropertyValue(SparkplugDataType.String, "degC"), properties["engUnit"]);
+        Assert.Equal(new SparkplugPropertyValue(SparkplugDataType.Int32, 192), properties["Quality"]);
+        var limits = Assert.IsType<IReadOnlyDictionary<string, SparkplugPropertyValue>>(properties["limits"].Value, exactMatch: false);
+        Assert.Equal([new SparkplugPropertyValue(SparkplugDataType.Double, -20.0), new SparkplugPropertyValue(SparkplugDataType.Double, 120.0)], limits.Values);
 
         // DDATA names its metrics by alias only; the host resolves them from the DBIRTH.
         await edge.RunAsync("ddata", Ct);

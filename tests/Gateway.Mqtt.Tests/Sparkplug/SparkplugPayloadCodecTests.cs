@@ -170,6 +170,48 @@ public sealed class SparkplugPayloadCodecTests
     }
 
     [Fact]
+    public void Metric_properties_round_trip_with_nested_sets_lists_and_nulls()
+    {
+        var properties = new Dictionary<string, SparkplugPropertyValue>
+        {
+            ["engUnit"] = new(SparkplugDataType.String, "bar"),
+            ["Quality"] = new(SparkplugDataType.Int32, 192),
+            ["scale"] = new(SparkplugDataType.Float, 0.5f),
+            ["missing"] = new(SparkplugDataType.Double, null, IsNull: true),
+            ["limits"] = new(SparkplugDataType.PropertySet, new Dictionary<string, SparkplugPropertyValue> { ["low"] = new(SparkplugDataType.Int64, -1L) }),
+            ["alarms"] = new(SparkplugDataType.PropertySetList, new IReadOnlyDictionary<string, SparkplugPropertyValue>[]
+            {
+                new Dictionary<string, SparkplugPropertyValue> { ["on"] = new(SparkplugDataType.Boolean, true) },
+                new Dictionary<string, SparkplugPropertyValue> { ["at"] = new(SparkplugDataType.DateTime, DateTimeOffset.FromUnixTimeMilliseconds(5)) },
+            }),
+        };
+
+        IReadOnlyDictionary<string, SparkplugPropertyValue> decoded = RoundTrip(new SparkplugMetric { Name = "p", DataType = SparkplugDataType.Double, Value = 1.0, Properties = properties }).Properties!;
+
+        Assert.Equal(properties.Keys, decoded.Keys);
+        Assert.Equal(properties["engUnit"], decoded["engUnit"]);
+        Assert.Equal(properties["Quality"], decoded["Quality"]);
+        Assert.Equal(properties["scale"], decoded["scale"]);
+        Assert.Equal(properties["missing"], decoded["missing"]);
+        var limits = (IReadOnlyDictionary<string, SparkplugPropertyValue>)decoded["limits"].Value!;
+        Assert.Equal(new SparkplugPropertyValue(SparkplugDataType.Int64, -1L), limits["low"]);
+        var alarms = (IReadOnlyDictionary<string, SparkplugPropertyValue>[])decoded["alarms"].Value!;
+        Assert.Equal(new SparkplugPropertyValue(SparkplugDataType.Boolean, true), alarms[0]["on"]);
+        Assert.Equal(new SparkplugPropertyValue(SparkplugDataType.DateTime, DateTimeOffset.FromUnixTimeMilliseconds(5)), alarms[1]["at"]);
+    }
+
+    [Fact]
+    public void A_property_set_with_unpaired_keys_is_refused()
+    {
+        var set = new Payload.Types.PropertySet();
+        set.Keys.Add(["a", "b"]);
+        set.Values.Add(new Payload.Types.PropertyValue { Type = (uint)SparkplugDataType.Int32, IntValue = 1 });
+
+        var e = Assert.Throws<SparkplugPayloadException>(() => Decode(new Payload.Types.Metric { Name = "m", Datatype = (uint)SparkplugDataType.Int32, IntValue = 1, Properties = set }));
+        Assert.Equal("metric 0 'm': property set with 2 keys and 1 values", e.Message);
+    }
+
+    [Fact]
     public void Boolean_array_matches_the_specification_example()
     {
         // Sparkplug 3.0, §6.4.17 BooleanArray: 12 values → count 0x0C then 0x34 0xD0 (most significant bit first).
