@@ -6,9 +6,11 @@
 // "REBIRTH-REQUEST" when an NCMD Node Control/Rebirth=true arrives, and "DONE <n> <command>" after the
 // n-th command read from stdin, one per line:
 //   ndata | ddata | ddeath | gap (a raw NDATA whose seq skips 5) | stale-ndeath (a raw NDEATH, bdSeq 99) | stop
+//   ddata-no-datatype (a raw DDATA, in sequence, whose metrics carry alias and value only)
 import readline from "node:readline";
 import sparkplug from "sparkplug-client";
 import sparkplugPayload from "sparkplug-payload";
+import sparkplugProto from "sparkplug-payload/lib/sparkplugPayloadProto.js";
 
 function arg(name) {
   const i = process.argv.indexOf(`--${name}`);
@@ -145,6 +147,18 @@ const commands = {
       seq: (client.seq + 5) % 256,
       metrics: [{ name: "Properties/Int32", type: "Int32", value: 99 }],
     });
+  },
+  async "ddata-no-datatype"() {
+    // The specification lets DATA metrics leave out the datatype; sparkplug-payload always writes it, so
+    // this one is encoded with the generated protobuf type directly, with the library's next seq.
+    const Payload = sparkplugProto.org.eclipse.tahu.protobuf.Payload;
+    const payload = Payload.fromObject({
+      timestamp: T0 + 6000,
+      seq: client.incrementSeqNum(),
+      metrics: [{ alias: 1, doubleValue: 30.5 }, { alias: 2, longValue: 9 }],
+    });
+    await new Promise((resolve, reject) =>
+      client.client.publish(`spBv1.0/${group}/DDATA/${node}/dev1`, Buffer.from(Payload.encode(payload).finish()), { qos: 0 }, (e) => (e ? reject(e) : resolve())));
   },
   async "stale-ndeath"() {
     await raw(`spBv1.0/${group}/NDEATH/${node}`, {

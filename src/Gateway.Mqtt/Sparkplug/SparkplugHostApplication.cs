@@ -272,7 +272,11 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
         SparkplugPayload payload;
         try
         {
-            payload = SparkplugPayloadCodec.Decode(message.Payload);
+            // DATA metrics may leave out their datatype: it comes from the birth certificate.
+            MetricDefinitions? definitions = DefinitionsFor(topic);
+            payload = SparkplugPayloadCodec.Decode(
+                new ReadOnlySequence<byte>(message.Payload),
+                definitions is null ? null : (name, alias) => definitions.Resolve(name, alias)?.DataType);
         }
         catch (SparkplugPayloadException e)
         {
@@ -288,6 +292,22 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
         {
             Malformed(topic, message.Topic, e.Message);
         }
+    }
+
+    private MetricDefinitions? DefinitionsFor(SparkplugTopic topic)
+    {
+        if (topic.Type is not (SparkplugMessageType.NData or SparkplugMessageType.DData)
+            || !_nodes.TryGetValue((topic.GroupId, topic.EdgeNodeId), out EdgeNode? node))
+        {
+            return null;
+        }
+
+        if (topic.Type == SparkplugMessageType.NData)
+        {
+            return node.Definitions;
+        }
+
+        return node.Devices.TryGetValue(topic.DeviceId!, out Device? device) ? device.Definitions : null;
     }
 
     private void Malformed(SparkplugTopic topic, string topicName, string reason)
@@ -463,7 +483,7 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
         DateTimeOffset payloadTime = payload.Timestamp is { } ms ? FromMilliseconds(ms) : arrival;
         foreach (SparkplugMetric metric in payload.Metrics)
         {
-            MetricDefinition? definition = definitions.Resolve(metric);
+            MetricDefinition? definition = definitions.Resolve(metric.Name, metric.Alias);
             if (definition is null)
             {
                 Interlocked.Increment(ref _unknownMetrics);
@@ -589,14 +609,14 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
             return definitions;
         }
 
-        public MetricDefinition? Resolve(SparkplugMetric metric)
+        public MetricDefinition? Resolve(string? name, ulong? alias)
         {
-            if (metric.Alias is { } alias && _byAlias.TryGetValue(alias, out MetricDefinition? byAlias))
+            if (alias is { } a && _byAlias.TryGetValue(a, out MetricDefinition? byAlias))
             {
                 return byAlias;
             }
 
-            return metric.Name is { } name && _byName.TryGetValue(name, out MetricDefinition? byName) ? byName : null;
+            return name is not null && _byName.TryGetValue(name, out MetricDefinition? byName) ? byName : null;
         }
     }
 

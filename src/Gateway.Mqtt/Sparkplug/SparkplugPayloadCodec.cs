@@ -49,7 +49,16 @@ public static class SparkplugPayloadCodec
     /// <summary>Deepest Template nesting (templates inside templates) decoded.</summary>
     public const int MaxTemplateDepth = 16;
 
-    public static SparkplugPayload Decode(ReadOnlySequence<byte> bytes)
+    public static SparkplugPayload Decode(ReadOnlySequence<byte> bytes) => Decode(bytes, datatypeOf: null);
+
+    /// <summary>
+    /// Decodes a payload whose top-level metrics may leave out their datatype, as DATA messages may
+    /// (3.0, §6.4.9): <paramref name="datatypeOf"/> gives it from the birth certificate by name and alias.
+    /// A metric it does not know keeps a null <see cref="SparkplugMetric.DataType"/> and
+    /// <see cref="SparkplugMetric.Value"/> (its value cannot be read without a type). Without a resolver,
+    /// a value without a datatype is malformed.
+    /// </summary>
+    public static SparkplugPayload Decode(ReadOnlySequence<byte> bytes, Func<string?, ulong?, SparkplugDataType?>? datatypeOf)
     {
         if (bytes.Length > MaxPayloadBytes)
         {
@@ -69,7 +78,19 @@ public static class SparkplugPayloadCodec
         var metrics = new SparkplugMetric[proto.Metrics.Count];
         for (int i = 0; i < metrics.Length; i++)
         {
-            metrics[i] = DecodeMetric(proto.Metrics[i], i, depth: 0);
+            ProtoMetric metric = proto.Metrics[i];
+            SparkplugDataType? resolved = null;
+            if (!metric.HasDatatype && datatypeOf is not null)
+            {
+                resolved = datatypeOf(metric.HasName ? metric.Name : null, metric.HasAlias ? metric.Alias : null);
+                if (resolved is null)
+                {
+                    metrics[i] = DecodeMetric(metric, i, depth: 0, skipValue: true);
+                    continue;
+                }
+            }
+
+            metrics[i] = DecodeMetric(metric, i, depth: 0, resolved);
         }
 
         return new SparkplugPayload
@@ -82,7 +103,7 @@ public static class SparkplugPayloadCodec
         };
     }
 
-    public static SparkplugPayload Decode(ReadOnlyMemory<byte> bytes) => Decode(new ReadOnlySequence<byte>(bytes));
+    public static SparkplugPayload Decode(ReadOnlyMemory<byte> bytes) => Decode(new ReadOnlySequence<byte>(bytes), datatypeOf: null);
 
     public static byte[] Encode(SparkplugPayload payload)
     {
@@ -116,12 +137,12 @@ public static class SparkplugPayloadCodec
         return proto.ToByteArray();
     }
 
-    private static SparkplugMetric DecodeMetric(ProtoMetric m, int index, int depth)
+    private static SparkplugMetric DecodeMetric(ProtoMetric m, int index, int depth, SparkplugDataType? resolved = null, bool skipValue = false)
     {
-        SparkplugDataType? type = m.HasDatatype ? (SparkplugDataType)m.Datatype : null;
+        SparkplugDataType? type = m.HasDatatype ? (SparkplugDataType)m.Datatype : resolved;
         bool isNull = m.HasIsNull && m.IsNull;
         object? value = null;
-        if (!isNull && m.ValueCase != ProtoMetric.ValueOneofCase.None)
+        if (!isNull && !skipValue && m.ValueCase != ProtoMetric.ValueOneofCase.None)
         {
             string where = MetricPlace(m, index);
             value = type switch

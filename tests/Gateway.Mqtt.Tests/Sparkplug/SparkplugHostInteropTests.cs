@@ -86,6 +86,13 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
             data.Select(s => (s.MetricName, s.DataType, s.Value, s.Timestamp.ToUnixTimeMilliseconds())));
         Assert.All(data, s => Assert.Equal((SparkplugMessageType.DData, "dev1"), (s.Source, s.DeviceId)));
 
+        // DATA metrics may leave out the datatype; the host takes it from the DBIRTH.
+        await edge.RunAsync("ddata-no-datatype", Ct);
+        List<SparkplugSample> untyped = await TakeSamplesAsync(host, 2);
+        Assert.Equal(
+            [("Temperature", SparkplugDataType.Double, (object?)30.5), ("Counter", SparkplugDataType.UInt32, 9u)],
+            untyped.Select(s => (s.MetricName, s.DataType, s.Value)));
+
         await edge.RunAsync("ndata", Ct);
         SparkplugSample ndata = Assert.Single(await TakeSamplesAsync(host, 1));
         Assert.Equal(("Properties/Int32", (object?)42, SparkplugMessageType.NData), (ndata.MetricName, ndata.Value, ndata.Source));
@@ -97,7 +104,7 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
 
         SparkplugHostStats stats = host.GetStats();
         Assert.Equal((0L, 0L, 0L, 0L), (stats.SequenceGaps, stats.RebirthsRequested, stats.MalformedPayloads, stats.UnknownMetrics));
-        Assert.Equal(BirthSamples + 3, stats.SamplesQueued);
+        Assert.Equal(BirthSamples + 5, stats.SamplesQueued);
     }
 
     [Fact]
@@ -157,8 +164,12 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
     public async Task A_host_that_starts_after_the_edge_node_asks_it_for_a_rebirth()
     {
         string group = Group();
+        var births = new MessageCollector();
+        await using var watch = new MqttClient(ClientOptions($"fgw-sp-watch-{Guid.NewGuid():N}"), births.HandleAsync);
+        await watch.StartAsync(Ct);
+        await watch.SubscribeAsync([new MqttSubscription($"spBv1.0/{group}/#")], Ct);
         await using var edge = SparkplugEdgeNode.Start(broker.Port, group, "node1");
-        await edge.WaitForBirthAsync(1, Ct);
+        await births.WaitForAsync(2, s_deadline, Ct); // NBIRTH and DBIRTH have passed the broker: the host cannot see them
         await using SparkplugHostApplication host = await StartHostAsync(group);
 
         await edge.RunAsync("ddata", Ct);

@@ -271,6 +271,23 @@ public sealed class SparkplugPayloadCodecTests
     }
 
     [Fact]
+    public void A_data_metric_without_a_datatype_takes_it_from_the_resolver_or_keeps_no_value()
+    {
+        var payload = new Payload { Seq = 4 };
+        payload.Metrics.Add(new Payload.Types.Metric { Alias = 1, LongValue = 9 });
+        payload.Metrics.Add(new Payload.Types.Metric { Name = "x", IntValue = 0xFFFFFFFF });
+        payload.Metrics.Add(new Payload.Types.Metric { Alias = 77, IntValue = 3 });
+        var bytes = new ReadOnlySequence<byte>(payload.ToByteArray());
+
+        SparkplugPayload decoded = SparkplugPayloadCodec.Decode(bytes, (name, alias) => alias == 1 ? SparkplugDataType.UInt32 : name == "x" ? SparkplugDataType.Int16 : null);
+
+        Assert.Equal((SparkplugDataType.UInt32, (object)9u), (decoded.Metrics[0].DataType!.Value, decoded.Metrics[0].Value!));
+        Assert.Equal((SparkplugDataType.Int16, (object)(short)-1), (decoded.Metrics[1].DataType!.Value, decoded.Metrics[1].Value!));
+        Assert.Equal((null, null), (decoded.Metrics[2].DataType, decoded.Metrics[2].Value));
+        Assert.Throws<SparkplugPayloadException>(() => SparkplugPayloadCodec.Decode(bytes));
+    }
+
+    [Fact]
     public void A_dataset_row_of_the_wrong_width_is_refused()
     {
         var ds = new Payload.Types.DataSet { NumOfColumns = 2 };
