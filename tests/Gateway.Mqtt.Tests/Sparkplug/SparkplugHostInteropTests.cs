@@ -183,6 +183,27 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
     }
 
     [Fact]
+    public async Task A_payload_that_is_not_sparkplug_is_counted_and_the_host_keeps_going()
+    {
+        string group = Group();
+        await using SparkplugHostApplication host = await StartHostAsync(group);
+        await using (var publisher = new MqttClient(ClientOptions($"fgw-sp-garbage-{Guid.NewGuid():N}")))
+        {
+            await publisher.StartAsync(Ct);
+            await publisher.PublishAsync(new MqttApplicationMessage { Topic = $"spBv1.0/{group}/NDATA/node1", Payload = "{\"not\":\"protobuf\"}"u8.ToArray(), Qos = MqttQos.AtLeastOnce }, Ct);
+            await publisher.DisconnectAsync();
+        }
+
+        SparkplugHostEvent malformed = await NextEventAsync(host, SparkplugHostEventKind.MalformedPayload);
+        Assert.StartsWith("Sparkplug payload is not a valid protobuf Payload", malformed.Detail, StringComparison.Ordinal);
+
+        await using var edge = SparkplugEdgeNode.Start(broker.Port, group, "node1");
+        await edge.WaitForBirthAsync(1, Ct);
+        Assert.Equal(BirthSamples, (await TakeSamplesAsync(host, BirthSamples)).Count);
+        Assert.Equal((1L, 0L), (host.GetStats().MalformedPayloads, host.Client!.GetStats().HandlerFailures));
+    }
+
+    [Fact]
     public async Task State_is_retained_online_and_the_will_reports_offline_when_the_connection_breaks()
     {
         string hostId = $"host-{Guid.NewGuid():N}";
