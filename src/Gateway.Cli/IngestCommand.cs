@@ -84,14 +84,7 @@ internal static class IngestCommand
             return 2;
         }
 
-        using ILoggerFactory loggers = LoggerFactory.Create(logging => logging
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                console.UseUtcTimestamp = true;
-            })
-            .SetMinimumLevel(LogLevel.Information));
+        using ILoggerFactory loggers = ServiceLogging.CreateConsole();
         Directory.CreateDirectory(options.DataDirectory);
         using EvidenceStore evidence = EvidenceStore.Open(new EvidenceStoreOptions { DataDirectory = options.DataDirectory });
         using var influxHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };

@@ -26,14 +26,7 @@ internal static class MetricsCommand
                 return 2;
             }
 
-            using ILoggerFactory loggers = LoggerFactory.Create(logging => logging
-                .AddSimpleConsole(console =>
-                {
-                    console.SingleLine = true;
-                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    console.UseUtcTimestamp = true;
-                })
-                .SetMinimumLevel(LogLevel.Information));
+            using ILoggerFactory loggers = ServiceLogging.CreateConsole();
             using EvidenceStore store = EvidenceStore.Open(directory);
             await using MetricsServer server = await MetricsServer.StartAsync(parse.GetValue(urls) ?? DefaultUrls, store, loggers, cancellationToken);
             output.WriteLine($"fgw metrics: listening on {string.Join(", ", server.Addresses)}; GET /api/v1/indicators?enterprise=CODE|region=CODE&window=2026Q3[&format=csv]");

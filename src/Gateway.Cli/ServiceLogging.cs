@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace FactoryGateway.Cli;
+
+/// <summary>The log format of the long-running commands: one line per event, UTC timestamps, Information and above.</summary>
+internal static class ServiceLogging
+{
+    public static ILoggerFactory CreateConsole() => LoggerFactory.Create(logging => logging
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+        })
+        .SetMinimumLevel(LogLevel.Information));
+}
