@@ -42,7 +42,9 @@ internal static class OpcUaLoadHarness
         {
             Options = new UaSubscriptionOptions { PublishingInterval = interval, LifetimeCount = 60, MaxKeepAliveCount = 10 },
         };
-        var options = new UaConnectionOptions { EndpointUrl = server.EndpointUrl };
+        // Five Publish requests in the pipeline, as node-opcua's client keeps (ClientSidePublishEngine.publishRequestCountInPipeline):
+        // node-opcua caps a NotificationMessage at 1,000 notifications, so 10,000 items need 10 messages per cycle.
+        var options = new UaConnectionOptions { EndpointUrl = server.EndpointUrl, Session = new UaSessionOptions { PublishRequests = 5 } };
         options.Subscriptions.Add(spec);
         await using var connection = new UaConnection(options);
         var counter = new Counter(items);

@@ -158,9 +158,9 @@ public sealed class UaConnection : IAsyncDisposable
                 {
                     established = await EstablishAsync(stop);
                 }
-                catch (Exception ex) when (ex is UaServiceException or UaDecodeException or IOException or System.Net.Sockets.SocketException
-                    || (ex is OperationCanceledException && !stop.IsCancellationRequested))
+                catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
+                    // Whatever failed (the network, the server, a malformed answer), the actor stays alive and tries again.
                     await TearDownAsync(graceful: false);
                     failures++;
                     Interlocked.Increment(ref _failedAttempts);
@@ -226,9 +226,11 @@ public sealed class UaConnection : IAsyncDisposable
             (this, session, generation), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         session.KeepAliveCompleted += (_, fault) =>
         {
-            if (fault is not null)
+            // A failed keep-alive read, or Publish stopped by an error that did not end the session
+            // (the session then reads to stay alive, but no data would flow): either way, start over.
+            if ((fault ?? session.PublishFault) is { } error)
             {
-                Post(generation, fault);
+                Post(generation, error);
             }
         };
 
@@ -322,8 +324,8 @@ public sealed class UaConnection : IAsyncDisposable
         UaSubscriptionSpec spec = _specs[index];
         _subscriptions[index] = null;
         NodeId?[] resolved = await ResolveAsync(session, spec, namespaces, unavailable, cancellationToken);
+        // Kept for a later transfer only once its monitored items exist: a half-built subscription is not worth moving.
         UaSubscription subscription = await session.CreateSubscriptionAsync(spec.Options, cancellationToken);
-        _subscriptions[index] = subscription;
         var requests = new List<MonitoredItemRequest>(spec.Items.Count);
         for (int i = 0; i < spec.Items.Count; i++)
         {
@@ -340,12 +342,7 @@ public sealed class UaConnection : IAsyncDisposable
             }
         }
 
-        if (requests.Count == 0)
-        {
-            return;
-        }
-
-        IReadOnlyList<MonitoredItemResult> results = await subscription.CreateMonitoredItemsAsync(requests, cancellationToken);
+        IReadOnlyList<MonitoredItemResult> results = requests.Count == 0 ? [] : await subscription.CreateMonitoredItemsAsync(requests, cancellationToken);
         foreach (MonitoredItemResult result in results)
         {
             if (result.Status.IsBad)
@@ -354,6 +351,8 @@ public sealed class UaConnection : IAsyncDisposable
                 Unavailable(unavailable, spec, item, result.Status, "CreateMonitoredItems refused it.");
             }
         }
+
+        _subscriptions[index] = subscription;
     }
 
     private async Task<NodeId?[]> ResolveAsync(UaSession session, UaSubscriptionSpec spec, IReadOnlyList<string> namespaces, List<UaItemUnavailable> unavailable, CancellationToken cancellationToken)
