@@ -63,7 +63,7 @@ public sealed partial class UaSession
             if (results[i].Status.IsGood)
             {
                 UaSubscription old = subscriptions[i];
-                adopted = new UaSubscription(this, old.Id, old.PublishingInterval, old.LifetimeCount, old.MaxKeepAliveCount, messageBufferCapacity, _options.PublishRequests);
+                adopted = new UaSubscription(this, old.Id, old.PublishingInterval, old.LifetimeCount, old.MaxKeepAliveCount, messageBufferCapacity, _options.PublishRequests, old.NextSequence);
                 _subscriptions[old.Id] = adopted;
             }
 
