@@ -281,7 +281,7 @@ public sealed class ConnectionActorTests(ActorNodeOpcUaServer peer) : IClassFixt
         int dropped = 0;
         session.DropNotificationForTests = m => !m.IsKeepAlive && m.SequenceNumber == 1 && Interlocked.Exchange(ref dropped, 1) == 0;
         UaSubscription subscription = await session.CreateSubscriptionAsync(new UaSubscriptionOptions { PublishingInterval = 100 }, Token);
-        await subscription.CreateMonitoredItemsAsync([new MonitoredItemRequest(new ReadValueId(NodeId.Parse($"ns=1;s=TestMachine.PartsTotal"))) { SamplingInterval = 100 }], Token);
+        await subscription.CreateMonitoredItemsAsync([new MonitoredItemRequest(new ReadValueId(NodeId.Parse("ns=1;s=TestMachine.PartsTotal"))) { SamplingInterval = 100 }], Token);
 
         var sequences = new List<uint>();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
