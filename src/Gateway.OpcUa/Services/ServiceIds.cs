@@ -42,6 +42,7 @@ public static class ServiceIds
     public const uint TransferSubscriptionsResponse = 844;
     public const uint AnonymousIdentityToken = 321;
     public const uint UserNameIdentityToken = 324;
+    public const uint X509IdentityToken = 327;
     public const uint DataChangeFilter = 724;
     public const uint DataChangeNotification = 811;
     public const uint StatusChangeNotification = 820;
