@@ -17,9 +17,10 @@ public sealed class NodeOpcUaServer : IAsyncLifetime
 
     /// <summary>
     /// Options passed to the script after the port and PKI (for example <c>--bulk 1000</c> or
-    /// <c>--users alice:secret</c>); none by default.
+    /// <c>--users alice:secret</c>); none by default. May be changed between <see cref="StopAsync"/>
+    /// and <see cref="StartAsync"/> to restart the server differently on the same port.
     /// </summary>
-    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+    public IReadOnlyList<string> ExtraArguments { get; set; } = [];
 
     /// <summary>The endpoint URL the server printed when it became ready.</summary>
     public string EndpointUrl { get; private set; } = string.Empty;

@@ -9,6 +9,9 @@
 //   --bulk <n>   adds n Double variables TestMachine/Bulk/Item0000… (ns=1;s=Bulk.0000…) that change every 100 ms
 //   --users      accepts these user names and passwords (anonymous access stays allowed)
 //   --max-monitored-items-per-call <n>, --max-nodes-per-read <n>   operation limits the server enforces
+//   --namespaces <uri,...>   registers these namespaces in order after the server's own (ns=1); each gets
+//                            TestMachine/<uri>:Origin (s=Origin, a String holding the URI) and
+//                            TestMachine/<uri>:Counter (s=Counter, Int64, changes every 100 ms)
 // Prints "READY <endpointUrl>" on stdout once it accepts connections; stops on SIGTERM/SIGINT.
 import { OPCUAServer, OPCUACertificateManager, DataType, Variant, nodesets } from "node-opcua";
 
@@ -85,6 +88,24 @@ if (bulk > 0) {
       value: { get: () => new Variant({ dataType: DataType.Double, value: counter + offset }) },
     });
   }
+}
+for (const uri of (arg("namespaces", "") || "").split(",").filter((u) => u.length > 0)) {
+  const extra = server.engine.addressSpace.registerNamespace(uri);
+  extra.addVariable({
+    componentOf: machine,
+    browseName: { namespaceIndex: extra.index, name: "Origin" },
+    nodeId: "s=Origin",
+    dataType: "String",
+    value: { dataType: DataType.String, value: uri },
+  });
+  extra.addVariable({
+    componentOf: machine,
+    browseName: { namespaceIndex: extra.index, name: "Counter" },
+    nodeId: "s=Counter",
+    dataType: "Int64",
+    minimumSamplingInterval: 100,
+    value: { get: () => new Variant({ dataType: DataType.Int64, value: counter }) },
+  });
 }
 const timer = setInterval(() => { counter += 1; }, 100);
 

@@ -14,7 +14,7 @@ namespace FactoryGateway.OpcUa.Client;
 /// configured per-call limits are split. A channel fault fails the calls in flight with
 /// <see cref="UaServiceException"/>; reconnecting is the caller's (a later connection actor's) job.
 /// </summary>
-public sealed class UaSession : IAsyncDisposable
+public sealed partial class UaSession : IAsyncDisposable
 {
     private readonly UaTcpChannel _channel;
     private readonly UaSessionOptions _options;

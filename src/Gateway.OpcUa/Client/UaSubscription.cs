@@ -37,9 +37,16 @@ public sealed class UaSubscription
     private long _bufferFullWaits;
     private long _otherNotifications;
 
-    internal UaSubscription(UaSession session, uint id, double publishingInterval, uint lifetimeCount, uint maxKeepAliveCount, int capacity, int reorderWindow)
+    /// <param name="nextSequence">
+    /// The sequence number expected first: 1 for a new subscription (a server numbers a subscription's
+    /// messages from 1, OPC 10000-4 §5.14.1), so a second message that overtakes the first on a concurrent
+    /// Publish response is held back instead of making the first look old; after a transfer, the one after
+    /// the last message delivered, so what the server still holds is asked for with Republish.
+    /// </param>
+    internal UaSubscription(UaSession session, uint id, double publishingInterval, uint lifetimeCount, uint maxKeepAliveCount, int capacity, int reorderWindow, uint nextSequence = 1)
     {
         _session = session;
+        _nextSequence = nextSequence;
         Id = id;
         PublishingInterval = publishingInterval;
         LifetimeCount = lifetimeCount;
@@ -62,6 +69,9 @@ public sealed class UaSubscription
     public uint MaxKeepAliveCount { get; private set; }
 
     public ChannelReader<SubscriptionMessage> Messages => _messages.Reader;
+
+    /// <summary>The sequence number the next delivered message should carry.</summary>
+    internal uint NextSequence => _nextSequence;
 
     public long KeepAlives => Interlocked.Read(ref _keepAlives);
 

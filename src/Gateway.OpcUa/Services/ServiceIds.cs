@@ -38,6 +38,8 @@ public static class ServiceIds
     public const uint RepublishResponse = 835;
     public const uint DeleteSubscriptionsRequest = 847;
     public const uint DeleteSubscriptionsResponse = 850;
+    public const uint TransferSubscriptionsRequest = 841;
+    public const uint TransferSubscriptionsResponse = 844;
     public const uint AnonymousIdentityToken = 321;
     public const uint UserNameIdentityToken = 324;
     public const uint X509IdentityToken = 327;
