@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using FactoryGateway.Evidence;
 using FactoryGateway.Evidence.Ledger;
 
@@ -125,7 +126,27 @@ public sealed class IndicatorCalculator
         return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], unsealed);
     }
 
-    /// <summary>Evaluates and reports one scope: <see cref="Evaluate"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
+    /// <summary>
+    /// Evaluates every registered device over <paramref name="window"/> from the window's month rollups and
+    /// open rows (<see cref="LedgerStore.ReadWindow"/>), in parallel over devices: the same evaluation as from
+    /// the rows.
+    /// </summary>
+    public WindowEvaluation Evaluate(
+        IndicatorWindow window,
+        RegisterView register,
+        LedgerWindow ledger,
+        IReadOnlyList<LedgerRoot> roots,
+        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(register);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(roots);
+        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, ledger, resolved);
+        return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], ledger.UnsealedEnterprises);
+    }
+
+    /// <summary>Evaluates and reports one scope: <see cref="Evaluate(IndicatorWindow, RegisterView, IEnumerable{LedgerDay}, IReadOnlyList{LedgerRoot}, Func{IndicatorDevice, IntegrityCheck, bool}?)"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
     public IndicatorReport Compute(
         IndicatorScope scope,
         IndicatorWindow window,
@@ -143,14 +164,10 @@ public sealed class IndicatorCalculator
         IndicatorWindow window = evaluation.Window;
         List<IndicatorEnterprise> enterprises = [.. evaluation.Register.Enterprises.Where(scope.Includes).OrderBy(e => e.Code, StringComparer.Ordinal)];
         var codes = new HashSet<string>(enterprises.Select(e => e.Code), StringComparer.Ordinal);
-        List<DeviceEvaluation> evaluations = [.. evaluation.Devices
-            .Where(e => codes.Contains(e.Device.Enterprise))
-            .OrderBy(e => e.Device.Enterprise, StringComparer.Ordinal).ThenBy(e => e.Device.Device, StringComparer.Ordinal)];
-
-        string[] rootList = [.. evaluation.Roots
-            .Where(r => codes.Contains(r.Enterprise))
-            .OrderBy(r => r.Enterprise, StringComparer.Ordinal).ThenBy(r => r.Day)
-            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Enterprise}/{r.Date:yyyy-MM-dd}/{r.RootHex}"))];
+        string[] ordered = [.. codes.Order(StringComparer.Ordinal)];
+        ScopeIndex index = s_indexes.GetValue(evaluation, e => new ScopeIndex(e));
+        List<DeviceEvaluation> evaluations = [.. ordered.SelectMany(index.DevicesOf)];
+        string[] rootList = [.. ordered.SelectMany(index.RootsOf)];
         bool provisional = codes.Overlaps(evaluation.UnsealedEnterprises);
 
         var context = new Context(_parameters, window, scope, evaluation.Register.SnapshotHash, rootList, provisional);
@@ -212,6 +229,8 @@ public sealed class IndicatorCalculator
             e => e.NotNetworkedReason ?? e.NotInServiceReason));
         return new IndicatorReport(scope, window, _parameters.FormulaSet, values, evaluations, [.. enterprises.Select(e => e.Code)]);
     }
+
+    private static readonly ConditionalWeakTable<WindowEvaluation, ScopeIndex> s_indexes = [];
 
     private static IndicatorValue RobotDensity(Context context, List<DeviceEvaluation> evaluations, List<IndicatorEnterprise> enterprises, IndicatorWindow window)
     {
@@ -323,6 +342,33 @@ public sealed class IndicatorCalculator
             LedgerRoots = context.Roots,
             Provisional = context.Provisional,
         };
+    }
+
+    /// <summary>
+    /// A window evaluation's devices and roots by enterprise, built once per evaluation, so that a report reads
+    /// only its scope's enterprises: devices in ordinal device order, roots in day order (as cited).
+    /// </summary>
+    private sealed class ScopeIndex
+    {
+        private readonly Dictionary<string, DeviceEvaluation[]> _devices;
+        private readonly Dictionary<string, string[]> _roots;
+
+        public ScopeIndex(WindowEvaluation evaluation)
+        {
+            _devices = evaluation.Devices
+                .GroupBy(e => e.Device.Enterprise, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.OrderBy(e => e.Device.Device, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+            _roots = evaluation.Roots
+                .GroupBy(r => r.Enterprise, StringComparer.Ordinal)
+                .ToDictionary(
+                    g => g.Key,
+                    g => g.OrderBy(r => r.Day).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Enterprise}/{r.Date:yyyy-MM-dd}/{r.RootHex}")).ToArray(),
+                    StringComparer.Ordinal);
+        }
+
+        public DeviceEvaluation[] DevicesOf(string enterprise) => _devices.GetValueOrDefault(enterprise) ?? [];
+
+        public string[] RootsOf(string enterprise) => _roots.GetValueOrDefault(enterprise) ?? [];
     }
 
     private static string Key(DeviceEvaluation e) => $"{e.Device.Enterprise}/{e.Device.Device}";
