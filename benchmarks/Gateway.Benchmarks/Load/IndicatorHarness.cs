@@ -15,9 +15,11 @@ namespace FactoryGateway.Benchmarks.Load;
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- indicators [--devices 50000]
-/// [--enterprises 1000] [--runs 3]</c>. The rows are synthetic but shaped like real ones (a row per device and
+/// [--enterprises 1000] [--runs 3] [--rows]</c>. The rows are synthetic but shaped like real ones (a row per device and
 /// day, weekday production with run time and output, quieter weekends, a few devices that never report), and
-/// written straight into the ledger table: the accumulator's own cost is measured elsewhere.
+/// written straight into the ledger table with their month rollups, as sealing writes them: the
+/// accumulator's own cost is measured elsewhere. The window is read from the rollups
+/// (<see cref="LedgerStore.ReadWindow"/>), or with <c>--rows</c> from the rows (<see cref="LedgerStore.ReadDays"/>).
 /// </remarks>
 internal static class IndicatorHarness
 {
@@ -28,6 +30,7 @@ internal static class IndicatorHarness
         int devices = (int)Option(args, "--devices", 50_000);
         int enterprises = (int)Option(args, "--enterprises", 1_000);
         int runs = (int)Option(args, "--runs", 3);
+        bool fromRows = args.Contains("--rows");
         IndicatorWindow window = IndicatorWindow.Parse("2026Q3");
         string root = Directory.CreateTempSubdirectory("fgw-indicators-").FullName;
         try
@@ -45,7 +48,7 @@ internal static class IndicatorHarness
             string[] counties = [.. register.Enterprises.Select(e => e.Region).Distinct().Order(StringComparer.Ordinal)];
             string[] cities = [.. counties.Select(c => c[..4] + "00").Distinct().Order(StringComparer.Ordinal)];
             Console.WriteLine();
-            Console.WriteLine($"indicators, {DateTime.UtcNow:yyyy-MM-dd}: {rows:N0} rows, {enterprises:N0} enterprise reports + {counties.Length} county + {cities.Length} city reports of 2026Q3 on {Environment.ProcessorCount} cores");
+            Console.WriteLine($"indicators, {DateTime.UtcNow:yyyy-MM-dd}: {rows:N0} rows, {enterprises:N0} enterprise reports + {counties.Length} county + {cities.Length} city reports of 2026Q3 on {Environment.ProcessorCount} cores, read from the {(fromRows ? "rows" : "month rollups")}");
             Console.WriteLine("| run | read + evaluate (s) | all reports (s) | total (s) | rows/s | allocated (MB) | devices networked |");
             Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
             await Task.Yield();
@@ -54,7 +57,9 @@ internal static class IndicatorHarness
                 long allocated = GC.GetTotalAllocatedBytes(precise: true);
                 long start = Stopwatch.GetTimestamp();
                 IReadOnlyList<LedgerRoot> roots = store.Ledger.ReadRoots(null, window.FromDay, window.ToDay);
-                WindowEvaluation evaluation = calculator.Evaluate(window, register, store.Ledger.ReadDays(window.FromDay, window.ToDay), roots);
+                WindowEvaluation evaluation = fromRows
+                    ? calculator.Evaluate(window, register, store.Ledger.ReadDays(window.FromDay, window.ToDay), roots)
+                    : calculator.Evaluate(window, register, store.Ledger.ReadWindow(window.FromDay, window.ToDay), roots);
                 TimeSpan evaluate = Stopwatch.GetElapsedTime(start);
                 int reports = 0;
                 foreach (IndicatorEnterprise enterprise in register.Enterprises)
@@ -150,6 +155,28 @@ internal static class IndicatorHarness
         }
 
         insert.Prepare();
+        using SqliteCommand month = connection.CreateCommand();
+        month.Transaction = transaction;
+        month.CommandText = "INSERT INTO ledger_months (enterprise, device, month, days, rollup) VALUES ($e, $d, $month, $days, $rollup);";
+        foreach (string name in (string[])["$e", "$d", "$month", "$days", "$rollup"])
+        {
+            month.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        month.Prepare();
+        var sealedDays = new List<LedgerDayFigures>(31);
+        void WriteMonth(IndicatorDevice device)
+        {
+            int first = LedgerMonth.MonthOf(sealedDays[0].Day);
+            month.Parameters[0].Value = device.Enterprise;
+            month.Parameters[1].Value = device.Device;
+            month.Parameters[2].Value = first;
+            month.Parameters[3].Value = sealedDays.Count;
+            month.Parameters[4].Value = LedgerMonth.Encode(first, sealedDays);
+            month.ExecuteNonQuery();
+            sealedDays.Clear();
+        }
+
         long rows = 0;
         byte[] hash = RandomNumberGenerator.GetBytes(32);
         int index = 0;
@@ -179,7 +206,7 @@ internal static class IndicatorHarness
                 p[13].Value = weekday ? 700 : 0;
                 p[14].Value = weekday ? 720 : 0;
                 p[15].Value = hash;
-                p[16].Value = new LedgerDay
+                byte[] summary = new LedgerDay
                 {
                     Enterprise = device.Enterprise,
                     Device = device.Device,
@@ -196,9 +223,20 @@ internal static class IndicatorHarness
                     Transitions = silent ? 0 : 2,
                     MinuteDigest = (byte[])p[12].Value!,
                 }.ToSummary();
+                p[16].Value = summary;
                 insert.ExecuteNonQuery();
                 rows++;
+
+                // The month rollup, as sealing writes it: from the sealed rows' summaries.
+                if (sealedDays.Count > 0 && LedgerMonth.MonthOf(day) != LedgerMonth.MonthOf(sealedDays[0].Day))
+                {
+                    WriteMonth(device);
+                }
+
+                sealedDays.Add(LedgerDayFigures.FromSummary(day, summary, []));
             }
+
+            WriteMonth(device);
         }
 
         transaction.Commit();
