@@ -56,7 +56,7 @@ public sealed class RollupEvaluationTests : IDisposable
             new(EnterpriseB, "ghost-01", DeviceClass.CncMachineTool, Phase: 0, Registered: false), // unregistered copy of cnc-01
         ];
 
-        AssertIdentical(devices, slotMinutes: 2);
+        AssertIdentical(devices);
     }
 
     [Fact]
@@ -65,14 +65,14 @@ public sealed class RollupEvaluationTests : IDisposable
         var random = new Random(20261122);
         string[] enterprises = [EnterpriseA, EnterpriseB, EnterpriseC];
         var devices = new List<Spec>();
-        for (int i = 0; i < 24; i++)
+        for (int i = 0; i < 12; i++)
         {
             DeviceClass kind = s_classes[random.Next(s_classes.Length)];
             devices.Add(new Spec(
                 enterprises[random.Next(enterprises.Length)],
                 string.Create(CultureInfo.InvariantCulture, $"d-{i:00}"),
                 kind,
-                Phase: random.Next(0, 6),
+                Phase: random.Next(0, 1000),
                 Commissioned: random.Next(4) == 0 ? s_first.AddDays(random.Next(1, 80)) : null,
                 StopsAfter: random.Next(5) == 0 ? s_first.AddDays(random.Next(10, 90)) : null,
                 HeartbeatOnly: random.Next(8) == 0,
@@ -87,7 +87,7 @@ public sealed class RollupEvaluationTests : IDisposable
         devices[5] = devices[5] with { Reports = true, HeartbeatOnly = false };
         devices.Add(devices[3] with { Device = "copy-03", CopyOf = devices[3].Device });
         devices.Add(devices[5] with { Enterprise = EnterpriseC, Device = "copy-05", CopyOf = devices[5].Device });
-        AssertIdentical([.. devices], slotMinutes: 6);
+        AssertIdentical([.. devices]);
     }
 
     private sealed record Spec(
@@ -105,10 +105,10 @@ public sealed class RollupEvaluationTests : IDisposable
         bool Registered = true,
         bool Reports = true);
 
-    private void AssertIdentical(Spec[] specs, int slotMinutes)
+    private void AssertIdentical(Spec[] specs)
     {
         using EvidenceStore store = EvidenceStore.Open(_directory.Path);
-        Accumulate(store, specs, slotMinutes);
+        Accumulate(store, specs);
         RegisterView register = Register(specs);
         var calculator = new IndicatorCalculator(new IndicatorParameters(), DefaultShiftCalendar.Instance);
         string[] counties = [.. register.Enterprises.Select(e => e.Region).Distinct()];
@@ -150,9 +150,9 @@ public sealed class RollupEvaluationTests : IDisposable
         }
     }
 
-    // Every spec'd device's telemetry, day by day (arrival at the day's 20:00, so days seal as the quarter goes),
+    // Every spec'd device's telemetry every 2 minutes of the shift, day by day (arrival at the day's 20:00, so days seal as the quarter goes),
     // saved once a week: the month rollups are rewritten as their days seal.
-    private static void Accumulate(EvidenceStore store, Spec[] specs, int slotMinutes)
+    private static void Accumulate(EvidenceStore store, Spec[] specs)
     {
         using var reader = new LineProtocolReader(new LineProtocolLimits());
         var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
@@ -183,9 +183,9 @@ public sealed class RollupEvaluationTests : IDisposable
                     DeviceClass.Conventional => "spindle_on_s",
                     _ => "cycles",
                 };
-                for (int slot = 0; slot < 12 * 60 / slotMinutes; slot++)
+                for (int slot = 0; slot < 360; slot++) // every 2 minutes, 08:00–19:58, a few ms late (real clocks jitter)
                 {
-                    long t = midnight + (8 * 3600 * Second) + (slot * slotMinutes * 60 * Second);
+                    long t = midnight + (8 * 3600 * Second) + (slot * 120 * Second) + (((slot * slot * 7919) + day.DayNumber) % 997 * 1_000_000);
                     if (source.HeartbeatOnly)
                     {
                         body.Append(CultureInfo.InvariantCulture, $"connection,{tags} up=true {t}\n");
@@ -193,9 +193,9 @@ public sealed class RollupEvaluationTests : IDisposable
                     }
 
                     // Runs and idles in stretches set by the phase: several transitions a day, the same vector for a copy.
-                    bool running = ((slot + source.Phase) / 12) % 2 == 0;
+                    bool running = ((slot + source.Phase) / (10 + (source.Phase % 7))) % 2 == 0;
                     long count = counters[spec.Device] = counters.GetValueOrDefault(spec.Device) + (running ? 1 : 0);
-                    body.Append(CultureInfo.InvariantCulture, $"telemetry,{tags} state={(running ? 4 : 3)}i,{signal}={count}i,power_on_s={count * slotMinutes * 60}i {t}\n");
+                    body.Append(CultureInfo.InvariantCulture, $"telemetry,{tags} state={(running ? 4 : 3)}i,{signal}={count}i,power_on_s={count * 120}i {t}\n");
                 }
             }
 
