@@ -222,7 +222,14 @@ public static class LedgerMonth
 
         public ulong Unsigned()
         {
-            int start = Position;
+            // Fast path: a one-byte value (most counts), or a whole varint inside the buffer.
+            int position = Position;
+            if ((uint)position < (uint)_bytes.Length && _bytes[position] < 0x80)
+            {
+                Position = position + 1;
+                return _bytes[position];
+            }
+
             ulong value = 0;
             for (int shift = 0; shift < 64; shift += 7)
             {
@@ -234,7 +241,7 @@ public static class LedgerMonth
                 }
             }
 
-            throw new InvalidDataException($"a month rollup's varint at offset {start} is longer than 10 bytes.");
+            throw new InvalidDataException($"a month rollup's varint at offset {position} is longer than 10 bytes.");
         }
 
         public long Signed()

@@ -156,6 +156,28 @@ public sealed class IndicatorCalculator
         Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null) =>
         Compute(scope, Evaluate(window, register, days, roots, resolved));
 
+    /// <summary>
+    /// The indicators of every scope of <paramref name="scopes"/> from a window's evaluation (in the scopes'
+    /// order), computed in parallel: each report is <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.
+    /// </summary>
+    public IReadOnlyList<IndicatorReport> Compute(IReadOnlyList<IndicatorScope> scopes, WindowEvaluation evaluation)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        ArgumentNullException.ThrowIfNull(evaluation);
+        var reports = new IndicatorReport[scopes.Count];
+        try
+        {
+            Parallel.For(0, reports.Length, i => reports[i] = Compute(scopes[i], evaluation));
+        }
+        catch (AggregateException error) when (error.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error.InnerExceptions[0]).Throw();
+            throw;
+        }
+
+        return reports;
+    }
+
     /// <summary>The indicators of one enterprise or region from a window's evaluation.</summary>
     public IndicatorReport Compute(IndicatorScope scope, WindowEvaluation evaluation)
     {
