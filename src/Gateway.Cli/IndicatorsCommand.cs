@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Metrics.Indicators;
 
 namespace FactoryGateway.Cli;
@@ -83,19 +84,8 @@ internal static class IndicatorsCommand
         return command;
     }
 
-    /// <summary>Freezes the register for the window (a report cites the snapshot's hash) and computes the scope's report.</summary>
-    internal static IndicatorReport Compute(EvidenceStore store, IndicatorScope scope, Window window, string? enterprise)
-    {
-        RegisterSnapshot snapshot = store.Register.Freeze(enterprise, window);
-        var indicatorWindow = IndicatorWindow.Of(window);
-        var calculator = new IndicatorCalculator(new IndicatorParameters(), store.Register.ShiftCalendars);
-        WindowEvaluation evaluation = calculator.Evaluate(
-            indicatorWindow,
-            RegisterViews.From(snapshot),
-            store.Ledger.ReadDays(indicatorWindow.FromDay, indicatorWindow.ToDay),
-            store.Ledger.ReadRoots(enterprise, indicatorWindow.FromDay, indicatorWindow.ToDay));
-        return calculator.Compute(scope, evaluation);
-    }
+    internal static IndicatorReport Compute(EvidenceStore store, IndicatorScope scope, Window window, string? enterprise) =>
+        IndicatorReports.Compute(store, scope, window, enterprise);
 
     internal static void Print(IndicatorReport report, TextWriter output)
     {
@@ -122,30 +112,14 @@ internal static class IndicatorsCommand
                 : $"not networked: {device.NotNetworkedReason}";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{device.Device.Enterprise + "/" + device.Device.Device,-36} {DeviceClasses.Name(device.Device.Class),-17} {device.Weight,6:0.##} {device.ScheduledDays,5} {device.ReportingDays,6} {device.RunSeconds / 3600,8:0.0}  {status}"));
+            foreach (ResolvedFlag resolved in device.ResolvedFlags)
+            {
+                FlagResolution r = resolved.Resolution;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{"",-36} resolved: {resolved.Flag.Name} ({resolved.Flag.Evidence}) — #{r.Sequence} by {r.Actor} on {r.At:yyyy-MM-dd} for {r.Window}: {r.Reason}"));
+            }
         }
     }
 
-    internal static object ToJson(IndicatorReport report) => new
-    {
-        scope = report.Scope.ToString(),
-        window = report.Window.Label,
-        formula_set = report.FormulaSet,
-        enterprises = report.Enterprises,
-        indicators = report.Indicators,
-        devices = report.Devices.Select(d => new
-        {
-            enterprise = d.Device.Enterprise,
-            device = d.Device.Device,
-            @class = DeviceClasses.Name(d.Device.Class),
-            weight = d.Weight,
-            scheduled_days = d.ScheduledDays,
-            reporting_days = d.ReportingDays,
-            run_seconds = d.RunSeconds,
-            networked = d.IsNetworked,
-            in_service = d.IsInService,
-            not_networked = d.NotNetworkedReason,
-            not_in_service = d.NotInServiceReason,
-            flags = d.Flags.Select(f => new { flag = f.Name, evidence = f.Evidence }),
-        }),
-    };
+    internal static object ToJson(IndicatorReport report) => IndicatorReports.ToJson(report);
 }

@@ -223,6 +223,35 @@ internal static class EvidenceSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
+    // Migration 4: operator resolutions of integrity flags (spec §6: "resolutions are part of the ledger").
+    // Append-only and hash-chained like the ledger rows: a resolution is never changed or deleted; taking
+    // one back is a new entry with action 'reopen'.
+    private const string Migration4 = """
+        CREATE TABLE flag_resolutions (
+            seq         INTEGER PRIMARY KEY,
+            enterprise  TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            flag        TEXT NOT NULL,
+            from_day    INTEGER NOT NULL,
+            to_day      INTEGER NOT NULL CHECK (to_day > from_day),
+            window      TEXT NOT NULL,
+            action      TEXT NOT NULL CHECK (action IN ('resolve', 'reopen')),
+            actor       TEXT NOT NULL CHECK (length(actor) > 0),
+            reason      TEXT NOT NULL CHECK (length(reason) > 0),
+            at_ns       INTEGER NOT NULL,
+            prev_hash   BLOB NOT NULL CHECK (length(prev_hash) = 32),
+            hash        BLOB NOT NULL CHECK (length(hash) = 32)
+        ) STRICT;
+
+        CREATE INDEX flag_resolutions_device ON flag_resolutions (enterprise, device);
+
+        CREATE TRIGGER flag_resolutions_update BEFORE UPDATE ON flag_resolutions
+        BEGIN SELECT RAISE(ABORT, 'flag resolutions are never changed'); END;
+
+        CREATE TRIGGER flag_resolutions_delete BEFORE DELETE ON flag_resolutions
+        BEGIN SELECT RAISE(ABORT, 'flag resolutions are never deleted'); END;
+        """;
+
     // Migration 5: the month rollups of the ledger (docs/architecture.md, "Evidence ledger"): per device and
     // month the sealed days' indicator figures in one blob (LedgerMonth), derived from ledger_rows and
     // written in the transaction that seals them; filled here from the rows sealed so far
@@ -243,8 +272,7 @@ internal static class EvidenceSchema
         CREATE INDEX ledger_rows_open ON ledger_rows (day) WHERE sealed = 0;
         """;
 
-    // Migration 4 is another change in flight; until it lands, the rollups apply as the fourth migration.
-    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, /* Migration4, */ Migration5];
+    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, Migration4, Migration5];
 
 
     /// <summary>The schema version this build writes: the number of the last migration.</summary>

@@ -71,6 +71,9 @@ public sealed record DeviceEvaluation
 
     public bool IsFlagged => Flags.Count > 0;
 
+    /// <summary>Flags found but resolved by an operator for this window: listed with the resolution, not counted.</summary>
+    public IReadOnlyList<ResolvedFlag> ResolvedFlags { get; init; } = [];
+
     public required bool IsNetworked { get; init; }
 
     public required bool IsInService { get; init; }

@@ -12,14 +12,14 @@ public sealed partial class DeviceEvaluator
     /// <paramref name="ledger"/> (read for the same window). Gives the same evaluations as streaming the
     /// window's rows: the devices are decoded and accumulated in parallel (each device by one worker), then
     /// the cross-device flags (clone, duplicate identity) are merged in device order. Devices of the ledger
-    /// that are not registered take part in the cross-device flags only. <paramref name="resolved"/> may be
-    /// called from several threads.
+    /// that are not registered take part in the cross-device flags only. <paramref name="resolutions"/> holds
+    /// the flags operators resolved (read from several threads).
     /// </summary>
     public IReadOnlyList<DeviceEvaluation> Evaluate(
         IndicatorWindow window,
         IReadOnlyList<IndicatorDevice> devices,
         LedgerWindow ledger,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+        ResolutionBook? resolutions = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(devices);
@@ -103,7 +103,7 @@ public sealed partial class DeviceEvaluator
         Dictionary<(string, string), List<string>> clones = Clones(groups.SelectMany(g => g));
         Dictionary<(string, string), List<string>> duplicates = Duplicates(owners);
         var evaluations = new DeviceEvaluation[devices.Count];
-        Run(evaluations.Length, i => evaluations[i] = Finish(accumulators[(devices[i].Enterprise, devices[i].Device)], clones, duplicates, resolved));
+        Run(evaluations.Length, i => evaluations[i] = Finish(accumulators[(devices[i].Enterprise, devices[i].Device)], window, clones, duplicates, resolutions ?? ResolutionBook.Empty));
         return evaluations;
     }
 

@@ -29,13 +29,13 @@ public sealed partial class DeviceEvaluator
     /// <paramref name="days"/>, the ledger's indicator view (streamed once; best ordered by enterprise and
     /// device, as <see cref="LedgerStore.ReadDays"/> returns it; days outside the window are ignored). Rows of
     /// unregistered devices take part in the cross-device flags (clone, duplicate identity) only.
-    /// <paramref name="resolved"/> tells which flags an operator has resolved for a device (they no longer count).
+    /// <paramref name="resolutions"/> holds the flags operators resolved (reported with the resolution; they no longer count).
     /// </summary>
     public IReadOnlyList<DeviceEvaluation> Evaluate(
         IndicatorWindow window,
         IReadOnlyList<IndicatorDevice> devices,
         IEnumerable<LedgerDay> days,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+        ResolutionBook? resolutions = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(devices);
@@ -87,7 +87,7 @@ public sealed partial class DeviceEvaluator
         var evaluations = new List<DeviceEvaluation>(devices.Count);
         foreach (IndicatorDevice device in devices)
         {
-            evaluations.Add(Finish(accumulators[(device.Enterprise, device.Device)], clones, duplicates, resolved));
+            evaluations.Add(Finish(accumulators[(device.Enterprise, device.Device)], window, clones, duplicates, resolutions ?? ResolutionBook.Empty));
         }
 
         return evaluations;
@@ -108,16 +108,22 @@ public sealed partial class DeviceEvaluator
 
     private DeviceEvaluation Finish(
         Totals t,
+        IndicatorWindow window,
         Dictionary<(string, string), List<string>> clones,
         Dictionary<(string, string), List<string>> duplicates,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved)
+        ResolutionBook resolutions)
     {
         IndicatorDevice device = t.Device;
         decimal runSeconds = t.RunNs / NanosecondsPerSecond;
         var flags = new List<RaisedFlag>();
+        var resolvedFlags = new List<ResolvedFlag>();
         void Raise(IntegrityCheck flag, string evidence)
         {
-            if (resolved is null || !resolved(device, flag))
+            if (resolutions.Find(device, flag, window) is { } resolution)
+            {
+                resolvedFlags.Add(new ResolvedFlag(new RaisedFlag(flag, evidence), resolution));
+            }
+            else
             {
                 flags.Add(new RaisedFlag(flag, evidence));
             }
@@ -207,6 +213,7 @@ public sealed partial class DeviceEvaluator
             EveryWeekSubstantive = everyWeek,
             IdentityConsistent = identityConsistent,
             Flags = flags,
+            ResolvedFlags = resolvedFlags,
             IsNetworked = networked,
             IsInService = notInService is null,
             RunSeconds = runSeconds,

@@ -106,7 +106,7 @@ public sealed class IndicatorCalculator
         RegisterView register,
         IEnumerable<LedgerDay> days,
         IReadOnlyList<LedgerRoot> roots,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+        ResolutionBook? resolutions = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(register);
@@ -122,7 +122,7 @@ public sealed class IndicatorCalculator
 
             return day;
         });
-        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, watched, resolved);
+        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, watched, resolutions);
         return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], unsealed);
     }
 
@@ -136,25 +136,25 @@ public sealed class IndicatorCalculator
         RegisterView register,
         LedgerWindow ledger,
         IReadOnlyList<LedgerRoot> roots,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+        ResolutionBook? resolutions = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(register);
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(roots);
-        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, ledger, resolved);
+        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, ledger, resolutions);
         return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], ledger.UnsealedEnterprises);
     }
 
-    /// <summary>Evaluates and reports one scope: <see cref="Evaluate(IndicatorWindow, RegisterView, IEnumerable{LedgerDay}, IReadOnlyList{LedgerRoot}, Func{IndicatorDevice, IntegrityCheck, bool}?)"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
+    /// <summary>Evaluates and reports one scope: <see cref="Evaluate(IndicatorWindow, RegisterView, IEnumerable{LedgerDay}, IReadOnlyList{LedgerRoot}, ResolutionBook?)"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
     public IndicatorReport Compute(
         IndicatorScope scope,
         IndicatorWindow window,
         RegisterView register,
         IEnumerable<LedgerDay> days,
         IReadOnlyList<LedgerRoot> roots,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null) =>
-        Compute(scope, Evaluate(window, register, days, roots, resolved));
+        ResolutionBook? resolutions = null) =>
+        Compute(scope, Evaluate(window, register, days, roots, resolutions));
 
     /// <summary>
     /// The indicators of every scope of <paramref name="scopes"/> from a window's evaluation (in the scopes'

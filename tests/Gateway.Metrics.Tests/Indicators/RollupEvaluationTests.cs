@@ -239,7 +239,8 @@ public sealed class RollupEvaluationTests : IDisposable
     }
 
     private static string Describe(DeviceEvaluation e) =>
-        $"{e with { Flags = [] }} flags [{string.Join("; ", e.Flags.Select(f => $"{f.Name}: {f.Evidence}"))}]";
+        $"{e with { Flags = [], ResolvedFlags = [] }} flags [{string.Join("; ", e.Flags.Select(f => $"{f.Name}: {f.Evidence}"))}]"
+        + $" resolved [{string.Join("; ", e.ResolvedFlags.Select(r => $"{r.Flag.Name}: {r.Flag.Evidence} ({r.Resolution})"))}]";
 
     private static string Describe(IndicatorValue v) =>
         $"{v.Id}|{v.FormulaSet}|{v.Window}|{v.Scope}|{v.Numerator}|{v.Denominator}|{v.Value}|{v.Unit}|{v.RegisterHash}|{v.Provisional}|{v.Note}"
