@@ -15,7 +15,8 @@ namespace FactoryGateway.Benchmarks.Load;
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- indicators [--devices 50000]
-/// [--enterprises 1000] [--runs 3] [--rows]</c>. The rows are synthetic but shaped like real ones (a row per device and
+/// [--enterprises 1000] [--runs 3] [--rows] [--data-dir DIR]</c> (with a data directory the ledger is kept
+/// there and, when it exists, reused instead of written again). The rows are synthetic but shaped like real ones (a row per device and
 /// day, weekday production with run time and output, quieter weekends, a few devices that never report), and
 /// written straight into the ledger table with their month rollups, as sealing writes them: the
 /// accumulator's own cost is measured elsewhere. The window is read from the rollups
@@ -32,17 +33,20 @@ internal static class IndicatorHarness
         int runs = (int)Option(args, "--runs", 3);
         bool fromRows = args.Contains("--rows");
         IndicatorWindow window = IndicatorWindow.Parse("2026Q3");
-        string root = Directory.CreateTempSubdirectory("fgw-indicators-").FullName;
+        int dataDir = Array.IndexOf(args, "--data-dir");
+        string? kept = dataDir >= 0 && dataDir + 1 < args.Length ? Path.GetFullPath(args[dataDir + 1]) : null;
+        bool reuse = kept is not null && File.Exists(Path.Combine(kept, "evidence.db"));
+        string root = kept ?? Directory.CreateTempSubdirectory("fgw-indicators-").FullName;
         try
         {
             using EvidenceStore store = EvidenceStore.Open(root);
             RegisterView register = Register(devices, enterprises);
             long started = Stopwatch.GetTimestamp();
-            long rows = Fill(store, register, window);
+            long rows = reuse ? (long)devices * window.Days : Fill(store, register, window);
             TimeSpan fill = Stopwatch.GetElapsedTime(started);
             long bytes = new FileInfo(store.DatabasePath).Length + (File.Exists(store.DatabasePath + "-wal") ? new FileInfo(store.DatabasePath + "-wal").Length : 0);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"indicators: {rows:N0} ledger rows ({devices:N0} devices × {window.Days} days, {enterprises:N0} enterprises) written in {fill.TotalSeconds:0.0} s; evidence.db {bytes / 1e6:0} MB"));
+                $"indicators: {rows:N0} ledger rows ({devices:N0} devices × {window.Days} days, {enterprises:N0} enterprises) {(reuse ? "reused" : "written")} in {fill.TotalSeconds:0.0} s; evidence.db {bytes / 1e6:0} MB"));
 
             var calculator = new IndicatorCalculator(new IndicatorParameters(), DefaultShiftCalendar.Instance);
             string[] counties = [.. register.Enterprises.Select(e => e.Region).Distinct().Order(StringComparer.Ordinal)];
@@ -79,7 +83,10 @@ internal static class IndicatorHarness
         finally
         {
             SqliteConnection.ClearAllPools();
-            Directory.Delete(root, recursive: true);
+            if (kept is null)
+            {
+                Directory.Delete(root, recursive: true);
+            }
         }
     }
 

@@ -222,12 +222,30 @@ public static class LedgerMonth
 
         public ulong Unsigned()
         {
-            // Fast path: a one-byte value (most counts), or a whole varint inside the buffer.
+            // Fast paths: a one-byte value (most counts), or a varint with its ten possible bytes inside the buffer.
             int position = Position;
             if ((uint)position < (uint)_bytes.Length && _bytes[position] < 0x80)
             {
                 Position = position + 1;
                 return _bytes[position];
+            }
+
+            if (_bytes.Length - position >= 10)
+            {
+                ReadOnlySpan<byte> bytes = _bytes.Slice(position, 10);
+                ulong result = 0;
+                for (int i = 0; i < bytes.Length; i++)
+                {
+                    byte b = bytes[i];
+                    result |= (ulong)(b & 0x7F) << (7 * i);
+                    if (b < 0x80)
+                    {
+                        Position = position + i + 1;
+                        return result;
+                    }
+                }
+
+                throw new InvalidDataException($"a month rollup's varint at offset {position} is longer than 10 bytes.");
             }
 
             ulong value = 0;

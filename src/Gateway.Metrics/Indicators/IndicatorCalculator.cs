@@ -192,7 +192,7 @@ public sealed class IndicatorCalculator
         string[] rootList = [.. ordered.SelectMany(index.RootsOf)];
         bool provisional = codes.Overlaps(evaluation.UnsealedEnterprises);
 
-        var context = new Context(_parameters, window, scope, evaluation.Register.SnapshotHash, rootList, provisional);
+        var context = new Context(_parameters, window, scope, evaluation.Register.SnapshotHash, rootList, provisional, index.NameOf);
         var values = new List<IndicatorValue>
         {
             context.Ratio("digital_networked_ratio", evaluations, e => e.Device.Digital, e => e.IsNetworked, e => e.NotNetworkedReason),
@@ -289,7 +289,7 @@ public sealed class IndicatorCalculator
             Denominator = Math.Round(employees, 4),
             Value = employees == 0 ? null : Math.Round(robots / employees * 10_000m, 6),
             Unit = "robots per 10,000 employees",
-            Counted = [.. evaluations.Where(e => e.Device.IsRobot && e.IsActive && e.IsInService).Select(Key)],
+            Counted = [.. evaluations.Where(e => e.Device.IsRobot && e.IsActive && e.IsInService).Select(context.Names)],
             Excluded = excluded,
             RegisterHash = context.RegisterHash,
             LedgerRoots = context.Roots,
@@ -329,7 +329,7 @@ public sealed class IndicatorCalculator
         var excluded = new List<ExcludedDevice>();
         foreach (DeviceEvaluation e in evaluations.Where(e => e.IsActive))
         {
-            string identity = e.Device.ProductInstanceUri ?? (e.Device.SerialNumber is { } s ? "serial:" + s : $"{e.Device.Enterprise}/{e.Device.Device}");
+            string identity = e.Device.ProductInstanceUri ?? (e.Device.SerialNumber is { } s ? "serial:" + s : context.Names(e));
             if (e.SubstantiveDays < _parameters.ConnectedMinDays)
             {
                 excluded.Add(new ExcludedDevice(e.Device.Enterprise, e.Device.Device, Invariant($"substantive data on {e.SubstantiveDays} day(s) (needs {_parameters.ConnectedMinDays})")));
@@ -344,7 +344,7 @@ public sealed class IndicatorCalculator
             }
             else
             {
-                counted.Add(Key(e));
+                counted.Add(context.Names(e));
             }
         }
 
@@ -374,9 +374,15 @@ public sealed class IndicatorCalculator
     {
         private readonly Dictionary<string, DeviceEvaluation[]> _devices;
         private readonly Dictionary<string, string[]> _roots;
+        private readonly Dictionary<DeviceEvaluation, string> _names = new(ReferenceEqualityComparer.Instance);
 
         public ScopeIndex(WindowEvaluation evaluation)
         {
+            foreach (DeviceEvaluation device in evaluation.Devices)
+            {
+                _names.TryAdd(device, Key(device));
+            }
+
             _devices = evaluation.Devices
                 .GroupBy(e => e.Device.Enterprise, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.OrderBy(e => e.Device.Device, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
@@ -388,6 +394,9 @@ public sealed class IndicatorCalculator
                     StringComparer.Ordinal);
         }
 
+        /// <summary>How values cite a device: <c>enterprise/device</c> (one string per device of the evaluation).</summary>
+        public string NameOf(DeviceEvaluation device) => _names.TryGetValue(device, out string? name) ? name : Key(device);
+
         public DeviceEvaluation[] DevicesOf(string enterprise) => _devices.GetValueOrDefault(enterprise) ?? [];
 
         public string[] RootsOf(string enterprise) => _roots.GetValueOrDefault(enterprise) ?? [];
@@ -397,35 +406,85 @@ public sealed class IndicatorCalculator
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record Context(IndicatorParameters Parameters, IndicatorWindow Window, IndicatorScope Scope, string RegisterHash, IReadOnlyList<string> Roots, bool Provisional)
+    private sealed record Context(IndicatorParameters Parameters, IndicatorWindow Window, IndicatorScope Scope, string RegisterHash, IReadOnlyList<string> Roots, bool Provisional, Func<DeviceEvaluation, string> Names)
     {
-        // |in ∧ counted| / |in|, each device weighted by its active share of the window.
+        // |in ∧ counted| / |in|, each device weighted by its active share of the window. One pass; the sums
+        // add in device order.
         public IndicatorValue Ratio(string id, List<DeviceEvaluation> evaluations, Func<DeviceEvaluation, bool> member, Func<DeviceEvaluation, bool> counted, Func<DeviceEvaluation, string?> reason)
         {
-            List<DeviceEvaluation> members = [.. evaluations.Where(e => e.IsActive && member(e))];
-            List<DeviceEvaluation> numerator = [.. members.Where(counted)];
-            decimal num = numerator.Sum(e => e.Weight);
-            decimal den = members.Sum(e => e.Weight);
-            return Value(id, num, den, "ratio", numerator, members.Where(e => !counted(e)).Select(e => new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted")));
+            decimal num = 0;
+            decimal den = 0;
+            var names = new List<string>();
+            var excluded = new List<ExcludedDevice>();
+            foreach (DeviceEvaluation e in evaluations)
+            {
+                if (!e.IsActive || !member(e))
+                {
+                    continue;
+                }
+
+                den += e.Weight;
+                if (counted(e))
+                {
+                    num += e.Weight;
+                    names.Add(Names(e));
+                }
+                else
+                {
+                    excluded.Add(new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted"));
+                }
+            }
+
+            return Value(id, num, den, "ratio", names, excluded);
         }
 
         // A count of whole devices.
         public IndicatorValue Count(string id, List<DeviceEvaluation> evaluations, Func<DeviceEvaluation, bool> member, Func<DeviceEvaluation, bool> counted, Func<DeviceEvaluation, string?> reason)
         {
-            List<DeviceEvaluation> members = [.. evaluations.Where(member)];
-            List<DeviceEvaluation> numerator = [.. members.Where(counted)];
-            IndicatorValue value = Value(id, numerator.Count, members.Count, "devices", numerator, members.Where(e => !counted(e)).Select(e => new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted")));
-            return value with { Value = numerator.Count };
+            int members = 0;
+            var names = new List<string>();
+            var excluded = new List<ExcludedDevice>();
+            foreach (DeviceEvaluation e in evaluations)
+            {
+                if (!member(e))
+                {
+                    continue;
+                }
+
+                members++;
+                if (counted(e))
+                {
+                    names.Add(Names(e));
+                }
+                else
+                {
+                    excluded.Add(new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted"));
+                }
+            }
+
+            return Value(id, names.Count, members, "devices", names, excluded) with { Value = names.Count };
         }
 
         // Σ numerator / Σ denominator over the members (a ratio of sums, never a mean of ratios).
         public IndicatorValue Sum(string id, List<DeviceEvaluation> evaluations, Func<DeviceEvaluation, bool> member, Func<DeviceEvaluation, decimal> numerator, Func<DeviceEvaluation, decimal> denominator, string unit)
         {
-            List<DeviceEvaluation> members = [.. evaluations.Where(member)];
-            return Value(id, members.Sum(numerator), members.Sum(denominator), unit, members, []);
+            decimal num = 0;
+            decimal den = 0;
+            var names = new List<string>();
+            foreach (DeviceEvaluation e in evaluations)
+            {
+                if (member(e))
+                {
+                    num += numerator(e);
+                    den += denominator(e);
+                    names.Add(Names(e));
+                }
+            }
+
+            return Value(id, num, den, unit, names, []);
         }
 
-        private IndicatorValue Value(string id, decimal numerator, decimal denominator, string unit, IEnumerable<DeviceEvaluation> counted, IEnumerable<ExcludedDevice> excluded) => new()
+        private IndicatorValue Value(string id, decimal numerator, decimal denominator, string unit, List<string> counted, List<ExcludedDevice> excluded) => new()
         {
             Id = id,
             FormulaSet = Parameters.FormulaSet,
@@ -435,8 +494,8 @@ public sealed class IndicatorCalculator
             Denominator = Math.Round(denominator, 6),
             Value = denominator == 0 ? null : Math.Round(numerator / denominator, 6),
             Unit = unit,
-            Counted = [.. counted.Select(Key)],
-            Excluded = [.. excluded],
+            Counted = counted,
+            Excluded = excluded,
             RegisterHash = RegisterHash,
             LedgerRoots = Roots,
             Provisional = Provisional,
