@@ -14,7 +14,7 @@ namespace FactoryGateway.Evidence.Ledger;
 /// in the month (varint), samples, events, substantive, run ns, run-test ns, parts, good, cycles, backfill
 /// (zigzag varints), power-on seconds (8 bytes, the double's bits little-endian), covered shift minutes,
 /// counter resets, transitions, regular transitions (zigzag varints), the minute digest's first 16 bytes, the
-/// identity count (varint) and each identity as its UTF-8 length (varint) and bytes. About 60 bytes for a
+/// identity count (varint) and each identity as its UTF-8 length (varint) and bytes. About 50 bytes for a
 /// production day, against the row summary's 136.
 /// </remarks>
 public static class LedgerMonth
