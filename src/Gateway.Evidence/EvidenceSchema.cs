@@ -265,7 +265,28 @@ internal static class EvidenceSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
-    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, Migration4];
+    // Migration 5: the month rollups of the ledger (docs/architecture.md, "Evidence ledger"): per device and
+    // month the sealed days' indicator figures in one blob (LedgerMonth), derived from ledger_rows and
+    // written in the transaction that seals them; filled here from the rows sealed so far
+    // (LedgerStore.FillMonths). month is the local day of the month's first day. The partial index finds
+    // the open rows of a window without scanning the sealed ones.
+    private const string Migration5 = """
+        CREATE TABLE ledger_months (
+            enterprise TEXT NOT NULL,
+            device     TEXT NOT NULL,
+            month      INTEGER NOT NULL,
+            days       INTEGER NOT NULL CHECK (days BETWEEN 1 AND 31),
+            rollup     BLOB NOT NULL,
+            PRIMARY KEY (enterprise, device, month)
+        ) STRICT;
+
+        CREATE INDEX ledger_months_month ON ledger_months (month);
+
+        CREATE INDEX ledger_rows_open ON ledger_rows (day) WHERE sealed = 0;
+        """;
+
+    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, Migration4, Migration5];
+
 
     /// <summary>The schema version this build writes: the number of the last migration.</summary>
     public static int LatestVersion => s_migrations.Length;
@@ -299,6 +320,10 @@ internal static class EvidenceSchema
         for (int version = current + 1; version <= targetVersion; version++)
         {
             Execute(connection, transaction, s_migrations[version - 1]);
+            if (ReferenceEquals(s_migrations[version - 1], Migration5))
+            {
+                Ledger.LedgerStore.FillMonths(connection, transaction);
+            }
 
             using SqliteCommand record = connection.CreateCommand();
             record.Transaction = transaction;

@@ -21,13 +21,13 @@ public sealed class EvidenceStoreTests
         Assert.Equal(Path.Combine(dataDirectory, "evidence.db"), store.DatabasePath);
         Assert.True(File.Exists(store.DatabasePath));
         Assert.Equal(Enumerable.Range(1, EvidenceStore.SchemaVersion), store.AppliedMigrations);
-        Assert.Equal(4, EvidenceStore.SchemaVersion);
+        Assert.Equal(5, EvidenceStore.SchemaVersion);
         using SqliteConnection connection = store.OpenConnection();
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
         Assert.Equal("2", Scalar(connection, "PRAGMA synchronous;")); // FULL
         Assert.Equal("1", Scalar(connection, "PRAGMA foreign_keys;"));
         Assert.Equal(
-            "accumulator_checkpoints,accumulator_devices,calendar_days,devices,employee_months,enterprises,flag_resolutions,future_rejections,key_processes,ledger_roots,ledger_rows,ledger_seals,"
+            "accumulator_checkpoints,accumulator_devices,calendar_days,devices,employee_months,enterprises,flag_resolutions,future_rejections,key_processes,ledger_months,ledger_roots,ledger_rows,ledger_seals,"
             + "register_snapshots,schema_version,shift_weeks,tokens,unregistered_devices",
             Scalar(connection, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name);"));
         Assert.Equal(string.Join(",", Enumerable.Range(1, EvidenceStore.SchemaVersion).Select(v => $"{v}:{EvidenceTest.StartUnixNanoseconds}")), Scalar(connection, "SELECT group_concat(version || ':' || applied_ns) FROM (SELECT * FROM schema_version ORDER BY version);"));

@@ -52,6 +52,29 @@ public sealed record LedgerDay
 
     public bool IsSealed { get; init; }
 
+    /// <summary>The numbers of this view without its keys (the minute digest as its 16-byte key).</summary>
+    public LedgerDayFigures ToFigures() => new()
+    {
+        Day = Day,
+        Samples = Samples,
+        Events = Events,
+        Substantive = Substantive,
+        CoveredShiftMinutes = CoveredShiftMinutes,
+        RunNanoseconds = RunNanoseconds,
+        RunTestNanoseconds = RunTestNanoseconds,
+        PartsDelta = PartsDelta,
+        GoodDelta = GoodDelta,
+        CyclesDelta = CyclesDelta,
+        PowerOnDeltaSeconds = PowerOnDeltaSeconds,
+        CounterResets = CounterResets,
+        Transitions = Transitions,
+        RegularTransitions = RegularTransitions,
+        Backfill = Backfill,
+        Identities = Identities,
+        DigestKey = LedgerDayFigures.KeyOf(MinuteDigest),
+        HasDigest = MinuteDigest.Length > 0,
+    };
+
     /// <summary>The bytes of <see cref="ToSummary"/>: the indicator view of a row in one column.</summary>
     public const int SummaryLength = (8 * 11) + (4 * 4) + 32;
 

@@ -13,6 +13,11 @@ namespace FactoryGateway.Evidence.Ledger;
 /// Sealed rows are protected twice: triggers refuse any UPDATE or DELETE of a sealed row (against bugs), and
 /// every sealed row is hashed into its device's chain and its enterprise-day root (against anyone who can
 /// write the file): <see cref="Verify"/> recomputes both and names the first row that does not match.
+/// <para>
+/// The month rollups (<c>ledger_months</c>, <see cref="LedgerMonth"/>) are derived from the sealed rows and
+/// rewritten in the transaction that seals a row, so that a window's indicators (<see cref="ReadWindow"/>)
+/// read one blob per device-month; <see cref="Verify"/> recomputes them from the rows.
+/// </para>
 /// </remarks>
 public sealed class LedgerStore
 {
@@ -89,6 +94,7 @@ public sealed class LedgerStore
         using SqliteConnection connection = _store.OpenConnection();
         using SqliteTransaction transaction = connection.BeginTransaction();
         ExecuteEach(connection, transaction, UpsertRow, changes.Rows, Bind);
+        SaveMonths(connection, transaction, changes.Rows);
         ExecuteEach(connection, transaction, "INSERT INTO ledger_roots (enterprise, day, root, rows) VALUES ($enterprise, $day, $root, $rows);", changes.Roots, (p, root) =>
         {
             p.AddWithValue("$enterprise", root.Enterprise);
@@ -171,6 +177,76 @@ public sealed class LedgerStore
         }
     }
 
+    /// <summary>
+    /// The indicator view of the window [<paramref name="fromDay"/>, <paramref name="toDay"/>) in one consistent
+    /// read: every device's month rollups (its sealed days) and its open rows' figures, devices in ordinal
+    /// (enterprise, device) order. The rollups are decoded by whoever evaluates them (<see cref="LedgerDeviceDays.ReadDays"/>).
+    /// </summary>
+    public LedgerWindow ReadWindow(int fromDay, int toDay)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // rollups and open rows of one instant
+        var devices = new Dictionary<(string Enterprise, string Device), LedgerDeviceDays>();
+        var enterprises = new Dictionary<string, string>(StringComparer.Ordinal); // one string instance per enterprise
+        LedgerDeviceDays DeviceOf(string enterprise, string device)
+        {
+            if (!enterprises.TryGetValue(enterprise, out string? shared))
+            {
+                enterprises[enterprise] = shared = enterprise;
+            }
+
+            if (!devices.TryGetValue((shared, device), out LedgerDeviceDays? days))
+            {
+                devices[(shared, device)] = days = new LedgerDeviceDays(shared, device, fromDay, toDay);
+            }
+
+            return days;
+        }
+
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.Transaction = snapshot;
+            command.CommandText = "SELECT enterprise, device, month, rollup FROM ledger_months WHERE month >= $from AND month < $to;";
+            command.Parameters.AddWithValue("$from", LedgerMonth.MonthOf(fromDay));
+            command.Parameters.AddWithValue("$to", toDay);
+            using SqliteDataReader r = command.ExecuteReader();
+            while (r.Read())
+            {
+                DeviceOf(r.GetString(0), r.GetString(1)).Months.Add((r.GetInt32(2), (byte[])r.GetValue(3)));
+            }
+        }
+
+        var unsealed = new HashSet<string>(StringComparer.Ordinal);
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.Transaction = snapshot;
+            command.CommandText = "SELECT enterprise, device, day, summary, identities FROM ledger_rows WHERE sealed = 0 AND day >= $from AND day < $to;";
+            command.Parameters.AddWithValue("$from", fromDay);
+            command.Parameters.AddWithValue("$to", toDay);
+            using SqliteDataReader r = command.ExecuteReader();
+            while (r.Read())
+            {
+                LedgerDeviceDays device = DeviceOf(r.GetString(0), r.GetString(1));
+                device.Open.Add(LedgerDayFigures.FromSummary(r.GetInt32(2), (byte[])r.GetValue(3), ParseIdentities(r.GetString(4))));
+                unsealed.Add(device.Enterprise);
+            }
+        }
+
+        LedgerDeviceDays[] ordered = [.. devices.Values];
+        foreach (LedgerDeviceDays device in ordered)
+        {
+            device.Months.Sort((a, b) => a.Month.CompareTo(b.Month));
+        }
+
+
+        Array.Sort(ordered, static (a, b) =>
+        {
+            int byEnterprise = string.CompareOrdinal(a.Enterprise, b.Enterprise);
+            return byEnterprise != 0 ? byEnterprise : string.CompareOrdinal(a.Device, b.Device);
+        });
+        return new LedgerWindow(fromDay, toDay, ordered, unsealed);
+    }
+
     /// <summary>The last sealed local day of <paramref name="enterprise"/>, or null before its first sealing.</summary>
     public int? SealedThrough(string enterprise)
     {
@@ -204,6 +280,26 @@ public sealed class LedgerStore
         using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // one consistent read
         var leaves = new Dictionary<(string Enterprise, int Day), List<(string Device, byte[] Hash)>>();
         long rows = 0;
+        Dictionary<(string Enterprise, string Device, int Month), (long Days, byte[] Rollup)> months = LoadMonths(connection, snapshot);
+        var monthDays = new List<LedgerDayFigures>(LedgerMonth.MaxDays);
+        (string Enterprise, string Device, int Month)? month = null;
+        string? MonthBreak()
+        {
+            if (month is not { } key)
+            {
+                return null;
+            }
+
+            int count = monthDays.Count;
+            byte[] recomputed = LedgerMonth.Encode(key.Month, monthDays);
+            monthDays.Clear();
+            string name = DateOnly.FromDayNumber(LocalDays.EpochDayNumber + key.Month).ToString("yyyy-MM", CultureInfo.InvariantCulture);
+            return !months.Remove(key, out (long Days, byte[] Rollup) stored) ? $"its month {name} has sealed rows but no rollup"
+                : stored.Days != count || !stored.Rollup.AsSpan().SequenceEqual(recomputed)
+                    ? $"its month {name} rollup does not match the rollup recomputed from the month's {count} sealed row(s)"
+                    : null;
+        }
+
         using (SqliteCommand command = connection.CreateCommand())
         {
             command.Transaction = snapshot;
@@ -222,6 +318,18 @@ public sealed class LedgerStore
                 catch (Exception error) when (error is InvalidDataException or JsonException or FormatException or InvalidCastException)
                 {
                     return LedgerVerification.Broken(rows, reader.GetString(0), reader.GetString(1), reader.GetInt32(2), $"the row cannot be read: {error.Message}");
+                }
+
+                int rowMonth = LedgerMonth.MonthOf(row.Day);
+                if (month is not { } open || open != (row.Enterprise, row.Device, rowMonth))
+                {
+                    (string Enterprise, string Device, int Month)? closing = month;
+                    if (MonthBreak() is { } reason)
+                    {
+                        return LedgerVerification.Broken(rows, closing!.Value.Enterprise, closing.Value.Device, closing.Value.Month, reason);
+                    }
+
+                    month = (row.Enterprise, row.Device, rowMonth);
                 }
 
                 if (!string.Equals(row.Enterprise, enterprise, StringComparison.Ordinal) || !string.Equals(row.Device, device, StringComparison.Ordinal))
@@ -244,11 +352,14 @@ public sealed class LedgerStore
                         $"its content does not match its hash (stored {Hex(row.Hash)}, recomputed {Convert.ToHexStringLower(recomputed)})");
                 }
 
-                if (!((byte[])reader.GetValue(39)).AsSpan().SequenceEqual(LedgerDay.From(row).ToSummary()))
+                byte[] summary = (byte[])reader.GetValue(39);
+                if (!summary.AsSpan().SequenceEqual(LedgerDay.From(row).ToSummary()))
                 {
                     return LedgerVerification.Broken(rows, row.Enterprise, row.Device, row.Day,
                         "its indicator summary does not match its hashed columns");
                 }
+
+                monthDays.Add(LedgerDayFigures.FromSummary(row.Day, summary, [.. row.Identities]));
 
                 previous = recomputed;
                 rows++;
@@ -259,6 +370,19 @@ public sealed class LedgerStore
 
                 list.Add((row.Device, recomputed));
             }
+        }
+
+        (string Enterprise, string Device, int Month)? last = month;
+        if (MonthBreak() is { } lastReason)
+        {
+            return LedgerVerification.Broken(rows, last!.Value.Enterprise, last.Value.Device, last.Value.Month, lastReason);
+        }
+
+        if (months.Count > 0)
+        {
+            ((string e, string d, int m), _) = months.OrderBy(m => m.Key.Enterprise, StringComparer.Ordinal).ThenBy(m => m.Key.Device, StringComparer.Ordinal).ThenBy(m => m.Key.Month).First();
+            return LedgerVerification.Broken(rows, e, d, m,
+                $"its month {DateOnly.FromDayNumber(LocalDays.EpochDayNumber + m):yyyy-MM} has a rollup but no sealed rows");
         }
 
         var roots = new List<LedgerRoot>();
@@ -300,6 +424,132 @@ public sealed class LedgerStore
 
         return new LedgerVerification(true, rows, roots, null) { ResolutionsVerified = resolutions };
     }
+
+    /// <summary>
+    /// Writes every month rollup from the sealed rows (schema migration 5, inside its transaction): the rows
+    /// in enterprise, device and day order, one rollup per device-month.
+    /// </summary>
+    internal static void FillMonths(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using SqliteCommand read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT enterprise, device, day, summary, identities FROM ledger_rows WHERE sealed = 1 ORDER BY enterprise, device, day;";
+        using SqliteCommand write = MonthWriter(connection, transaction);
+        using SqliteDataReader r = read.ExecuteReader();
+        var days = new List<LedgerDayFigures>(LedgerMonth.MaxDays);
+        (string Enterprise, string Device, int Month)? current = null;
+        while (r.Read())
+        {
+            int day = r.GetInt32(2);
+            var key = (r.GetString(0), r.GetString(1), LedgerMonth.MonthOf(day));
+            if (current is { } open && open != key)
+            {
+                WriteMonth(write, open, days);
+                days.Clear();
+            }
+
+            current = key;
+            days.Add(LedgerDayFigures.FromSummary(day, (byte[])r.GetValue(3), ParseIdentities(r.GetString(4))));
+        }
+
+        if (current is { } lastMonth)
+        {
+            WriteMonth(write, lastMonth, days);
+        }
+    }
+
+    // Rewrites the month rollup of every device-month with a row sealed in this checkpoint: the stored
+    // rollup's days, and the newly sealed ones.
+    private static void SaveMonths(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<DeviceDayRow> rows)
+    {
+        var sealedDays = new Dictionary<(string Enterprise, string Device, int Month), List<LedgerDayFigures>>();
+        foreach (DeviceDayRow row in rows)
+        {
+            if (row.IsSealed)
+            {
+                var key = (row.Enterprise, row.Device, LedgerMonth.MonthOf(row.Day));
+                if (!sealedDays.TryGetValue(key, out List<LedgerDayFigures>? list))
+                {
+                    sealedDays[key] = list = [];
+                }
+
+                // Through the summary, as the rows' readers see the day.
+                list.Add(LedgerDayFigures.FromSummary(row.Day, LedgerDay.From(row).ToSummary(), [.. row.Identities]));
+            }
+        }
+
+        if (sealedDays.Count == 0)
+        {
+            return;
+        }
+
+        using SqliteCommand read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT rollup FROM ledger_months WHERE enterprise = $enterprise AND device = $device AND month = $month;";
+        SqliteParameter enterprise = read.Parameters.Add("$enterprise", SqliteType.Text);
+        SqliteParameter device = read.Parameters.Add("$device", SqliteType.Text);
+        SqliteParameter month = read.Parameters.Add("$month", SqliteType.Integer);
+        using SqliteCommand write = MonthWriter(connection, transaction);
+        var days = new List<LedgerDayFigures>(LedgerMonth.MaxDays);
+        foreach (((string Enterprise, string Device, int Month) key, List<LedgerDayFigures> added) in sealedDays)
+        {
+            enterprise.Value = key.Enterprise;
+            device.Value = key.Device;
+            month.Value = key.Month;
+            days.Clear();
+            if (read.ExecuteScalar() is byte[] stored)
+            {
+                LedgerMonth.Decode(stored, key.Month, int.MinValue, int.MaxValue, days);
+                days.RemoveAll(d => added.Exists(a => a.Day == d.Day));
+            }
+
+            days.AddRange(added);
+            WriteMonth(write, key, days);
+        }
+    }
+
+    private static SqliteCommand MonthWriter(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        SqliteCommand write = connection.CreateCommand();
+        write.Transaction = transaction;
+        write.CommandText = """
+            INSERT INTO ledger_months (enterprise, device, month, days, rollup) VALUES ($enterprise, $device, $month, $days, $rollup)
+            ON CONFLICT (enterprise, device, month) DO UPDATE SET days = excluded.days, rollup = excluded.rollup;
+            """;
+        write.Parameters.Add("$enterprise", SqliteType.Text);
+        write.Parameters.Add("$device", SqliteType.Text);
+        write.Parameters.Add("$month", SqliteType.Integer);
+        write.Parameters.Add("$days", SqliteType.Integer);
+        write.Parameters.Add("$rollup", SqliteType.Blob);
+        return write;
+    }
+
+    private static void WriteMonth(SqliteCommand write, (string Enterprise, string Device, int Month) key, List<LedgerDayFigures> days)
+    {
+        write.Parameters[0].Value = key.Enterprise;
+        write.Parameters[1].Value = key.Device;
+        write.Parameters[2].Value = key.Month;
+        write.Parameters[3].Value = days.Count;
+        write.Parameters[4].Value = LedgerMonth.Encode(key.Month, days);
+        write.ExecuteNonQuery();
+    }
+
+    private static Dictionary<(string Enterprise, string Device, int Month), (long Days, byte[] Rollup)> LoadMonths(SqliteConnection connection, SqliteTransaction snapshot)
+    {
+        var months = new Dictionary<(string, string, int), (long, byte[])>();
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = snapshot;
+        command.CommandText = "SELECT enterprise, device, month, days, rollup FROM ledger_months;";
+        using SqliteDataReader r = command.ExecuteReader();
+        while (r.Read())
+        {
+            months[(r.GetString(0), r.GetString(1), r.GetInt32(2))] = (r.GetInt64(3), (byte[])r.GetValue(4));
+        }
+
+        return months;
+    }
+
+    private static string[] ParseIdentities(string json) => json == "[]" ? [] : JsonSerializer.Deserialize<string[]>(json) ?? [];
 
     // Runs a query and reads every row; a null parameter value is SQL NULL.
     private static List<T> Query<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)

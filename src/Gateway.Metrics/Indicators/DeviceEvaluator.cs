@@ -8,7 +8,7 @@ namespace FactoryGateway.Metrics.Indicators;
 /// Evaluates registered devices over a window from their ledger rows (spec §3 status, §6 flags). Pure:
 /// the same register, rows, calendar and parameters give the same evaluations.
 /// </summary>
-public sealed class DeviceEvaluator
+public sealed partial class DeviceEvaluator
 {
     private const decimal NanosecondsPerSecond = 1_000_000_000m;
 
@@ -42,32 +42,8 @@ public sealed class DeviceEvaluator
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(days);
-        var schedules = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        var accumulators = new Dictionary<(string, string), Totals>(devices.Count);
-        foreach (IndicatorDevice device in devices)
-        {
-            if (!schedules.TryGetValue(device.Enterprise, out int[]? minutes))
-            {
-                schedules[device.Enterprise] = minutes = Schedule(device.Enterprise, window);
-            }
-
-            accumulators[(device.Enterprise, device.Device)] = new Totals(device, window, minutes);
-        }
-
-        var digests = new Dictionary<(int Day, string Digest), List<(string, string)>>();
-        var owners = new Dictionary<string, HashSet<(string, string)>>(StringComparer.Ordinal);
-        foreach (IndicatorDevice device in devices)
-        {
-            if (device.SerialNumber is { Length: > 0 } serial)
-            {
-                Own(owners, "serial_number=" + serial, (device.Enterprise, device.Device));
-            }
-
-            if (device.ProductInstanceUri is { Length: > 0 } uri)
-            {
-                Own(owners, "product_instance_uri=" + uri, (device.Enterprise, device.Device));
-            }
-        }
+        (Dictionary<(string, string), Totals> accumulators, Dictionary<string, HashSet<(string, string)>> owners) = Prepare(window, devices);
+        var digests = new Dictionary<(int Day, UInt128 Digest), List<(string, string)>>();
 
         Totals? current = null;
         (string, string) currentKey = ("", "");
@@ -85,10 +61,11 @@ public sealed class DeviceEvaluator
                 currentKey = key;
             }
 
-            current?.Add(day, _parameters);
-            if (day.Transitions >= _parameters.CloneMinTransitions && day.MinuteDigest.Length > 0)
+            LedgerDayFigures figures = day.ToFigures();
+            current?.Add(figures, _parameters);
+            if (day.Transitions >= _parameters.CloneMinTransitions && figures.HasDigest)
             {
-                var digest = (day.Day, Convert.ToHexString(day.MinuteDigest));
+                var digest = (day.Day, figures.DigestKey);
                 if (!digests.TryGetValue(digest, out List<(string, string)>? same))
                 {
                     digests[digest] = same = [];
@@ -107,7 +84,7 @@ public sealed class DeviceEvaluator
             }
         }
 
-        Dictionary<(string, string), List<string>> clones = Clones(digests);
+        Dictionary<(string, string), List<string>> clones = Clones(digests.Values);
         Dictionary<(string, string), List<string>> duplicates = Duplicates(owners);
         var evaluations = new List<DeviceEvaluation>(devices.Count);
         foreach (IndicatorDevice device in devices)
@@ -125,7 +102,7 @@ public sealed class DeviceEvaluator
         for (int i = 0; i < minutes.Length; i++)
         {
             _calendar.GetShiftMinutes(enterprise, window.From.AddDays(i), _shift);
-            minutes[i] = _shift.Count(m => m);
+            minutes[i] = _shift.AsSpan().Count(true);
         }
 
         return minutes;
@@ -260,7 +237,7 @@ public sealed class DeviceEvaluator
     }
 
     // Output evidence (§3): parts for machine tools, cycles for robots and PLC lines, either for the rest.
-    private static bool HasOutput(IndicatorDevice device, LedgerDay day) => device.Class switch
+    private static bool HasOutput(IndicatorDevice device, in LedgerDayFigures day) => device.Class switch
     {
         DeviceClass.CncMachineTool => day.PartsDelta > 0,
         DeviceClass.IndustrialRobot or DeviceClass.PlcAutomated => day.CyclesDelta > 0,
@@ -268,17 +245,19 @@ public sealed class DeviceEvaluator
     };
 
     // Devices whose per-minute state vectors are identical on at least CloneDays days (only days with at
-    // least CloneMinTransitions transitions took part: flat idle days prove nothing).
-    private Dictionary<(string, string), List<string>> Clones(Dictionary<(int Day, string Digest), List<(string, string)>> digests)
+    // least CloneMinTransitions transitions took part: flat idle days prove nothing). Each group holds the
+    // devices sharing one (day, digest key): the digest's first 16 bytes (LedgerDayFigures.DigestKey).
+    // A device's twins are listed in ordinal order.
+    private Dictionary<(string, string), List<string>> Clones(IEnumerable<List<(string, string)>> groups)
     {
         var sameDays = new Dictionary<((string, string) A, (string, string) B), int>();
-        foreach (List<(string, string)> same in digests.Values.Where(s => s.Count > 1))
+        foreach (List<(string, string)> same in groups.Where(s => s.Count > 1))
         {
             for (int i = 0; i < same.Count; i++)
             {
                 for (int j = i + 1; j < same.Count; j++)
                 {
-                    var pair = (same[i], same[j]);
+                    var pair = string.CompareOrdinal(Name(same[i]), Name(same[j])) <= 0 ? (same[i], same[j]) : (same[j], same[i]);
                     sameDays[pair] = sameDays.GetValueOrDefault(pair) + 1;
                 }
             }
@@ -292,6 +271,11 @@ public sealed class DeviceEvaluator
                 Add(clones, a, Name(b));
                 Add(clones, b, Name(a));
             }
+        }
+
+        foreach (List<string> twins in clones.Values)
+        {
+            twins.Sort(StringComparer.Ordinal);
         }
 
         return clones;
@@ -323,6 +307,11 @@ public sealed class DeviceEvaluator
                     }
                 }
             }
+        }
+
+        foreach (List<string> others in duplicates.Values)
+        {
+            others.Sort(StringComparer.Ordinal); // the same list whatever order the identities were seen in
         }
 
         return duplicates;
@@ -429,7 +418,7 @@ public sealed class DeviceEvaluator
 
         public HashSet<string> Thumbprints { get; } = new(StringComparer.Ordinal);
 
-        public void Add(LedgerDay day, IndicatorParameters parameters)
+        public void Add(in LedgerDayFigures day, IndicatorParameters parameters)
         {
             Backfill += day.Backfill; // counted on the arrival day, whether or not the device was active then
             if (day.Day < _activeFromDay || day.Day >= _activeToDay)

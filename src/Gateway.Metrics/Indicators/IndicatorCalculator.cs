@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using FactoryGateway.Evidence;
 using FactoryGateway.Evidence.Ledger;
 
@@ -126,7 +127,27 @@ public sealed class IndicatorCalculator
         return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], unsealed);
     }
 
-    /// <summary>Evaluates and reports one scope: <see cref="Evaluate"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
+    /// <summary>
+    /// Evaluates every registered device over <paramref name="window"/> from the window's month rollups and
+    /// open rows (<see cref="LedgerStore.ReadWindow"/>), in parallel over devices: the same evaluation as from
+    /// the rows.
+    /// </summary>
+    public WindowEvaluation Evaluate(
+        IndicatorWindow window,
+        RegisterView register,
+        LedgerWindow ledger,
+        IReadOnlyList<LedgerRoot> roots,
+        ResolutionBook? resolutions = null)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(register);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(roots);
+        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, ledger, resolutions);
+        return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], ledger.UnsealedEnterprises);
+    }
+
+    /// <summary>Evaluates and reports one scope: <see cref="Evaluate(IndicatorWindow, RegisterView, IEnumerable{LedgerDay}, IReadOnlyList{LedgerRoot}, ResolutionBook?)"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
     public IndicatorReport Compute(
         IndicatorScope scope,
         IndicatorWindow window,
@@ -136,6 +157,28 @@ public sealed class IndicatorCalculator
         ResolutionBook? resolutions = null) =>
         Compute(scope, Evaluate(window, register, days, roots, resolutions));
 
+    /// <summary>
+    /// The indicators of every scope of <paramref name="scopes"/> from a window's evaluation (in the scopes'
+    /// order), computed in parallel: each report is <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.
+    /// </summary>
+    public IReadOnlyList<IndicatorReport> Compute(IReadOnlyList<IndicatorScope> scopes, WindowEvaluation evaluation)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        ArgumentNullException.ThrowIfNull(evaluation);
+        var reports = new IndicatorReport[scopes.Count];
+        try
+        {
+            Parallel.For(0, reports.Length, i => reports[i] = Compute(scopes[i], evaluation));
+        }
+        catch (AggregateException error) when (error.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error.InnerExceptions[0]).Throw();
+            throw;
+        }
+
+        return reports;
+    }
+
     /// <summary>The indicators of one enterprise or region from a window's evaluation.</summary>
     public IndicatorReport Compute(IndicatorScope scope, WindowEvaluation evaluation)
     {
@@ -144,17 +187,13 @@ public sealed class IndicatorCalculator
         IndicatorWindow window = evaluation.Window;
         List<IndicatorEnterprise> enterprises = [.. evaluation.Register.Enterprises.Where(scope.Includes).OrderBy(e => e.Code, StringComparer.Ordinal)];
         var codes = new HashSet<string>(enterprises.Select(e => e.Code), StringComparer.Ordinal);
-        List<DeviceEvaluation> evaluations = [.. evaluation.Devices
-            .Where(e => codes.Contains(e.Device.Enterprise))
-            .OrderBy(e => e.Device.Enterprise, StringComparer.Ordinal).ThenBy(e => e.Device.Device, StringComparer.Ordinal)];
-
-        string[] rootList = [.. evaluation.Roots
-            .Where(r => codes.Contains(r.Enterprise))
-            .OrderBy(r => r.Enterprise, StringComparer.Ordinal).ThenBy(r => r.Day)
-            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Enterprise}/{r.Date:yyyy-MM-dd}/{r.RootHex}"))];
+        string[] ordered = [.. codes.Order(StringComparer.Ordinal)];
+        ScopeIndex index = s_indexes.GetValue(evaluation, e => new ScopeIndex(e));
+        List<DeviceEvaluation> evaluations = [.. ordered.SelectMany(index.DevicesOf)];
+        string[] rootList = [.. ordered.SelectMany(index.RootsOf)];
         bool provisional = codes.Overlaps(evaluation.UnsealedEnterprises);
 
-        var context = new Context(_parameters, window, scope, evaluation.Register.SnapshotHash, rootList, provisional);
+        var context = new Context(_parameters, window, scope, evaluation.Register.SnapshotHash, rootList, provisional, index.NameOf);
         var values = new List<IndicatorValue>
         {
             context.Ratio("digital_networked_ratio", evaluations, e => e.Device.Digital, e => e.IsNetworked, e => e.NotNetworkedReason),
@@ -214,6 +253,8 @@ public sealed class IndicatorCalculator
         return new IndicatorReport(scope, window, _parameters.FormulaSet, values, evaluations, [.. enterprises.Select(e => e.Code)]);
     }
 
+    private static readonly ConditionalWeakTable<WindowEvaluation, ScopeIndex> s_indexes = [];
+
     private static IndicatorValue RobotDensity(Context context, List<DeviceEvaluation> evaluations, List<IndicatorEnterprise> enterprises, IndicatorWindow window)
     {
         decimal robots = evaluations.Count(e => e.Device.IsRobot && e.IsActive && e.IsInService);
@@ -249,7 +290,7 @@ public sealed class IndicatorCalculator
             Denominator = Math.Round(employees, 4),
             Value = employees == 0 ? null : Math.Round(robots / employees * 10_000m, 6),
             Unit = "robots per 10,000 employees",
-            Counted = [.. evaluations.Where(e => e.Device.IsRobot && e.IsActive && e.IsInService).Select(Key)],
+            Counted = [.. evaluations.Where(e => e.Device.IsRobot && e.IsActive && e.IsInService).Select(context.Names)],
             Excluded = excluded,
             RegisterHash = context.RegisterHash,
             LedgerRoots = context.Roots,
@@ -289,7 +330,7 @@ public sealed class IndicatorCalculator
         var excluded = new List<ExcludedDevice>();
         foreach (DeviceEvaluation e in evaluations.Where(e => e.IsActive))
         {
-            string identity = e.Device.ProductInstanceUri ?? (e.Device.SerialNumber is { } s ? "serial:" + s : $"{e.Device.Enterprise}/{e.Device.Device}");
+            string identity = e.Device.ProductInstanceUri ?? (e.Device.SerialNumber is { } s ? "serial:" + s : context.Names(e));
             if (e.SubstantiveDays < _parameters.ConnectedMinDays)
             {
                 excluded.Add(new ExcludedDevice(e.Device.Enterprise, e.Device.Device, Invariant($"substantive data on {e.SubstantiveDays} day(s) (needs {_parameters.ConnectedMinDays})")));
@@ -304,7 +345,7 @@ public sealed class IndicatorCalculator
             }
             else
             {
-                counted.Add(Key(e));
+                counted.Add(context.Names(e));
             }
         }
 
@@ -326,39 +367,125 @@ public sealed class IndicatorCalculator
         };
     }
 
+    /// <summary>
+    /// A window evaluation's devices and roots by enterprise, built once per evaluation, so that a report reads
+    /// only its scope's enterprises: devices in ordinal device order, roots in day order (as cited).
+    /// </summary>
+    private sealed class ScopeIndex
+    {
+        private readonly Dictionary<string, DeviceEvaluation[]> _devices;
+        private readonly Dictionary<string, string[]> _roots;
+        private readonly Dictionary<DeviceEvaluation, string> _names = new(ReferenceEqualityComparer.Instance);
+
+        public ScopeIndex(WindowEvaluation evaluation)
+        {
+            foreach (DeviceEvaluation device in evaluation.Devices)
+            {
+                _names.TryAdd(device, Key(device));
+            }
+
+            _devices = evaluation.Devices
+                .GroupBy(e => e.Device.Enterprise, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.OrderBy(e => e.Device.Device, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+            _roots = evaluation.Roots
+                .GroupBy(r => r.Enterprise, StringComparer.Ordinal)
+                .ToDictionary(
+                    g => g.Key,
+                    g => g.OrderBy(r => r.Day).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Enterprise}/{r.Date:yyyy-MM-dd}/{r.RootHex}")).ToArray(),
+                    StringComparer.Ordinal);
+        }
+
+        /// <summary>How values cite a device: <c>enterprise/device</c> (one string per device of the evaluation).</summary>
+        public string NameOf(DeviceEvaluation device) => _names.TryGetValue(device, out string? name) ? name : Key(device);
+
+        public DeviceEvaluation[] DevicesOf(string enterprise) => _devices.GetValueOrDefault(enterprise) ?? [];
+
+        public string[] RootsOf(string enterprise) => _roots.GetValueOrDefault(enterprise) ?? [];
+    }
+
     private static string Key(DeviceEvaluation e) => $"{e.Device.Enterprise}/{e.Device.Device}";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record Context(IndicatorParameters Parameters, IndicatorWindow Window, IndicatorScope Scope, string RegisterHash, IReadOnlyList<string> Roots, bool Provisional)
+    private sealed record Context(IndicatorParameters Parameters, IndicatorWindow Window, IndicatorScope Scope, string RegisterHash, IReadOnlyList<string> Roots, bool Provisional, Func<DeviceEvaluation, string> Names)
     {
-        // |in ∧ counted| / |in|, each device weighted by its active share of the window.
+        // |in ∧ counted| / |in|, each device weighted by its active share of the window. One pass; the sums
+        // add in device order.
         public IndicatorValue Ratio(string id, List<DeviceEvaluation> evaluations, Func<DeviceEvaluation, bool> member, Func<DeviceEvaluation, bool> counted, Func<DeviceEvaluation, string?> reason)
         {
-            List<DeviceEvaluation> members = [.. evaluations.Where(e => e.IsActive && member(e))];
-            List<DeviceEvaluation> numerator = [.. members.Where(counted)];
-            decimal num = numerator.Sum(e => e.Weight);
-            decimal den = members.Sum(e => e.Weight);
-            return Value(id, num, den, "ratio", numerator, members.Where(e => !counted(e)).Select(e => new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted")));
+            decimal num = 0;
+            decimal den = 0;
+            var names = new List<string>();
+            var excluded = new List<ExcludedDevice>();
+            foreach (DeviceEvaluation e in evaluations)
+            {
+                if (!e.IsActive || !member(e))
+                {
+                    continue;
+                }
+
+                den += e.Weight;
+                if (counted(e))
+                {
+                    num += e.Weight;
+                    names.Add(Names(e));
+                }
+                else
+                {
+                    excluded.Add(new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted"));
+                }
+            }
+
+            return Value(id, num, den, "ratio", names, excluded);
         }
 
         // A count of whole devices.
         public IndicatorValue Count(string id, List<DeviceEvaluation> evaluations, Func<DeviceEvaluation, bool> member, Func<DeviceEvaluation, bool> counted, Func<DeviceEvaluation, string?> reason)
         {
-            List<DeviceEvaluation> members = [.. evaluations.Where(member)];
-            List<DeviceEvaluation> numerator = [.. members.Where(counted)];
-            IndicatorValue value = Value(id, numerator.Count, members.Count, "devices", numerator, members.Where(e => !counted(e)).Select(e => new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted")));
-            return value with { Value = numerator.Count };
+            int members = 0;
+            var names = new List<string>();
+            var excluded = new List<ExcludedDevice>();
+            foreach (DeviceEvaluation e in evaluations)
+            {
+                if (!member(e))
+                {
+                    continue;
+                }
+
+                members++;
+                if (counted(e))
+                {
+                    names.Add(Names(e));
+                }
+                else
+                {
+                    excluded.Add(new ExcludedDevice(e.Device.Enterprise, e.Device.Device, reason(e) ?? "not counted"));
+                }
+            }
+
+            return Value(id, names.Count, members, "devices", names, excluded) with { Value = names.Count };
         }
 
         // Σ numerator / Σ denominator over the members (a ratio of sums, never a mean of ratios).
         public IndicatorValue Sum(string id, List<DeviceEvaluation> evaluations, Func<DeviceEvaluation, bool> member, Func<DeviceEvaluation, decimal> numerator, Func<DeviceEvaluation, decimal> denominator, string unit)
         {
-            List<DeviceEvaluation> members = [.. evaluations.Where(member)];
-            return Value(id, members.Sum(numerator), members.Sum(denominator), unit, members, []);
+            decimal num = 0;
+            decimal den = 0;
+            var names = new List<string>();
+            foreach (DeviceEvaluation e in evaluations)
+            {
+                if (member(e))
+                {
+                    num += numerator(e);
+                    den += denominator(e);
+                    names.Add(Names(e));
+                }
+            }
+
+            return Value(id, num, den, unit, names, []);
         }
 
-        private IndicatorValue Value(string id, decimal numerator, decimal denominator, string unit, IEnumerable<DeviceEvaluation> counted, IEnumerable<ExcludedDevice> excluded) => new()
+        private IndicatorValue Value(string id, decimal numerator, decimal denominator, string unit, List<string> counted, List<ExcludedDevice> excluded) => new()
         {
             Id = id,
             FormulaSet = Parameters.FormulaSet,
@@ -368,8 +495,8 @@ public sealed class IndicatorCalculator
             Denominator = Math.Round(denominator, 6),
             Value = denominator == 0 ? null : Math.Round(numerator / denominator, 6),
             Unit = unit,
-            Counted = [.. counted.Select(Key)],
-            Excluded = [.. excluded],
+            Counted = counted,
+            Excluded = excluded,
             RegisterHash = RegisterHash,
             LedgerRoots = Roots,
             Provisional = Provisional,

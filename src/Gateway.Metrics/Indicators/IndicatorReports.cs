@@ -27,7 +27,7 @@ public static class IndicatorReports
         WindowEvaluation evaluation = calculator.Evaluate(
             indicatorWindow,
             RegisterViews.From(snapshot),
-            store.Ledger.ReadDays(indicatorWindow.FromDay, indicatorWindow.ToDay),
+            store.Ledger.ReadWindow(indicatorWindow.FromDay, indicatorWindow.ToDay),
             store.Ledger.ReadRoots(enterprise, indicatorWindow.FromDay, indicatorWindow.ToDay),
             new ResolutionBook(store.Resolutions.Read(enterprise)),
             store.Devices.CountFutureTimestamps(indicatorWindow.FromDay, indicatorWindow.ToDay));

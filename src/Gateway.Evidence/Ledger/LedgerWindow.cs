@@ -1,0 +1,51 @@
+namespace FactoryGateway.Evidence.Ledger;
+
+/// <summary>
+/// The ledger's indicator view of a window as <see cref="LedgerStore.ReadWindow"/> read it in one consistent
+/// read: per device its month rollups (sealed days, still packed) and its open days, devices in ordinal
+/// (enterprise, device) order, and the enterprises with an open day in the window.
+/// </summary>
+public sealed record LedgerWindow(int FromDay, int ToDay, IReadOnlyList<LedgerDeviceDays> Devices, IReadOnlySet<string> UnsealedEnterprises);
+
+/// <summary>One device's days of a <see cref="LedgerWindow"/>: sealed ones in month rollups, open ones as figures.</summary>
+public sealed class LedgerDeviceDays
+{
+    private readonly int _fromDay;
+    private readonly int _toDay;
+
+    internal LedgerDeviceDays(string enterprise, string device, int fromDay, int toDay)
+    {
+        Enterprise = enterprise;
+        Device = device;
+        _fromDay = fromDay;
+        _toDay = toDay;
+    }
+
+    public string Enterprise { get; }
+
+    public string Device { get; }
+
+    /// <summary>The month rollups (<see cref="LedgerMonth"/>) overlapping the window, in month order.</summary>
+    internal List<(int Month, byte[] Rollup)> Months { get; } = [];
+
+    /// <summary>The open (unsealed) days in the window.</summary>
+    internal List<LedgerDayFigures> Open { get; } = [];
+
+    /// <summary>Replaces the content of <paramref name="into"/> with the device's days in the window, in day order (decodes the rollups; thread-safe).</summary>
+    /// <exception cref="InvalidDataException">A rollup cannot be read.</exception>
+    public void ReadDays(List<LedgerDayFigures> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        into.Clear();
+        foreach ((int month, byte[] rollup) in Months)
+        {
+            LedgerMonth.Decode(rollup, month, _fromDay, _toDay, into);
+        }
+
+        if (Open.Count > 0)
+        {
+            into.AddRange(Open);
+            into.Sort((a, b) => a.Day.CompareTo(b.Day));
+        }
+    }
+}
