@@ -13,13 +13,14 @@ public sealed partial class DeviceEvaluator
     /// window's rows: the devices are decoded and accumulated in parallel (each device by one worker), then
     /// the cross-device flags (clone, duplicate identity) are merged in device order. Devices of the ledger
     /// that are not registered take part in the cross-device flags only. <paramref name="resolutions"/> holds
-    /// the flags operators resolved (read from several threads).
+    /// the flags operators resolved (read from several threads), <paramref name="futureRefusals"/> the ingest's refusals for future timestamps.
     /// </summary>
     public IReadOnlyList<DeviceEvaluation> Evaluate(
         IndicatorWindow window,
         IReadOnlyList<IndicatorDevice> devices,
         LedgerWindow ledger,
-        ResolutionBook? resolutions = null)
+        ResolutionBook? resolutions = null,
+        IReadOnlyDictionary<(string Enterprise, string Device), long>? futureRefusals = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(devices);
@@ -103,7 +104,7 @@ public sealed partial class DeviceEvaluator
         Dictionary<(string, string), List<string>> clones = Clones(groups.SelectMany(g => g));
         Dictionary<(string, string), List<string>> duplicates = Duplicates(owners);
         var evaluations = new DeviceEvaluation[devices.Count];
-        Run(evaluations.Length, i => evaluations[i] = Finish(accumulators[(devices[i].Enterprise, devices[i].Device)], window, clones, duplicates, resolutions ?? ResolutionBook.Empty));
+        Run(evaluations.Length, i => evaluations[i] = Finish(accumulators[(devices[i].Enterprise, devices[i].Device)], window, clones, duplicates, resolutions ?? ResolutionBook.Empty, futureRefusals));
         return evaluations;
     }
 

@@ -137,17 +137,18 @@ public sealed class IndicatorCalculator
         RegisterView register,
         LedgerWindow ledger,
         IReadOnlyList<LedgerRoot> roots,
-        ResolutionBook? resolutions = null)
+        ResolutionBook? resolutions = null,
+        IReadOnlyDictionary<(string Enterprise, string Device), long>? futureRefusals = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(register);
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(roots);
-        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, ledger, resolutions);
+        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, ledger, resolutions, futureRefusals);
         return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], ledger.UnsealedEnterprises);
     }
 
-    /// <summary>Evaluates and reports one scope: <see cref="Evaluate(IndicatorWindow, RegisterView, IEnumerable{LedgerDay}, IReadOnlyList{LedgerRoot}, ResolutionBook?)"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
+    /// <summary>Evaluates and reports one scope: <see cref="Evaluate(IndicatorWindow, RegisterView, IEnumerable{LedgerDay}, IReadOnlyList{LedgerRoot}, ResolutionBook?, IReadOnlyDictionary{ValueTuple{string, string}, long}?)"/> then <see cref="Compute(IndicatorScope, WindowEvaluation)"/>.</summary>
     public IndicatorReport Compute(
         IndicatorScope scope,
         IndicatorWindow window,
