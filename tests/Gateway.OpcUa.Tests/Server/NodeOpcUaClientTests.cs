@@ -102,15 +102,15 @@ public sealed class NodeOpcUaClientTests(FactoryServerFixture factory) : IClassF
     [Fact]
     public async Task Node_client_receives_every_data_change_in_order()
     {
-        const int changes = 25;
+        const int Changes = 25;
         NodeId counter = factory.Model.AddValue(factory.Robot, "Cycles", UaNodeIds.Int32, new Variant(0));
-        await using ServerProcess client = Start(Arguments("--subscribe", NodeIdText(counter), "--count", (changes + 1).ToString(CultureInfo.InvariantCulture)));
+        await using ServerProcess client = Start(Arguments("--subscribe", NodeIdText(counter), "--count", (Changes + 1).ToString(CultureInfo.InvariantCulture)));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
         deadline.CancelAfter(s_deadline);
         await client.WaitForLineAsync(l => l.Contains("\"event\":\"subscribed\"", StringComparison.Ordinal), deadline.Token);
 
         DateTime t0 = DateTime.UtcNow;
-        for (int i = 1; i <= changes; i++)
+        for (int i = 1; i <= Changes; i++)
         {
             factory.Server.AddressSpace.SetValue(counter, new Variant(i), t0.AddMilliseconds(i));
         }
@@ -119,7 +119,7 @@ public sealed class NodeOpcUaClientTests(FactoryServerFixture factory) : IClassF
         List<JsonElement> events = Events(client.Output);
         int[] values = events.Where(e => e.GetProperty("event").GetString() == "change").Select(e => e.GetProperty("value").GetInt32()).ToArray();
         Assert.True(client.ExitCode == 0, client.Output);
-        Assert.Equal(Enumerable.Range(0, changes + 1), values);
+        Assert.Equal(Enumerable.Range(0, Changes + 1), values);
     }
 
     [Fact]
