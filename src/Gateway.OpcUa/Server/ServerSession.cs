@@ -71,6 +71,7 @@ internal sealed class ServerSession
     /// <summary>Queues a Publish request, or refuses it; then serves late subscriptions.</summary>
     public void QueuePublish(PendingPublish request)
     {
+        Server.CountPublishRequest();
         if (_subscriptions.Count == 0 && _statusChanges.Count == 0)
         {
             SendFault(request, StatusCode.BadNoSubscription);

@@ -47,6 +47,7 @@ public sealed class UaServer : IAsyncDisposable
     private long _connectionErrors;
     private long _sendQueueOverflows;
     private long _responsesTooLarge;
+    private long _publishRequests;
     private long _publishResponses;
     private long _keepAlives;
     private long _serviceFaults;
@@ -93,6 +94,9 @@ public sealed class UaServer : IAsyncDisposable
 
     /// <summary>Responses replaced by BadResponseTooLarge (beyond the client's MaxMessageSize or MaxChunkCount).</summary>
     public long ResponsesTooLarge => Interlocked.Read(ref _responsesTooLarge);
+
+    /// <summary>Publish requests received (queued or refused).</summary>
+    public long PublishRequests => Interlocked.Read(ref _publishRequests);
 
     public long PublishResponses => Interlocked.Read(ref _publishResponses);
 
@@ -217,6 +221,8 @@ public sealed class UaServer : IAsyncDisposable
     internal void CountSendQueueOverflow() => Interlocked.Increment(ref _sendQueueOverflows);
 
     internal void CountResponseTooLarge() => Interlocked.Increment(ref _responsesTooLarge);
+
+    internal void CountPublishRequest() => Interlocked.Increment(ref _publishRequests);
 
     internal void CountPublishResponse(bool keepAlive)
     {
