@@ -4,7 +4,7 @@
 //   --browse     browses the node's forward hierarchical references
 //   --read       reads the node's Value, DisplayName, BrowseName, NodeClass and DataType
 //   --subscribe  monitors the node's Value (sampling 0, queue 1000) until <n> data changes arrived
-// Prints one JSON object per line: {"event":"session"}, {"event":"browse",...}, {"event":"read",...},
+// Prints one JSON object per line (each with "ms" since start): {"event":"session"}, {"event":"browse",...}, {"event":"read",...},
 // {"event":"subscribed"}, {"event":"change",...}, {"event":"done"}; on failure {"event":"error",...} and exit code 1.
 import {
   OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, AttributeIds, NodeClass,
@@ -26,7 +26,8 @@ if (!endpoint || !pki) {
   process.exit(2);
 }
 
-const print = (o) => console.log(JSON.stringify(o));
+const started = Date.now();
+const print = (o) => console.log(JSON.stringify({ ...o, ms: Date.now() - started }));
 const text = (v) => (typeof v === "bigint" ? v.toString() : v);
 
 function plain(value) {

@@ -359,7 +359,21 @@ public sealed class UaServer : IAsyncDisposable
             running = [.. _connectionTasks];
         }
 
-        await Task.WhenAll(running);
+        try
+        {
+            // Each connection sends what it has queued, then closes; one whose client stopped reading is dropped.
+            await Task.WhenAll(running).WaitAsync(Options.ShutdownGrace);
+        }
+        catch (TimeoutException)
+        {
+            foreach (UaServerConnection connection in _connections.Values)
+            {
+                connection.Abort();
+            }
+
+            await Task.WhenAll(running);
+        }
+
         _stop.Dispose();
     }
 }

@@ -221,7 +221,7 @@ internal sealed class UaServerConnection : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(ack.AsSpan(8), _sendChunkSize);
         BinaryPrimitives.WriteUInt32LittleEndian(ack.AsSpan(12), (uint)_options.MaxMessageSize);
         BinaryPrimitives.WriteUInt32LittleEndian(ack.AsSpan(16), (uint)_options.MaxChunkCount);
-        Enqueue(new Outgoing(UaTcpMessageType.Acknowledge, 0, ack, false));
+        Enqueue(new Outgoing(UaTcpMessageType.Acknowledge, 0, ack));
     }
 
     private void HandleSecureChunk(UaTcpMessageType type, byte chunkType, ReadOnlySpan<byte> span)
@@ -420,7 +420,7 @@ internal sealed class UaServerConnection : IDisposable
         e.WriteUInt32(lifetime);
         e.WriteByteString(serverNonce);
         UaServerLog.ChannelOpened(_server.Logger, Id, ChannelId, token.Id, requestType == 0 ? "issued" : "renewed", lifetime);
-        Enqueue(new Outgoing(UaTcpMessageType.OpenSecureChannel, requestId, body.WrittenMemory, false));
+        Enqueue(new Outgoing(UaTcpMessageType.OpenSecureChannel, requestId, body.WrittenMemory));
     }
 
     /// <summary>Closes the channel when its token expired more than 25% of its lifetime ago (OPC 10000-4 §5.5.2), or Hello never came.</summary>
@@ -464,7 +464,7 @@ internal sealed class UaServerConnection : IDisposable
             body = UaServerCodec.ServiceFault(requestHandle, _server.Now, StatusCode.BadResponseTooLarge);
         }
 
-        Enqueue(new Outgoing(UaTcpMessageType.Message, requestId, body, false));
+        Enqueue(new Outgoing(UaTcpMessageType.Message, requestId, body));
     }
 
     private void Enqueue(Outgoing message)
@@ -479,7 +479,20 @@ internal sealed class UaServerConnection : IDisposable
             // Overflow policy CloseConnection: the client does not read what it asked for.
             _server.CountSendQueueOverflow();
             UaServerLog.SendQueueOverflow(_server.Logger, Id, Remote, _options.SendQueueCapacity);
-            Close();
+            Abort(); // the writer may be blocked on a client that does not read
+        }
+    }
+
+    /// <summary>Drops the connection at once: pending socket operations fail and both loops end.</summary>
+    public void Abort()
+    {
+        Close();
+        try
+        {
+            _socket.Close();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -497,7 +510,7 @@ internal sealed class UaServerConnection : IDisposable
         var e = new UaBinaryEncoder(body);
         e.WriteStatusCode(status);
         e.WriteString(reason.Length > 4096 ? reason[..4096] : reason);
-        _queue.Writer.TryWrite(new Outgoing(UaTcpMessageType.Error, 0, body.WrittenMemory, true));
+        _queue.Writer.TryWrite(new Outgoing(UaTcpMessageType.Error, 0, body.WrittenMemory));
         Close();
     }
 
@@ -632,7 +645,7 @@ internal sealed class UaServerConnection : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)size);
     }
 
-    private readonly record struct Outgoing(UaTcpMessageType Type, uint RequestId, ReadOnlyMemory<byte> Body, bool CloseAfter);
+    private readonly record struct Outgoing(UaTcpMessageType Type, uint RequestId, ReadOnlyMemory<byte> Body);
 
     private sealed record Token(uint Id, DateTime CreatedAt, TimeSpan Lifetime);
 

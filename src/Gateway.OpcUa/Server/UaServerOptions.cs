@@ -100,6 +100,9 @@ public sealed class UaServerOptions
     /// <summary>How often sessions and channel tokens are checked for expiry. Default 1 s.</summary>
     public TimeSpan HousekeepingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>On shutdown, how long connections may take to send what they have queued before they are dropped. Default 2 s.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Whether anonymous sessions are allowed. Default true.</summary>
     public bool AllowAnonymous { get; set; } = true;
 
@@ -133,6 +136,7 @@ public sealed class UaServerOptions
         Check((long)MinPublishingInterval.TotalMilliseconds, 1, 3_600_000, nameof(MinPublishingInterval));
         Check((long)MinSamplingInterval.TotalMilliseconds, 0, 3_600_000, nameof(MinSamplingInterval));
         Check((long)HelloTimeout.TotalMilliseconds, 100, 3_600_000, nameof(HelloTimeout));
+        Check((long)ShutdownGrace.TotalMilliseconds, 0, 3_600_000, nameof(ShutdownGrace));
         Check((long)HousekeepingInterval.TotalMilliseconds, 10, 3_600_000, nameof(HousekeepingInterval));
         return this;
     }

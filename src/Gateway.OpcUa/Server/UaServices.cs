@@ -875,12 +875,15 @@ internal static class UaServices
         uint queue = Math.Clamp(queueSize, 1, (uint)server.Options.MaxQueueSize);
         var item = new ServerMonitoredItem(subscription, server.NextMonitoredItemId(), node, id.AttributeId, handle, (MonitoringMode)mode, revised, queue, discardOldest, filter, timestamps);
         subscription.Add(item);
-        DataValue initial = ReadAttribute(space, node, id.AttributeId, server.Now);
-        item.Start(id.AttributeId == AttributeIds.Value ? initial with { ServerTimestamp = server.Now } : initial);
         if (item.IsEventDriven)
         {
+            // Registered before the first read: a change from here on waits for the session lock held now and
+            // is sampled after the initial value (an equal value is filtered as no change).
             node.AddMonitor(item);
         }
+
+        DataValue initial = ReadAttribute(space, node, id.AttributeId, server.Now);
+        item.Start(id.AttributeId == AttributeIds.Value ? initial with { ServerTimestamp = server.Now } : initial);
 
         return (default, item.Id, revised, queue);
     }

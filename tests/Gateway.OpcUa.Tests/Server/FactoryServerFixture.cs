@@ -1,5 +1,6 @@
 using FactoryGateway.OpcUa.Encoding;
 using FactoryGateway.OpcUa.Server;
+using FactoryGateway.Testing;
 
 namespace FactoryGateway.OpcUa.Tests.Server;
 
@@ -47,10 +48,17 @@ public sealed class FactoryServerFixture : IAsyncLifetime
 
     public string EndpointUrl => Server.EndpointUrl;
 
+    /// <summary>node-opcua's client PKI, shared by the runs of one test class so its certificate is created once.</summary>
+    public TempDirectory NodeClientPki { get; } = new("node-opcua-client");
+
     /// <summary>The index of a namespace URI in the server's table.</summary>
     public ushort Ns(string uri) => (ushort)Server.AddressSpace.NamespaceUris.ToList().IndexOf(uri);
 
     public async ValueTask InitializeAsync() => await Server.StartAsync(TestContext.Current.CancellationToken);
 
-    public ValueTask DisposeAsync() => Server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        NodeClientPki.Dispose();
+    }
 }

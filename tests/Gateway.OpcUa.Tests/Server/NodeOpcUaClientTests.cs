@@ -11,18 +11,14 @@ namespace FactoryGateway.OpcUa.Tests.Server;
 /// connects with SecurityPolicy None, browses the Machines folder, reads the nameplate, subscribes to a
 /// changing variable and logs in with a user name.
 /// </summary>
-public sealed class NodeOpcUaClientTests(FactoryServerFixture factory) : IClassFixture<FactoryServerFixture>, IDisposable
+public sealed class NodeOpcUaClientTests(FactoryServerFixture factory) : IClassFixture<FactoryServerFixture>
 {
-    // node-opcua creates its client certificate (an RSA key) on first start: a few seconds here.
+    // node-opcua loads in several seconds on a busy machine and creates its client certificate (an RSA key) on first start.
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(90);
-
-    private readonly TempDirectory _pki = new("node-opcua-client");
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    public void Dispose() => _pki.Dispose();
-
-    private string[] Arguments(params string[] extra) => ["opcua-client.mjs", "--endpoint", factory.EndpointUrl, "--pki", _pki.Path, .. extra];
+    private string[] Arguments(params string[] extra) => ["opcua-client.mjs", "--endpoint", factory.EndpointUrl, "--pki", factory.NodeClientPki.Path, .. extra];
 
     private static ServerProcess Start(string[] arguments)
     {
