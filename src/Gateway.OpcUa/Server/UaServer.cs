@@ -312,8 +312,9 @@ public sealed class UaServer : IAsyncDisposable
             Interlocked.Increment(ref _serviceFaults);
             response = UaServerCodec.ServiceFault(header.RequestHandle, Now, StatusCode.BadDecodingError);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or KeyNotFoundException or UaEncodeException or InvalidCastException or IndexOutOfRangeException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // A defect in a service answers that request with BadInternalError; the channel and the server go on.
             Interlocked.Increment(ref _serviceFaults);
             UaServerLog.ServiceFailed(Logger, type.ToString(), ex);
             response = UaServerCodec.ServiceFault(header.RequestHandle, Now, StatusCode.BadInternalError);

@@ -134,6 +134,12 @@ internal sealed class UaServerConnection : IDisposable
         {
             UaServerLog.ConnectionLost(_server.Logger, Id, Remote, ex.Message);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A defect of ours must not take the server down: this connection ends with BadInternalError.
+            UaServerLog.ServiceFailed(_server.Logger, "connection reader", ex);
+            Fail(StatusCode.BadInternalError, "internal error while handling a message.");
+        }
 
         Close();
         await _reader.CompleteAsync();
