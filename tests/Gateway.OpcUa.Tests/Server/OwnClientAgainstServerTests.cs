@@ -206,4 +206,64 @@ public sealed class OwnClientAgainstServerTests(FactoryServerFixture factory) : 
         Assert.Equal(StatusCode.BadServiceUnsupported, error.Status.Code);
         Assert.True(session.Channel.IsOpen);
     }
+    [Fact]
+    public async Task ModifySubscription_and_DeleteMonitoredItems_revise_and_remove()
+    {
+        await using UaSession session = await ConnectAsync();
+        UaSubscription subscription = await session.CreateSubscriptionAsync(new UaSubscriptionOptions { PublishingInterval = 100 }, Token);
+        IReadOnlyList<MonitoredItemResult> created = await subscription.CreateMonitoredItemsAsync(
+            [new MonitoredItemRequest(new ReadValueId(factory.SetPoint)), new MonitoredItemRequest(new ReadValueId(new NodeId("Missing", 1)))], Token);
+
+        await subscription.ModifyAsync(new UaSubscriptionOptions { PublishingInterval = 1, MaxKeepAliveCount = 4, LifetimeCount = 12 }, Token);
+        IReadOnlyList<StatusCode> deleted = await subscription.DeleteMonitoredItemsAsync([created[0].MonitoredItemId, created[0].MonitoredItemId + 1000], Token);
+
+        Assert.True(created[0].Status.IsGood);
+        Assert.Equal(StatusCode.BadNodeIdUnknown, created[1].Status.Code);
+        Assert.Equal(20, subscription.PublishingInterval); // raised to the server's MinPublishingInterval
+        Assert.Equal(4u, subscription.MaxKeepAliveCount);
+        Assert.Equal(12u, subscription.LifetimeCount);
+        Assert.Equal([StatusCode.Good, UaServerStatus.BadMonitoredItemIdInvalid], deleted.Select(s => s.Code));
+        await subscription.DeleteAsync(Token);
+    }
+
+    [Fact]
+    public async Task FindServers_describes_this_server()
+    {
+        await using UaSession session = await ConnectAsync();
+
+        ApplicationDescription[] servers = await session.Channel.RequestAsync(
+            UaServerCodec.FindServersRequest, UaServerCodec.FindServersResponse, NodeId.Null,
+            static e =>
+            {
+                e.WriteString(null);
+                e.WriteInt32(-1);
+                e.WriteInt32(-1);
+            },
+            static (ref UaBinaryDecoder d) => d.ReadArray("Servers", static (ref UaBinaryDecoder x, string f) => StructureCodec.ReadApplicationDescription(ref x), 10),
+            cancellationToken: Token);
+
+        ApplicationDescription server = Assert.Single(servers);
+        Assert.Equal(factory.Server.Options.ApplicationUri, server.ApplicationUri);
+        Assert.Equal([factory.EndpointUrl], server.DiscoveryUrls);
+    }
+
+    [Fact]
+    public async Task A_session_used_on_another_channel_before_activation_there_is_refused()
+    {
+        await using UaSession session = await ConnectAsync();
+        await using UaTcpChannel other = await UaTcpChannel.OpenAsync(factory.EndpointUrl, cancellationToken: Token);
+
+        UaServiceException error = await Assert.ThrowsAsync<UaServiceException>(() => other.RequestAsync(
+            ServiceIds.ReadRequest, ServiceIds.ReadResponse, session.AuthenticationToken,
+            static e =>
+            {
+                e.WriteDouble(0);
+                e.WriteInt32(0);
+                e.WriteArray([new ReadValueId(WellKnownNodes.ServerStatusState)], UaSession.WriteReadValueId);
+            },
+            static (ref UaBinaryDecoder d) => 0, cancellationToken: Token));
+
+        Assert.Equal(StatusCode.BadSecureChannelIdInvalid, error.Status.Code);
+        Assert.Equal((int)ServerState.Running, (await session.ReadValueAsync(WellKnownNodes.ServerStatusState, Token)).Value.Value);
+    }
 }
