@@ -5,7 +5,7 @@ namespace FactoryGateway.Benchmarks;
 /// <summary>
 /// Runs the BenchmarkDotNet suites non-interactively
 /// (<c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- --filter '*'</c>) or a load
-/// harness (<c>-- load-ingest …</c>, <c>-- load-e2e …</c>, <c>-- indicators …</c>, <c>-- load-opcua-server …</c>), which prints a table.
+/// harness (<c>-- load-ingest …</c>, <c>-- load-e2e …</c>, <c>-- load-mqtt …</c>, <c>-- indicators …</c>, <c>-- load-opcua-server …</c>), which prints a table.
 /// </summary>
 public static class Program
 {
@@ -19,6 +19,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "load-e2e")
         {
             return await Load.EndToEndLoadHarness.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "load-mqtt")
+        {
+            return await Load.MqttLoadHarness.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "indicators")

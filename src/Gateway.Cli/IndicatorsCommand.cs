@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using FactoryGateway.Evidence;
+using FactoryGateway.Evidence.Ledger;
 using FactoryGateway.Metrics.Indicators;
+using FactoryGateway.Metrics.Policies;
 
 namespace FactoryGateway.Cli;
 
@@ -61,11 +63,12 @@ internal static class IndicatorsCommand
             var text = new StringWriter(CultureInfo.InvariantCulture);
             if (parse.GetValue(json))
             {
-                text.WriteLine(JsonSerializer.Serialize(ToJson(report), s_json));
+                text.WriteLine(JsonSerializer.Serialize(IndicatorReports.ToJson(report, Targets(report)), s_json));
             }
             else
             {
                 Print(report, text);
+                PrintTargets(Targets(report), text);
             }
 
             if (parse.GetValue(outFile) is { } path)
@@ -83,19 +86,8 @@ internal static class IndicatorsCommand
         return command;
     }
 
-    /// <summary>Freezes the register for the window (a report cites the snapshot's hash) and computes the scope's report.</summary>
-    internal static IndicatorReport Compute(EvidenceStore store, IndicatorScope scope, Window window, string? enterprise)
-    {
-        RegisterSnapshot snapshot = store.Register.Freeze(enterprise, window);
-        var indicatorWindow = IndicatorWindow.Of(window);
-        var calculator = new IndicatorCalculator(new IndicatorParameters(), store.Register.ShiftCalendars);
-        WindowEvaluation evaluation = calculator.Evaluate(
-            indicatorWindow,
-            RegisterViews.From(snapshot),
-            store.Ledger.ReadDays(indicatorWindow.FromDay, indicatorWindow.ToDay),
-            store.Ledger.ReadRoots(enterprise, indicatorWindow.FromDay, indicatorWindow.ToDay));
-        return calculator.Compute(scope, evaluation);
-    }
+    internal static IndicatorReport Compute(EvidenceStore store, IndicatorScope scope, Window window, string? enterprise) =>
+        IndicatorReports.Compute(store, scope, window, enterprise);
 
     internal static void Print(IndicatorReport report, TextWriter output)
     {
@@ -122,30 +114,39 @@ internal static class IndicatorsCommand
                 : $"not networked: {device.NotNetworkedReason}";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{device.Device.Enterprise + "/" + device.Device.Device,-36} {DeviceClasses.Name(device.Device.Class),-17} {device.Weight,6:0.##} {device.ScheduledDays,5} {device.ReportingDays,6} {device.RunSeconds / 3600,8:0.0}  {status}"));
+            foreach (ResolvedFlag resolved in device.ResolvedFlags)
+            {
+                FlagResolution r = resolved.Resolution;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{"",-36} resolved: {resolved.Flag.Name} ({resolved.Flag.Evidence}) — #{r.Sequence} by {r.Actor} on {r.At:yyyy-MM-dd} for {r.Window}: {r.Reason}"));
+            }
         }
     }
 
-    internal static object ToJson(IndicatorReport report) => new
+    internal static object ToJson(IndicatorReport report) => IndicatorReports.ToJson(report);
+
+    private static IReadOnlyList<TargetProgress> Targets(IndicatorReport report) => IndicatorReports.Targets(report, PolicyTargets.Load());
+
+    internal static void PrintTargets(IReadOnlyList<TargetProgress> targets, TextWriter output)
     {
-        scope = report.Scope.ToString(),
-        window = report.Window.Label,
-        formula_set = report.FormulaSet,
-        enterprises = report.Enterprises,
-        indicators = report.Indicators,
-        devices = report.Devices.Select(d => new
+        if (targets.Count == 0)
         {
-            enterprise = d.Device.Enterprise,
-            device = d.Device.Device,
-            @class = DeviceClasses.Name(d.Device.Class),
-            weight = d.Weight,
-            scheduled_days = d.ScheduledDays,
-            reporting_days = d.ReportingDays,
-            run_seconds = d.RunSeconds,
-            networked = d.IsNetworked,
-            in_service = d.IsInService,
-            not_networked = d.NotNetworkedReason,
-            not_in_service = d.NotInServiceReason,
-            flags = d.Flags.Select(f => new { flag = f.Name, evidence = f.Evidence }),
-        }),
-    };
+            return;
+        }
+
+        output.WriteLine();
+        output.WriteLine($"{"policy target",-40} {"indicator",-24} {"target",10} {"actual",12} {"progress",9}  verdict");
+        foreach (TargetProgress progress in targets)
+        {
+            PolicyTarget target = progress.Target;
+            string verdict = progress.Verdict switch
+            {
+                TargetVerdict.Met => "met",
+                TargetVerdict.NotMet => "not met",
+                _ => "insufficient data" + (progress.Reason is null ? "" : ": " + progress.Reason),
+            };
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{target.Id,-40} {target.Indicator,-24} {target.Comparison.WireName() + " " + target.Value.ToString("0.####", CultureInfo.InvariantCulture),10} {(progress.Actual is { } a ? a.ToString("0.####", CultureInfo.InvariantCulture) : "n/a"),12} {(progress.Progress is { } p ? p.ToString("0.###", CultureInfo.InvariantCulture) : "n/a"),9}  {verdict}"));
+        }
+    }
 }

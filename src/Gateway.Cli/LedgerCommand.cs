@@ -4,7 +4,7 @@ using FactoryGateway.Evidence.Ledger;
 
 namespace FactoryGateway.Cli;
 
-/// <summary><c>fgw ledger verify</c>: recomputes the device-day ledger's hash chains and roots.</summary>
+/// <summary><c>fgw ledger verify</c>: recomputes the device-day ledger's hash chains and roots and the chain of flag resolutions.</summary>
 internal static class LedgerCommand
 {
     public static Command Create()
@@ -32,7 +32,7 @@ internal static class LedgerCommand
 
             string? only = parse.GetValue(enterprise);
             IEnumerable<LedgerRoot> roots = only is null ? result.Roots : result.Roots.Where(r => r.Enterprise == only);
-            output.WriteLine($"ledger intact: {result.RowsVerified} sealed row(s) in {result.Roots.Count} enterprise-day root(s)");
+            output.WriteLine($"ledger intact: {result.RowsVerified} sealed row(s) in {result.Roots.Count} enterprise-day root(s), {result.ResolutionsVerified} flag resolution(s)");
             foreach (LedgerRoot root in roots)
             {
                 output.WriteLine($"{root.Enterprise}  {root.Date:yyyy-MM-dd}  {root.RootHex}  {root.Rows} row(s)");

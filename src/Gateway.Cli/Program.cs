@@ -14,6 +14,8 @@ public static class Program
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(IndicatorsCommand.Create());
         root.Subcommands.Add(LedgerCommand.Create());
+        root.Subcommands.Add(FlagsCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(TokensCommand.Create());
         root.Subcommands.Add(RegisterCommand.Create());
         return root;

@@ -174,6 +174,52 @@ public sealed class DeviceRegister
     }
 
     /// <summary>
+    /// Counts writes the ingest refused because a line of a device had a source time ahead of the ingest's
+    /// clock (spec §6 <c>future_timestamp</c>), one per element, on the local day of the refusal. One transaction per call.
+    /// </summary>
+    public void RecordFutureTimestamps(IEnumerable<(string Enterprise, string Device, long AtUnixNanoseconds)> refused)
+    {
+        ArgumentNullException.ThrowIfNull(refused);
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO future_rejections (enterprise, device, day, requests, last_ns) VALUES ($e, $d, $day, 1, $at)
+            ON CONFLICT (enterprise, device, day) DO UPDATE SET requests = requests + 1, last_ns = max(last_ns, excluded.last_ns);
+            """;
+        foreach ((string enterprise, string device, long at) in refused)
+        {
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$e", enterprise);
+            command.Parameters.AddWithValue("$d", device);
+            command.Parameters.AddWithValue("$day", Ledger.LocalDays.DayOf(at, Ledger.LocalDays.DefaultOffsetMinutes));
+            command.Parameters.AddWithValue("$at", at);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Writes refused for future timestamps per device on local days <c>[fromDay, toDay)</c>.</summary>
+    public IReadOnlyDictionary<(string Enterprise, string Device), long> CountFutureTimestamps(int fromDay, int toDay)
+    {
+        using SqliteConnection connection = _store.OpenConnection();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT enterprise, device, sum(requests) FROM future_rejections WHERE day >= $from AND day < $to GROUP BY enterprise, device;";
+        command.Parameters.AddWithValue("$from", fromDay);
+        command.Parameters.AddWithValue("$to", toDay);
+        using SqliteDataReader reader = command.ExecuteReader();
+        var counts = new Dictionary<(string, string), long>();
+        while (reader.Read())
+        {
+            counts[(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
+        }
+
+        return counts;
+    }
+
+    /// <summary>
     /// The tally of devices that sent data and are still not registered (a device registered since drops
     /// out of the list; its row is kept), for one enterprise or all, ordered by enterprise and device.
     /// </summary>

@@ -223,7 +223,49 @@ internal static class EvidenceSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
-    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3];
+    // Migration 4: operator resolutions of integrity flags (spec §6: "resolutions are part of the ledger"),
+    // and the ingest's tally of writes refused for future timestamps.
+    // Append-only and hash-chained like the ledger rows: a resolution is never changed or deleted; taking
+    // one back is a new entry with action 'reopen'.
+    private const string Migration4 = """
+        CREATE TABLE flag_resolutions (
+            seq         INTEGER PRIMARY KEY,
+            enterprise  TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            flag        TEXT NOT NULL,
+            from_day    INTEGER NOT NULL,
+            to_day      INTEGER NOT NULL CHECK (to_day > from_day),
+            window      TEXT NOT NULL,
+            action      TEXT NOT NULL CHECK (action IN ('resolve', 'reopen')),
+            actor       TEXT NOT NULL CHECK (length(actor) > 0),
+            reason      TEXT NOT NULL CHECK (length(reason) > 0),
+            at_ns       INTEGER NOT NULL,
+            prev_hash   BLOB NOT NULL CHECK (length(prev_hash) = 32),
+            hash        BLOB NOT NULL CHECK (length(hash) = 32)
+        ) STRICT;
+
+        CREATE INDEX flag_resolutions_device ON flag_resolutions (enterprise, device);
+
+        CREATE TRIGGER flag_resolutions_update BEFORE UPDATE ON flag_resolutions
+        BEGIN SELECT RAISE(ABORT, 'flag resolutions are never changed'); END;
+
+        CREATE TRIGGER flag_resolutions_delete BEFORE DELETE ON flag_resolutions
+        BEGIN SELECT RAISE(ABORT, 'flag resolutions are never deleted'); END;
+
+        -- Writes the ingest refused because a line's source time was ahead of its clock (spec §6
+        -- future_timestamp): nothing of them is in the WAL, so the ingest counts them here, per device and
+        -- local day of arrival.
+        CREATE TABLE future_rejections (
+            enterprise TEXT NOT NULL,
+            device     TEXT NOT NULL,
+            day        INTEGER NOT NULL,
+            requests   INTEGER NOT NULL CHECK (requests > 0),
+            last_ns    INTEGER NOT NULL,
+            PRIMARY KEY (enterprise, device, day)
+        ) STRICT, WITHOUT ROWID;
+        """;
+
+    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, Migration4];
 
     /// <summary>The schema version this build writes: the number of the last migration.</summary>
     public static int LatestVersion => s_migrations.Length;

@@ -40,6 +40,7 @@ public sealed class EvidenceStore : IDisposable
         Devices = new DeviceRegister(this, options);
         Register = new AssetRegister(this);
         Ledger = new Ledger.LedgerStore(this);
+        Resolutions = new Ledger.FlagResolutionStore(this);
     }
 
     /// <summary>The schema version this build writes; an open database is always at this version.</summary>
@@ -62,6 +63,9 @@ public sealed class EvidenceStore : IDisposable
 
     /// <summary>The device-day ledger and the evidence accumulator's checkpoint.</summary>
     public Ledger.LedgerStore Ledger { get; }
+
+    /// <summary>Operators' resolutions of integrity flags: append-only and hash-chained, checked by <see cref="Ledger.LedgerStore.Verify"/>.</summary>
+    public Ledger.FlagResolutionStore Resolutions { get; }
 
     internal TimeProvider TimeProvider { get; }
 

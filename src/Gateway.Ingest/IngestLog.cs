@@ -31,4 +31,7 @@ internal static partial class IngestLog
 
     [LoggerMessage(1007, LogLevel.Error, "Recording unregistered devices failed")]
     public static partial void UnregisteredFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1009, LogLevel.Error, "Recording writes refused for future timestamps failed")]
+    public static partial void FutureRefusalsFailed(ILogger logger, Exception exception);
 }

@@ -77,6 +77,8 @@ public sealed class IngestService : IAsyncDisposable
     private readonly SequenceWatermark _watermark;
     private readonly ConcurrentQueue<WriteContext> _contexts = new();
     private readonly Channel<(string Enterprise, string Device, long Points, long AtUnixNanoseconds)[]> _sightings;
+    private readonly Channel<(string Enterprise, string Device, long AtUnixNanoseconds)> _futureRefusals;
+    private readonly Task _futureLoop;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _checkpointLoop;
     private readonly Task _sightingLoop;
@@ -99,8 +101,16 @@ public sealed class IngestService : IAsyncDisposable
             FullMode = BoundedChannelFullMode.DropWrite,
             SingleReader = true,
         });
+        // Same overflow policy as the sightings: drop the newest and count it (the request itself was refused
+        // with its reason; this tally only feeds the future_timestamp flag).
+        _futureRefusals = Channel.CreateBounded<(string Enterprise, string Device, long AtUnixNanoseconds)>(new BoundedChannelOptions(SightingQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        });
         _checkpointLoop = CheckpointLoopAsync(_stopping.Token);
         _sightingLoop = SightingLoopAsync();
+        _futureLoop = FutureRefusalLoopAsync();
         Consumers = consumers;
         _consumerTasks = [.. consumers.Select(consumer => Task.Run(() => RunConsumerAsync(consumer, _stopping.Token), CancellationToken.None))];
     }
@@ -119,7 +129,7 @@ public sealed class IngestService : IAsyncDisposable
     /// <summary>True from a write refused because the WAL was full until the next append that fits.</summary>
     public bool WalFull => Volatile.Read(ref _walFull);
 
-    /// <summary>Unregistered-device sightings dropped because their queue was full.</summary>
+    /// <summary>Unregistered-device sightings and future-timestamp refusals dropped because their queue was full.</summary>
     public long SightingsDropped => _sightingsDropped.Value;
 
     /// <summary>Opens (and recovers) the WAL and restores the edge sequences from checkpoint + WAL replay.</summary>
@@ -231,7 +241,8 @@ public sealed class IngestService : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         _sightings.Writer.TryComplete();
-        await Task.WhenAll([_checkpointLoop, _sightingLoop, .. _consumerTasks]);
+        _futureRefusals.Writer.TryComplete();
+        await Task.WhenAll([_checkpointLoop, _sightingLoop, _futureLoop, .. _consumerTasks]);
         SaveCheckpoint();
         await Wal.DisposeAsync();
         while (_contexts.TryDequeue(out WriteContext? context))
@@ -323,6 +334,7 @@ public sealed class IngestService : IAsyncDisposable
                 long timestamp = line.Timestamp ?? arrival;
                 if (timestamp > futureLimit)
                 {
+                    QueueFutureRefusal(line, enterprise, arrival);
                     return Reject(request, 400, "invalid", "future_timestamp", string.Create(CultureInfo.InvariantCulture,
                         $"line {line.LineNumber}: timestamp {timestamp} is {(timestamp - arrival) / 1_000_000_000} s ahead of the ingest clock (limit {_options.FutureTolerance.TotalSeconds} s)"));
                 }
@@ -382,6 +394,27 @@ public sealed class IngestService : IAsyncDisposable
         Metrics.PointsLate.Add(late);
         Metrics.PointsEnterpriseTagAdded.Add(entAdded);
         return null;
+    }
+
+    // The device whose line was ahead of the clock, for the future_timestamp flag (lines without a device are
+    // refused all the same, and not counted against anyone).
+    private void QueueFutureRefusal(in LineProtocolLine line, byte[]? tokenEnterprise, long arrival)
+    {
+        if (_register is null || !line.TryGetTag(s_devKey, out ReadOnlySpan<byte> dev))
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> ent = line.TryGetTag(s_entKey, out ReadOnlySpan<byte> tagged) ? tagged : tokenEnterprise;
+        if (ent.IsEmpty || dev.IsEmpty)
+        {
+            return;
+        }
+
+        if (!_futureRefusals.Writer.TryWrite((LineProtocolText.Unescape(ent), LineProtocolText.Unescape(dev), arrival)))
+        {
+            _sightingsDropped.Increment();
+        }
     }
 
     private static string LineProtocolThrowQuote(ReadOnlySpan<byte> bytes) => "\"" + Encoding.UTF8.GetString(bytes) + "\"";
@@ -466,6 +499,28 @@ public sealed class IngestService : IAsyncDisposable
 
     /// <summary>Consumers that stopped with an error, and why; empty while all run.</summary>
     public ConcurrentDictionary<string, string> ConsumerFailures { get; } = new(StringComparer.Ordinal);
+
+    private async Task FutureRefusalLoopAsync()
+    {
+        var batch = new List<(string, string, long)>();
+        while (await _futureRefusals.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < SightingQueueCapacity && _futureRefusals.Reader.TryRead(out (string, string, long) refused))
+            {
+                batch.Add(refused);
+            }
+
+            try
+            {
+                _register!.RecordFutureTimestamps(batch);
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                IngestLog.FutureRefusalsFailed(_logger, error);
+            }
+        }
+    }
 
     private async Task SightingLoopAsync()
     {

@@ -61,7 +61,7 @@ public sealed class LedgerEndToEndTests
 
         CommandResult intact = await FgwProcess.RunAsync(Ct, "ledger", "verify", "--data-dir", dir.Path);
         Assert.True(intact.ExitCode == 0, intact.Output);
-        Assert.Contains("ledger intact: 2 sealed row(s) in 1 enterprise-day root(s)", intact.Output, StringComparison.Ordinal);
+        Assert.Contains("ledger intact: 2 sealed row(s) in 1 enterprise-day root(s), 0 flag resolution(s)", intact.Output, StringComparison.Ordinal);
         Assert.Matches($"{Enterprise}  2026-07-01  [0-9a-f]{{64}}  2 row\\(s\\)", intact.Output);
 
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir.Path, EvidenceStore.FileName)}"))

@@ -6,6 +6,8 @@ namespace FactoryGateway.Evidence.Tests;
 
 public sealed class EvidenceStoreTests
 {
+    private static readonly string s_latest = EvidenceStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private readonly ManualTimeProvider _time = new(EvidenceTest.Start);
 
     [Fact]
@@ -18,17 +20,17 @@ public sealed class EvidenceStoreTests
 
         Assert.Equal(Path.Combine(dataDirectory, "evidence.db"), store.DatabasePath);
         Assert.True(File.Exists(store.DatabasePath));
-        Assert.Equal([1, 2, 3], store.AppliedMigrations);
-        Assert.Equal(3, EvidenceStore.SchemaVersion);
+        Assert.Equal(Enumerable.Range(1, EvidenceStore.SchemaVersion), store.AppliedMigrations);
+        Assert.Equal(4, EvidenceStore.SchemaVersion);
         using SqliteConnection connection = store.OpenConnection();
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
         Assert.Equal("2", Scalar(connection, "PRAGMA synchronous;")); // FULL
         Assert.Equal("1", Scalar(connection, "PRAGMA foreign_keys;"));
         Assert.Equal(
-            "accumulator_checkpoints,accumulator_devices,calendar_days,devices,employee_months,enterprises,key_processes,ledger_roots,ledger_rows,ledger_seals,"
+            "accumulator_checkpoints,accumulator_devices,calendar_days,devices,employee_months,enterprises,flag_resolutions,future_rejections,key_processes,ledger_roots,ledger_rows,ledger_seals,"
             + "register_snapshots,schema_version,shift_weeks,tokens,unregistered_devices",
             Scalar(connection, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name);"));
-        Assert.Equal($"1:{EvidenceTest.StartUnixNanoseconds},2:{EvidenceTest.StartUnixNanoseconds},3:{EvidenceTest.StartUnixNanoseconds}", Scalar(connection, "SELECT group_concat(version || ':' || applied_ns) FROM (SELECT * FROM schema_version ORDER BY version);"));
+        Assert.Equal(string.Join(",", Enumerable.Range(1, EvidenceStore.SchemaVersion).Select(v => $"{v}:{EvidenceTest.StartUnixNanoseconds}")), Scalar(connection, "SELECT group_concat(version || ':' || applied_ns) FROM (SELECT * FROM schema_version ORDER BY version);"));
     }
 
     [Fact]
@@ -71,7 +73,7 @@ public sealed class EvidenceStoreTests
             Assert.True(store.Devices.IsRegistered(EvidenceTest.Enterprise, "cnc-01"));
             Assert.Equal("robot-07", Assert.Single(store.Devices.ListUnregistered(null)).Device);
             using SqliteConnection connection = store.OpenConnection();
-            Assert.Equal("3", Scalar(connection, "SELECT count(*) FROM schema_version;"));
+            Assert.Equal(s_latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
         }
     }
 
@@ -87,7 +89,7 @@ public sealed class EvidenceStoreTests
         Assert.Empty(EvidenceSchema.Migrate(connection, store.DatabasePath, 0));
 
         Assert.Equal(schema, Scalar(connection, "SELECT group_concat(sql, ';') FROM sqlite_schema;"));
-        Assert.Equal("3", Scalar(connection, "SELECT count(*) FROM schema_version;"));
+        Assert.Equal(s_latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
     }
 
     [Fact]
@@ -102,7 +104,7 @@ public sealed class EvidenceStoreTests
         {
             Assert.Equal(EvidenceStore.SchemaVersion, stores.Sum(s => s.AppliedMigrations.Count));
             using SqliteConnection connection = stores[0].OpenConnection();
-            Assert.Equal("3", Scalar(connection, "SELECT count(*) FROM schema_version;"));
+            Assert.Equal(s_latest, Scalar(connection, "SELECT count(*) FROM schema_version;"));
         }
         finally
         {
@@ -119,12 +121,12 @@ public sealed class EvidenceStoreTests
         {
             path = store.DatabasePath;
             using SqliteConnection connection = store.OpenConnection();
-            Scalar(connection, "INSERT INTO schema_version (version, applied_ns) VALUES (4, 0);");
+            Scalar(connection, $"INSERT INTO schema_version (version, applied_ns) VALUES ({EvidenceStore.SchemaVersion + 1}, 0);");
         }
 
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => EvidenceTest.Open(directory, _time));
 
-        Assert.Equal($"{path} has schema version 4; this build knows versions up to 3. Open it with a newer FactoryGateway.", error.Message);
+        Assert.Equal($"{path} has schema version {EvidenceStore.SchemaVersion + 1}; this build knows versions up to {EvidenceStore.SchemaVersion}. Open it with a newer FactoryGateway.", error.Message);
     }
 
     [Fact]

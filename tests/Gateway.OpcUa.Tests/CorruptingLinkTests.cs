@@ -12,7 +12,7 @@ namespace FactoryGateway.OpcUa.Tests;
 /// of the server's answers once the secure channel is open: every call either succeeds or fails with a
 /// <see cref="UaServiceException"/> within its timeout — no other exception, no hang.
 /// </summary>
-public sealed class CorruptingLinkTests(NodeOpcUaServer server) : IClassFixture<NodeOpcUaServer>
+public sealed class CorruptingLinkTests(NodeOpcUaServer server, SecureNodeOpcUaServer secure) : IClassFixture<NodeOpcUaServer>, IClassFixture<SecureNodeOpcUaServer>
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -23,11 +23,28 @@ public sealed class CorruptingLinkTests(NodeOpcUaServer server) : IClassFixture<
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(6)]
-    public async Task Corrupted_responses_fail_calls_with_a_status_and_never_hang(int seed)
+    public Task Corrupted_responses_fail_calls_with_a_status_and_never_hang(int seed) =>
+        RunAsync(server.Port, server.EndpointUrl, new UaSessionOptions(), seed, cleanConnections: 0, cleanBytes: 4096);
+
+    /// <summary>
+    /// The same over SignAndEncrypt: a corrupted encrypted chunk fails its signature check. The
+    /// endpoint query and the session's establishment (under 12 KiB of certificates and endpoints)
+    /// pass clean, so the corruption hits the encrypted Browse and Read responses.
+    /// </summary>
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    public Task Corrupted_encrypted_responses_fail_calls_with_a_status_and_never_hang(int seed) =>
+        RunAsync(secure.Server.Port, secure.Server.EndpointUrl, secure.Options(Transport.Security.UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.SignAndEncrypt), seed,
+            cleanConnections: 1, cleanBytes: 12 * 1024);
+
+    private static async Task RunAsync(int port, string endpointUrl, UaSessionOptions options, int seed, int cleanConnections, int cleanBytes)
     {
-        await using var relay = new CorruptingRelay(server.Port, seed);
-        string url = server.EndpointUrl.Replace($":{server.Port}/", $":{relay.Port}/", StringComparison.Ordinal);
-        var options = new UaSessionOptions { Channel = new UaChannelOptions { RequestTimeout = TimeSpan.FromSeconds(3), ConnectTimeout = TimeSpan.FromSeconds(5) } };
+        await using var relay = new CorruptingRelay(port, seed, cleanConnections, cleanBytes);
+        string url = endpointUrl.Replace($":{port}/", $":{relay.Port}/", StringComparison.Ordinal);
+        options.Channel = new UaChannelOptions { RequestTimeout = TimeSpan.FromSeconds(3), ConnectTimeout = TimeSpan.FromSeconds(5) };
         int succeeded = 0;
         int failed = 0;
 
@@ -53,22 +70,32 @@ public sealed class CorruptingLinkTests(NodeOpcUaServer server) : IClassFixture<
             failed++;
         }
 
-        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {relay.Corrupted} bytes corrupted, {succeeded} rounds succeeded, {failed} failed");
+        TestContext.Current.TestOutputHelper?.WriteLine($"seed {seed}: {relay.Corrupted} of {relay.Relayed} bytes corrupted, {succeeded} rounds succeeded, {failed} failed");
         Assert.True(relay.Corrupted > 0 || succeeded == 6, "the relay corrupted nothing");
         Assert.True(succeeded + failed > 0);
     }
 
-    /// <summary>Relays one connection; after the first 4 KiB from the server, flips about one byte in 2,000.</summary>
+    /// <summary>
+    /// Relays connections (a secure connect asks for the endpoints on a first one); on each after the
+    /// first <c>cleanConnections</c>, past the first <c>cleanBytes</c> from the server, flips about one
+    /// byte in 2,000.
+    /// </summary>
     private sealed class CorruptingRelay : IAsyncDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _relaying;
+        private readonly List<Task> _connections = [];
+        private readonly int _cleanConnections;
+        private readonly int _cleanBytes;
         private readonly Random _random;
         private long _corrupted;
+        private long _relayed;
 
-        public CorruptingRelay(int serverPort, int seed)
+        public CorruptingRelay(int serverPort, int seed, int cleanConnections, int cleanBytes)
         {
+            _cleanConnections = cleanConnections;
+            _cleanBytes = cleanBytes;
             _random = new Random(seed);
             _listener.Start();
             _relaying = RelayAsync(serverPort);
@@ -78,15 +105,36 @@ public sealed class CorruptingLinkTests(NodeOpcUaServer server) : IClassFixture<
 
         public long Corrupted => Interlocked.Read(ref _corrupted);
 
+        /// <summary>Bytes relayed from the server on the connections that may be corrupted.</summary>
+        public long Relayed => Interlocked.Read(ref _relayed);
+
         private async Task RelayAsync(int serverPort)
         {
             try
             {
-                using TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                while (true)
+                {
+                    TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    lock (_connections)
+                    {
+                        _connections.Add(RelayOneAsync(client, serverPort, corrupt: _connections.Count >= _cleanConnections));
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        }
+
+        private async Task RelayOneAsync(TcpClient accepted, int serverPort, bool corrupt)
+        {
+            try
+            {
+                using TcpClient client = accepted;
                 using var upstream = new TcpClient();
                 await upstream.ConnectAsync(IPAddress.Loopback, serverPort, _stop.Token);
                 Task up = CopyAsync(client.GetStream(), upstream.GetStream(), corrupt: false);
-                Task down = CopyAsync(upstream.GetStream(), client.GetStream(), corrupt: true);
+                Task down = CopyAsync(upstream.GetStream(), client.GetStream(), corrupt);
                 await Task.WhenAny(up, down);
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
@@ -110,17 +158,26 @@ public sealed class CorruptingLinkTests(NodeOpcUaServer server) : IClassFixture<
 
                     if (corrupt)
                     {
-                        for (int i = 0; i < n; i++)
+                        // One Random for every connection: locked in case two overlap.
+                        lock (_random)
                         {
-                            if (total + i >= 4096 && _random.Next(2000) == 0)
+                            for (int i = 0; i < n; i++)
                             {
-                                buffer[i] ^= (byte)(1 << _random.Next(8));
-                                Interlocked.Increment(ref _corrupted);
+                                if (total + i >= _cleanBytes && _random.Next(2000) == 0)
+                                {
+                                    buffer[i] ^= (byte)(1 << _random.Next(8));
+                                    Interlocked.Increment(ref _corrupted);
+                                }
                             }
                         }
                     }
 
                     total += n;
+                    if (corrupt)
+                    {
+                        Interlocked.Add(ref _relayed, n);
+                    }
+
                     await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
                 }
             }
@@ -138,6 +195,13 @@ public sealed class CorruptingLinkTests(NodeOpcUaServer server) : IClassFixture<
             await _stop.CancelAsync();
             _listener.Stop();
             await _relaying;
+            Task[] connections;
+            lock (_connections)
+            {
+                connections = [.. _connections];
+            }
+
+            await Task.WhenAll(connections);
             _stop.Dispose();
         }
     }

@@ -157,6 +157,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes one line to the process's standard input (for peers driven by commands).</summary>
+    public async Task SendLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
     /// <summary>Sends SIGTERM and waits up to <paramref name="grace"/> for a clean exit, then kills the process tree.</summary>
     public async Task StopAsync(TimeSpan grace)
     {

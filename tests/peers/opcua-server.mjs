@@ -1,5 +1,11 @@
 // A node-opcua server for FactoryGateway's tests: a third-party OPC UA peer.
 // Usage: node opcua-server.mjs --port <port> --pki <dir> [--bulk <n>] [--users <name:password,...>]
+// Endpoints: None, and Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss in Sign and
+// SignAndEncrypt (node-opcua's defaults), each with anonymous, user-name and X.509 user tokens.
+//   --pki <dir>  the server's PKI (its certificate, trusted and rejected client certificates); client
+//                certificates are accepted automatically. X.509 user certificates are checked against a
+//                second PKI, <dir>-users, which also accepts them automatically. Nothing is written
+//                under the home directory.
 //   --bulk <n>   adds n Double variables TestMachine/Bulk/Item0000… (ns=1;s=Bulk.0000…) that change every 100 ms
 //   --users      accepts these user names and passwords (anonymous access stays allowed)
 //   --max-monitored-items-per-call <n>, --max-nodes-per-read <n>   operation limits the server enforces
@@ -32,11 +38,17 @@ const serverCertificateManager = new OPCUACertificateManager({
   automaticallyAcceptUnknownCertificate: true,
 });
 
+const userCertificateManager = new OPCUACertificateManager({
+  rootFolder: `${pki}-users`,
+  automaticallyAcceptUnknownCertificate: true,
+});
+
 const server = new OPCUAServer({
   port,
   hostname: "127.0.0.1",
   resourcePath: "/UA/FactoryGatewayTest",
   serverCertificateManager,
+  userCertificateManager,
   nodeset_filename: [nodesets.standard],
   buildInfo: { productName: "FactoryGatewayTestPeer", manufacturerName: "FactoryGateway tests" },
   ...(Object.keys(operationLimits).length > 0 ? { serverCapabilities: { operationLimits } } : {}),

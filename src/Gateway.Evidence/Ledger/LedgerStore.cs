@@ -292,7 +292,13 @@ public sealed class LedgerStore
             return LedgerVerification.BrokenRoot(rows, enterprise, day, "sealed rows have no enterprise-day root");
         }
 
-        return new LedgerVerification(true, rows, roots, null);
+        (long resolutions, LedgerBreak? broken) = FlagResolutionStore.Verify(connection, snapshot);
+        if (broken is not null)
+        {
+            return new LedgerVerification(false, rows, [], broken) { ResolutionsVerified = resolutions };
+        }
+
+        return new LedgerVerification(true, rows, roots, null) { ResolutionsVerified = resolutions };
     }
 
     // Runs a query and reads every row; a null parameter value is SQL NULL.
@@ -423,6 +429,9 @@ public sealed class LedgerStore
 /// <summary>The outcome of <see cref="LedgerStore.Verify"/>: the roots when every row and root checks out, else the first broken one.</summary>
 public sealed record LedgerVerification(bool IsIntact, long RowsVerified, IReadOnlyList<LedgerRoot> Roots, LedgerBreak? FirstBreak)
 {
+    /// <summary>Flag resolutions whose chain checked out (all of them when the ledger is intact).</summary>
+    public long ResolutionsVerified { get; init; }
+
     internal static LedgerVerification Broken(long rows, string enterprise, string device, int day, string reason) =>
         new(false, rows, [], new LedgerBreak(enterprise, device, day, reason));
 
@@ -430,7 +439,7 @@ public sealed record LedgerVerification(bool IsIntact, long RowsVerified, IReadO
         new(false, rows, [], new LedgerBreak(enterprise, null, day, reason));
 }
 
-/// <summary>Where verification failed: a row (with <see cref="Device"/>) or an enterprise-day root (without).</summary>
+/// <summary>Where verification failed: a row or a flag resolution (with <see cref="Device"/>) or an enterprise-day root (without).</summary>
 public sealed record LedgerBreak(string Enterprise, string? Device, int Day, string Reason)
 {
     public DateOnly Date => DateOnly.FromDayNumber(LocalDays.EpochDayNumber + Day);

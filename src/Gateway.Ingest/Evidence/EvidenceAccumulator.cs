@@ -118,7 +118,8 @@ public sealed class EvidenceAccumulator : IWalConsumerService
         }
 
         long from = 0;
-        using var reader = new LineProtocolReader(_limits);
+        // The WAL holds only bodies the ingest validated in full before appending them.
+        using var reader = new LineProtocolReader(_limits, LineProtocolValidation.Structure);
         EvidenceAccumulation? accumulation = null;
         try
         {

@@ -10,6 +10,7 @@ public enum IntegrityCheck
     DuplicateIdentity,
     SyntheticTiming,
     Backfill,
+    FutureTimestamp,
     CounterRegression,
     IdentityChange,
     PowerInconsistent,
@@ -37,6 +38,7 @@ public static class FlagNames
         IntegrityCheck.CounterRegression => "counter_regression",
         IntegrityCheck.IdentityChange => "identity_change",
         IntegrityCheck.PowerInconsistent => "power_inconsistent",
+        IntegrityCheck.FutureTimestamp => "future_timestamp",
         _ => throw new ArgumentOutOfRangeException(nameof(flag), flag, null),
     };
 }
@@ -70,6 +72,9 @@ public sealed record DeviceEvaluation
     public required IReadOnlyList<RaisedFlag> Flags { get; init; }
 
     public bool IsFlagged => Flags.Count > 0;
+
+    /// <summary>Flags found but resolved by an operator for this window: listed with the resolution, not counted.</summary>
+    public IReadOnlyList<ResolvedFlag> ResolvedFlags { get; init; } = [];
 
     public required bool IsNetworked { get; init; }
 

@@ -29,13 +29,15 @@ public sealed class DeviceEvaluator
     /// <paramref name="days"/>, the ledger's indicator view (streamed once; best ordered by enterprise and
     /// device, as <see cref="LedgerStore.ReadDays"/> returns it; days outside the window are ignored). Rows of
     /// unregistered devices take part in the cross-device flags (clone, duplicate identity) only.
-    /// <paramref name="resolved"/> tells which flags an operator has resolved for a device (they no longer count).
+    /// <paramref name="resolutions"/> holds the flags operators resolved (reported with the resolution; they no longer count);
+    /// <paramref name="futureRefusals"/> the ingest's count of writes refused for future timestamps, per device, in the window.
     /// </summary>
     public IReadOnlyList<DeviceEvaluation> Evaluate(
         IndicatorWindow window,
         IReadOnlyList<IndicatorDevice> devices,
         IEnumerable<LedgerDay> days,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+        ResolutionBook? resolutions = null,
+        IReadOnlyDictionary<(string Enterprise, string Device), long>? futureRefusals = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(devices);
@@ -110,7 +112,7 @@ public sealed class DeviceEvaluator
         var evaluations = new List<DeviceEvaluation>(devices.Count);
         foreach (IndicatorDevice device in devices)
         {
-            evaluations.Add(Finish(accumulators[(device.Enterprise, device.Device)], clones, duplicates, resolved));
+            evaluations.Add(Finish(accumulators[(device.Enterprise, device.Device)], window, clones, duplicates, resolutions ?? ResolutionBook.Empty, futureRefusals));
         }
 
         return evaluations;
@@ -131,16 +133,23 @@ public sealed class DeviceEvaluator
 
     private DeviceEvaluation Finish(
         Totals t,
+        IndicatorWindow window,
         Dictionary<(string, string), List<string>> clones,
         Dictionary<(string, string), List<string>> duplicates,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved)
+        ResolutionBook resolutions,
+        IReadOnlyDictionary<(string Enterprise, string Device), long>? futureRefusals)
     {
         IndicatorDevice device = t.Device;
         decimal runSeconds = t.RunNs / NanosecondsPerSecond;
         var flags = new List<RaisedFlag>();
+        var resolvedFlags = new List<ResolvedFlag>();
         void Raise(IntegrityCheck flag, string evidence)
         {
-            if (resolved is null || !resolved(device, flag))
+            if (resolutions.Find(device, flag, window) is { } resolution)
+            {
+                resolvedFlags.Add(new ResolvedFlag(new RaisedFlag(flag, evidence), resolution));
+            }
+            else
             {
                 flags.Add(new RaisedFlag(flag, evidence));
             }
@@ -179,6 +188,11 @@ public sealed class DeviceEvaluator
         if (t.Backfill > 0)
         {
             Raise(IntegrityCheck.Backfill, Invariant($"{t.Backfill} sample(s) arrived more than the backfill age after their source time"));
+        }
+
+        if (futureRefusals is not null && futureRefusals.TryGetValue((device.Enterprise, device.Device), out long refused) && refused > 0)
+        {
+            Raise(IntegrityCheck.FutureTimestamp, Invariant($"{refused} write(s) refused at the ingest for source times more than 5 min ahead of its clock"));
         }
 
         if (t.Resets > 0)
@@ -230,6 +244,7 @@ public sealed class DeviceEvaluator
             EveryWeekSubstantive = everyWeek,
             IdentityConsistent = identityConsistent,
             Flags = flags,
+            ResolvedFlags = resolvedFlags,
             IsNetworked = networked,
             IsInService = notInService is null,
             RunSeconds = runSeconds,

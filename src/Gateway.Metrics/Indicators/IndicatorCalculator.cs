@@ -105,7 +105,8 @@ public sealed class IndicatorCalculator
         RegisterView register,
         IEnumerable<LedgerDay> days,
         IReadOnlyList<LedgerRoot> roots,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+        ResolutionBook? resolutions = null,
+        IReadOnlyDictionary<(string Enterprise, string Device), long>? futureRefusals = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(register);
@@ -121,7 +122,7 @@ public sealed class IndicatorCalculator
 
             return day;
         });
-        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, watched, resolved);
+        IReadOnlyList<DeviceEvaluation> evaluations = new DeviceEvaluator(_parameters, _calendar).Evaluate(window, register.Devices, watched, resolutions, futureRefusals);
         return new WindowEvaluation(window, register, evaluations, [.. roots.Where(r => r.Day >= window.FromDay && r.Day < window.ToDay)], unsealed);
     }
 
@@ -132,8 +133,8 @@ public sealed class IndicatorCalculator
         RegisterView register,
         IEnumerable<LedgerDay> days,
         IReadOnlyList<LedgerRoot> roots,
-        Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null) =>
-        Compute(scope, Evaluate(window, register, days, roots, resolved));
+        ResolutionBook? resolutions = null) =>
+        Compute(scope, Evaluate(window, register, days, roots, resolutions));
 
     /// <summary>The indicators of one enterprise or region from a window's evaluation.</summary>
     public IndicatorReport Compute(IndicatorScope scope, WindowEvaluation evaluation)

@@ -96,11 +96,15 @@ public sealed class UaSession : IAsyncDisposable
         return endpoints;
     }
 
-    /// <summary>Opens a channel (SecurityPolicy None), creates and activates a session.</summary>
+    /// <summary>
+    /// Opens a channel (SecurityPolicy None, or the configured secure endpoint after checking its
+    /// certificate against the PKI), creates and activates a session.
+    /// </summary>
     public static async Task<UaSession> ConnectAsync(string endpointUrl, UaSessionOptions? options = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         options = (options ?? new UaSessionOptions()).Validate();
-        UaTcpChannel channel = await UaTcpChannel.OpenAsync(endpointUrl, options.Channel, time, options.DecoderLimits, cancellationToken);
+        Transport.Security.UaChannelSecurity? security = await SessionSecurity.ResolveAsync(endpointUrl, options, time, cancellationToken);
+        UaTcpChannel channel = await UaTcpChannel.OpenAsync(endpointUrl, security, options.Channel, time, options.DecoderLimits, cancellationToken);
         var session = new UaSession(channel, options, time ?? TimeProvider.System);
         try
         {
@@ -129,7 +133,7 @@ public sealed class UaSession : IAsyncDisposable
                 e.WriteString(endpointUrl);
                 e.WriteString(_options.SessionName);
                 e.WriteByteString(clientNonce);
-                e.WriteByteString(default);               // ClientCertificate: none with SecurityPolicy None
+                e.WriteByteString(_channel.Security?.ClientCertificate.RawData); // ClientCertificate: none with SecurityPolicy None
                 e.WriteDouble(_options.RequestedSessionTimeout.TotalMilliseconds);
                 e.WriteUInt32((uint)_options.Channel.MaxMessageSize);
             },
@@ -141,7 +145,10 @@ public sealed class UaSession : IAsyncDisposable
                 ReadOnlyMemory<byte> nonce = d.ReadByteString("CreateSessionResponse.ServerNonce");
                 ReadOnlyMemory<byte> certificate = d.ReadByteString("CreateSessionResponse.ServerCertificate");
                 EndpointDescription[] endpoints = d.ReadArray("CreateSessionResponse.ServerEndpoints", static (ref UaBinaryDecoder x, string f) => StructureCodec.ReadEndpointDescription(ref x), 30);
-                return new CreateSessionResult(sessionId, token, timeout, nonce.ToArray(), certificate.ToArray(), endpoints);
+                d.ReadArray("CreateSessionResponse.ServerSoftwareCertificates", static (ref UaBinaryDecoder x, string f) => (x.ReadByteString(f), x.ReadByteString(f)), 8);
+                string? algorithm = d.ReadString("ServerSignature.Algorithm");
+                byte[] signature = d.ReadByteString("ServerSignature.Signature").ToArray();
+                return new CreateSessionResult(sessionId, token, timeout, nonce.ToArray(), certificate.ToArray(), endpoints) { SignatureAlgorithm = algorithm, Signature = signature };
             },
             cancellationToken: cancellationToken);
 
@@ -149,18 +156,26 @@ public sealed class UaSession : IAsyncDisposable
         AuthenticationToken = created.AuthenticationToken;
         RevisedSessionTimeout = TimeSpan.FromMilliseconds(created.RevisedSessionTimeout);
         ServerEndpoints = created.Endpoints;
-        ExtensionObject token = CreateIdentityToken(created);
+        (string? Algorithm, byte[]? Signature) clientSignature = (null, null);
+        if (_channel.Security is { } security)
+        {
+            SessionSecurity.VerifyServerSignature(security, created.ServerCertificate, created.ServerNonce, created.SignatureAlgorithm, created.Signature, clientNonce);
+            SessionSecurity.VerifyServerEndpoints(security, _options.SecurityMode, created.Endpoints);
+            clientSignature = SessionSecurity.ClientSignature(security, created.ServerCertificate, created.ServerNonce);
+        }
+
+        (ExtensionObject token, string? userAlgorithm, byte[]? userSignature) = CreateIdentityToken(created);
         await _channel.RequestAsync(
             ServiceIds.ActivateSessionRequest, ServiceIds.ActivateSessionResponse, AuthenticationToken,
             e =>
             {
-                e.WriteString(null);        // ClientSignature.Algorithm
-                e.WriteByteString(default); // ClientSignature.Signature
+                e.WriteString(clientSignature.Algorithm);
+                e.WriteByteString(clientSignature.Signature);
                 e.WriteInt32(-1);           // ClientSoftwareCertificates
                 e.WriteArray(["en"], static (w, s) => w.WriteString(s)); // LocaleIds
                 e.WriteExtensionObject(token);
-                e.WriteString(null);        // UserTokenSignature.Algorithm
-                e.WriteByteString(default); // UserTokenSignature.Signature
+                e.WriteString(userAlgorithm);
+                e.WriteByteString(userSignature);
             },
             static (ref UaBinaryDecoder d) =>
             {
@@ -172,32 +187,45 @@ public sealed class UaSession : IAsyncDisposable
             cancellationToken: cancellationToken);
     }
 
-    private ExtensionObject CreateIdentityToken(CreateSessionResult created)
+    private (ExtensionObject Token, string? SignatureAlgorithm, byte[]? Signature) CreateIdentityToken(CreateSessionResult created)
     {
         UserIdentity identity = _options.Identity;
-        // The endpoint this channel uses: SecurityPolicy None over opc.tcp.
+        // The endpoint this channel uses: its security policy and mode over opc.tcp.
+        string channelPolicy = _channel.SecurityPolicyUri;
         UserTokenPolicy? policy = created.Endpoints
-            .Where(e => e.SecurityPolicyUri == UaTcpChannel.SecurityPolicyNone)
+            .Where(e => e.SecurityPolicyUri == channelPolicy && e.SecurityMode == _options.SecurityMode)
             .SelectMany(e => e.UserIdentityTokens)
             .FirstOrDefault(p => p.TokenType == identity.TokenType);
         if (policy is null)
         {
-            throw new UaServiceException(StatusCode.BadIdentityTokenRejected, $"the server offers no {identity.TokenType} user token policy on its SecurityPolicy None endpoint.");
+            throw new UaServiceException(StatusCode.BadIdentityTokenRejected, $"the server offers no {identity.TokenType} user token policy on its {channelPolicy} {_options.SecurityMode} endpoint.");
         }
 
         if (identity.TokenType == UserTokenType.Anonymous)
         {
-            return new ExtensionObject(new IdentityTokenBody(ServiceIds.AnonymousIdentityToken, e => e.WriteString(policy.PolicyId)));
+            return (new ExtensionObject(new IdentityTokenBody(ServiceIds.AnonymousIdentityToken, e => e.WriteString(policy.PolicyId))), null, null);
         }
 
-        (byte[] secret, string? algorithm) = EncryptPassword(identity.Password!, policy.SecurityPolicyUri, created);
-        return new ExtensionObject(new IdentityTokenBody(ServiceIds.UserNameIdentityToken, e =>
+        if (identity.Certificate is { } user)
+        {
+            (string algorithm, byte[] signature) = SessionSecurity.UserTokenSignature(user, policy.SecurityPolicyUri, channelPolicy, created.ServerCertificate, created.ServerNonce);
+            return (new ExtensionObject(new IdentityTokenBody(ServiceIds.X509IdentityToken, e =>
+            {
+                e.WriteString(policy.PolicyId);
+                e.WriteByteString(user.RawData);
+            })), algorithm, signature);
+        }
+
+        // OPC 10000-4 §7.41: a token policy without a security policy uses the endpoint's.
+        string? tokenPolicy = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? channelPolicy : policy.SecurityPolicyUri;
+        (byte[] secret, string? algorithm2) = EncryptPassword(identity.Password!, tokenPolicy, created);
+        return (new ExtensionObject(new IdentityTokenBody(ServiceIds.UserNameIdentityToken, e =>
         {
             e.WriteString(policy.PolicyId);
             e.WriteString(identity.UserName);
             e.WriteByteString(secret, emptyAsNull: false);
-            e.WriteString(algorithm);
-        }));
+            e.WriteString(algorithm2);
+        })), null, null);
     }
 
     /// <summary>
@@ -905,7 +933,12 @@ public sealed class UaSession : IAsyncDisposable
         _dispatchLock.Dispose();
     }
 
-    private sealed record CreateSessionResult(NodeId SessionId, NodeId AuthenticationToken, double RevisedSessionTimeout, byte[] ServerNonce, byte[] ServerCertificate, EndpointDescription[] Endpoints);
+    private sealed record CreateSessionResult(NodeId SessionId, NodeId AuthenticationToken, double RevisedSessionTimeout, byte[] ServerNonce, byte[] ServerCertificate, EndpointDescription[] Endpoints)
+    {
+        public string? SignatureAlgorithm { get; init; }
+
+        public byte[] Signature { get; init; } = [];
+    }
 
     private sealed class IdentityTokenBody(uint encodingId, Action<UaBinaryEncoder> write) : IUaEncodable
     {

@@ -1,16 +1,21 @@
+using System.Security.Cryptography.X509Certificates;
 using FactoryGateway.OpcUa.Encoding;
+using FactoryGateway.OpcUa.Pki;
+using FactoryGateway.OpcUa.Services;
 using FactoryGateway.OpcUa.Transport;
+using FactoryGateway.OpcUa.Transport.Security;
 
 namespace FactoryGateway.OpcUa.Client;
 
-/// <summary>Who the session acts as (OPC 10000-4 §7.41): anonymous or a user name and password.</summary>
+/// <summary>Who the session acts as (OPC 10000-4 §7.41): anonymous, a user name and password, or an X.509 user certificate.</summary>
 public sealed class UserIdentity
 {
-    private UserIdentity(Services.UserTokenType tokenType, string? userName, string? password)
+    private UserIdentity(Services.UserTokenType tokenType, string? userName, string? password, X509Certificate2? certificate = null)
     {
         TokenType = tokenType;
         UserName = userName;
         Password = password;
+        Certificate = certificate;
     }
 
     public static UserIdentity Anonymous { get; } = new(Services.UserTokenType.Anonymous, null, null);
@@ -22,14 +27,29 @@ public sealed class UserIdentity
         return new UserIdentity(Services.UserTokenType.UserName, userName, password);
     }
 
+    /// <summary>An X.509 user identity: the certificate is sent and its private key signs the server certificate and nonce.</summary>
+    public static UserIdentity FromCertificate(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (!certificate.HasPrivateKey)
+        {
+            throw new ArgumentException("the user certificate needs its private key to sign ActivateSession.", nameof(certificate));
+        }
+
+        return new UserIdentity(Services.UserTokenType.Certificate, null, null, certificate);
+    }
+
     public Services.UserTokenType TokenType { get; }
+
+    /// <summary>The user certificate of an X.509 identity (with its private key).</summary>
+    public X509Certificate2? Certificate { get; }
 
     public string? UserName { get; }
 
     internal string? Password { get; }
 
     /// <summary>The token type and user name; never the password.</summary>
-    public override string ToString() => UserName is null ? TokenType.ToString() : $"{TokenType} {UserName}";
+    public override string ToString() => UserName is not null ? $"{TokenType} {UserName}" : Certificate is not null ? $"{TokenType} {Certificate.Subject}" : TokenType.ToString();
 }
 
 /// <summary>Settings of a client session. Validate with <see cref="Validate"/> at start-up.</summary>
@@ -40,6 +60,21 @@ public sealed class UaSessionOptions
     public UaDecoderLimits DecoderLimits { get; set; } = UaDecoderLimits.Default;
 
     public UserIdentity Identity { get; set; } = UserIdentity.Anonymous;
+
+    /// <summary>
+    /// The SecurityPolicy of the endpoint to use (<see cref="UaSecurityPolicy"/>'s URIs). Default None,
+    /// the behaviour before security existed; a plant network should use Basic256Sha256 or newer.
+    /// </summary>
+    public string SecurityPolicyUri { get; set; } = UaSecurityPolicy.NoneUri;
+
+    /// <summary>The MessageSecurityMode of the endpoint to use. Default None, to match <see cref="SecurityPolicyUri"/>.</summary>
+    public MessageSecurityMode SecurityMode { get; set; } = MessageSecurityMode.None;
+
+    /// <summary>
+    /// The application certificate and trust list; required for a secure endpoint. Its certificate
+    /// must name <see cref="ApplicationUri"/> (servers check that). No default: a host opens it.
+    /// </summary>
+    public CertificateStore? Pki { get; set; }
 
     /// <summary>Default: the product's name; servers show it in their session diagnostics.</summary>
     public string ApplicationName { get; set; } = "FactoryGateway";
@@ -79,6 +114,26 @@ public sealed class UaSessionOptions
         Channel.Validate();
         DecoderLimits.Validate();
         ArgumentNullException.ThrowIfNull(Identity);
+        bool none = SecurityPolicyUri == UaSecurityPolicy.NoneUri;
+        if (!none && UaSecurityPolicy.Find(SecurityPolicyUri) is null)
+        {
+            throw new ArgumentException($"UaSessionOptions.SecurityPolicyUri '{SecurityPolicyUri}' is not None, Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss.", nameof(SecurityPolicyUri));
+        }
+
+        if (none != (SecurityMode == MessageSecurityMode.None) || SecurityMode is not (MessageSecurityMode.None or MessageSecurityMode.Sign or MessageSecurityMode.SignAndEncrypt))
+        {
+            throw new ArgumentException($"UaSessionOptions.SecurityMode {SecurityMode} does not fit SecurityPolicyUri '{SecurityPolicyUri}': None goes with None only.", nameof(SecurityMode));
+        }
+
+        if (!none && Pki is null)
+        {
+            throw new ArgumentException("UaSessionOptions.Pki is required for a secure endpoint.", nameof(Pki));
+        }
+
+        if (!none && Pki!.ApplicationUri != ApplicationUri)
+        {
+            throw new ArgumentException($"the application certificate names '{Pki.ApplicationUri}', not UaSessionOptions.ApplicationUri '{ApplicationUri}'.", nameof(ApplicationUri));
+        }
         Check((long)RequestedSessionTimeout.TotalMilliseconds, 1000, 24L * 3600 * 1000, nameof(RequestedSessionTimeout));
         Check(PublishRequests, 1, 100, nameof(PublishRequests));
         Check(MaxMonitoredItemsPerCall, 1, 100_000, nameof(MaxMonitoredItemsPerCall));

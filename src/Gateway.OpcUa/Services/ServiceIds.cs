@@ -40,6 +40,7 @@ public static class ServiceIds
     public const uint DeleteSubscriptionsResponse = 850;
     public const uint AnonymousIdentityToken = 321;
     public const uint UserNameIdentityToken = 324;
+    public const uint X509IdentityToken = 327;
     public const uint DataChangeFilter = 724;
     public const uint DataChangeNotification = 811;
     public const uint StatusChangeNotification = 820;

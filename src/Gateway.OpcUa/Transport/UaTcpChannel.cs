@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using FactoryGateway.OpcUa.Encoding;
+using FactoryGateway.OpcUa.Transport.Security;
 
 namespace FactoryGateway.OpcUa.Transport;
 
@@ -15,7 +16,9 @@ public delegate T UaResponseReader<T>(ref UaBinaryDecoder decoder);
 public sealed record UaResponseHeader(DateTime Timestamp, uint RequestHandle, StatusCode ServiceResult, string?[] StringTable);
 
 /// <summary>
-/// A UA-TCP connection with one secure channel, SecurityPolicy None (OPC 10000-6 §6.7, §7.1).
+/// A UA-TCP connection with one secure channel (OPC 10000-6 §6.7, §7.1): SecurityPolicy None, or
+/// Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss in mode Sign or SignAndEncrypt
+/// (<see cref="UaChannelSecurity"/>; the chunk cryptography is in <see cref="SecureChannelCrypto"/>).
 /// One reader loop takes chunks off the socket, reassembles messages per request id and completes
 /// the request waiting for them; senders serialise on a lock and split bodies into chunks within
 /// the negotiated sizes. The security token is renewed at 75% of its lifetime. A transport fault
@@ -41,6 +44,7 @@ public sealed class UaTcpChannel : IAsyncDisposable
     private readonly UaChannelOptions _options;
     private readonly UaDecoderLimits _limits;
     private readonly TimeProvider _time;
+    private readonly SecureChannelCrypto? _crypto;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<uint, Pending> _pending = new();
@@ -61,8 +65,9 @@ public sealed class UaTcpChannel : IAsyncDisposable
     private long _lateResponses;
     private long _renewals;
 
-    private UaTcpChannel(TcpClient tcp, string endpointUrl, UaChannelOptions options, UaDecoderLimits limits, TimeProvider time)
+    private UaTcpChannel(TcpClient tcp, string endpointUrl, UaChannelOptions options, UaDecoderLimits limits, TimeProvider time, SecureChannelCrypto? crypto)
     {
+        _crypto = crypto;
         _tcp = tcp;
         _stream = tcp.GetStream();
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: options.ReceiveBufferSize, minimumReadSize: 4096, leaveOpen: true));
@@ -74,6 +79,12 @@ public sealed class UaTcpChannel : IAsyncDisposable
     }
 
     public string EndpointUrl { get; }
+
+    /// <summary>The channel's security (null for SecurityPolicy None).</summary>
+    public UaChannelSecurity? Security => _crypto?.Security;
+
+    /// <summary>The SecurityPolicy URI the channel uses.</summary>
+    public string SecurityPolicyUri => _crypto?.Policy.Uri ?? SecurityPolicyNone;
 
     public uint ChannelId { get; private set; }
 
@@ -109,7 +120,16 @@ public sealed class UaTcpChannel : IAsyncDisposable
     internal TimeSpan DefaultTimeout => _options.RequestTimeout;
 
     /// <summary>Connects, exchanges Hello/Acknowledge and opens a secure channel with SecurityPolicy None.</summary>
-    public static async Task<UaTcpChannel> OpenAsync(string endpointUrl, UaChannelOptions? options = null, TimeProvider? time = null, UaDecoderLimits? limits = null, CancellationToken cancellationToken = default)
+    public static Task<UaTcpChannel> OpenAsync(string endpointUrl, UaChannelOptions? options = null, TimeProvider? time = null, UaDecoderLimits? limits = null, CancellationToken cancellationToken = default) =>
+        OpenAsync(endpointUrl, security: null, options, time, limits, cancellationToken);
+
+    /// <summary>
+    /// Connects, exchanges Hello/Acknowledge and opens a secure channel: with SecurityPolicy None when
+    /// <paramref name="security"/> is null, otherwise signed (and encrypted) as it says. The caller has
+    /// validated the server certificate in <paramref name="security"/> against its trust list.
+    /// </summary>
+    public static async Task<UaTcpChannel> OpenAsync(
+        string endpointUrl, UaChannelSecurity? security, UaChannelOptions? options = null, TimeProvider? time = null, UaDecoderLimits? limits = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpointUrl);
         options = (options ?? new UaChannelOptions()).Validate();
@@ -129,11 +149,13 @@ public sealed class UaTcpChannel : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
         var tcp = new TcpClient { NoDelay = true };
         UaTcpChannel? channel = null;
+        SecureChannelCrypto? crypto = null;
         try
         {
+            crypto = security is null ? null : new SecureChannelCrypto(security);
             string host = uri.IdnHost;
             await tcp.ConnectAsync(host, uri.Port < 0 ? 4840 : uri.Port, linked.Token);
-            channel = new UaTcpChannel(tcp, endpointUrl, options, limits, time);
+            channel = new UaTcpChannel(tcp, endpointUrl, options, limits, time, crypto);
             channel._readLoop = Task.Run(channel.ReadLoopAsync, CancellationToken.None);
             await channel.HelloAsync(linked.Token);
             await channel.OpenSecureChannelAsync(renew: false, linked.Token);
@@ -152,6 +174,11 @@ public sealed class UaTcpChannel : IAsyncDisposable
         catch
         {
             await DisposeQuietly(channel, tcp);
+            if (channel is null)
+            {
+                crypto?.Dispose();
+            }
+
             throw;
         }
     }
@@ -200,27 +227,43 @@ public sealed class UaTcpChannel : IAsyncDisposable
         var body = new ArrayBufferWriter<byte>(128);
         var encoder = new UaBinaryEncoder(body);
         uint handle = NextHandle();
+        // OPC 10000-6 §6.7.4: a fresh client nonce for every token; none with SecurityPolicy None.
+        byte[] clientNonce = _crypto is null ? [] : System.Security.Cryptography.RandomNumberGenerator.GetBytes(_crypto.Policy.NonceLength);
         encoder.WriteNodeId(new NodeId(OpenSecureChannelRequestId));
         WriteRequestHeader(encoder, NodeId.Null, handle, _options.RequestTimeout);
         encoder.WriteUInt32(0);                 // ClientProtocolVersion
         encoder.WriteInt32(renew ? 1 : 0);      // RequestType: Issue / Renew
-        encoder.WriteInt32(1);                  // MessageSecurityMode: None
-        encoder.WriteByteString(default);       // ClientNonce: none for SecurityPolicy None
+        encoder.WriteInt32(_crypto?.Security.MessageSecurityMode ?? 1); // MessageSecurityMode: None 1, Sign 2, SignAndEncrypt 3
+        encoder.WriteByteString(clientNonce);
         encoder.WriteUInt32((uint)_options.RequestedTokenLifetime.TotalMilliseconds);
         byte[] response = await ExchangeAsync(UaTcpMessageType.OpenSecureChannel, body.WrittenMemory, _options.RequestTimeout, cancellationToken);
-        (uint channelId, uint tokenId, uint lifetime) = DecodeResponse(response, OpenSecureChannelResponseId, handle, static (ref UaBinaryDecoder d) =>
+        (uint channelId, uint tokenId, uint lifetime, byte[] serverNonce) = DecodeResponse(response, OpenSecureChannelResponseId, handle, static (ref UaBinaryDecoder d) =>
         {
             d.ReadUInt32("OpenSecureChannelResponse.ServerProtocolVersion");
             uint channel = d.ReadUInt32("SecurityToken.ChannelId");
             uint token = d.ReadUInt32("SecurityToken.TokenId");
             d.ReadDateTime("SecurityToken.CreatedAt");
             uint revised = d.ReadUInt32("SecurityToken.RevisedLifetime");
-            d.ReadByteString("OpenSecureChannelResponse.ServerNonce");
-            return (channel, token, revised);
+            byte[] nonce = d.ReadByteString("OpenSecureChannelResponse.ServerNonce").ToArray();
+            return (channel, token, revised, nonce);
         });
         if (renew && channelId != ChannelId)
         {
             throw Fault(new UaServiceException(StatusCode.BadSecureChannelIdInvalid, $"the renewed token names channel {channelId}, not {ChannelId}."));
+        }
+
+        if (_crypto is not null)
+        {
+            try
+            {
+                // From here on the client sends with the new token; the server's chunks under the
+                // previous token stay acceptable until it switches (OPC 10000-4 §5.5.2).
+                _crypto.InstallToken(tokenId, clientNonce, serverNonce);
+            }
+            catch (UaServiceException ex)
+            {
+                throw Fault(ex);
+            }
         }
 
         ChannelId = channelId;
@@ -406,7 +449,7 @@ public sealed class UaTcpChannel : IAsyncDisposable
 
     private async Task SendAsync(UaTcpMessageType type, uint requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        int maxBody = (int)_sendChunkSize - SymmetricHeaderSize;
+        int maxBody = _crypto?.MaxSymmetricBody((int)_sendChunkSize) ?? (int)_sendChunkSize - SymmetricHeaderSize;
         int chunks = type == UaTcpMessageType.Message ? Math.Max(1, (body.Length + maxBody - 1) / maxBody) : 1;
         if (_serverMaxMessageSize != 0 && body.Length > _serverMaxMessageSize)
         {
@@ -418,7 +461,7 @@ public sealed class UaTcpChannel : IAsyncDisposable
             throw new UaServiceException(StatusCode.BadRequestTooLarge, $"the request needs {chunks} chunks; the server's MaxChunkCount is {_serverMaxChunkCount}.");
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(type == UaTcpMessageType.OpenSecureChannel ? body.Length + 256 : (int)_sendChunkSize);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(type == UaTcpMessageType.OpenSecureChannel ? body.Length + 256 + (_crypto?.AsymmetricOverhead ?? 0) : (int)_sendChunkSize);
         await _sendLock.WaitAsync(cancellationToken);
         try
         {
@@ -454,7 +497,13 @@ public sealed class UaTcpChannel : IAsyncDisposable
         int at = 8;
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], ChannelId);
         at += 4;
-        if (type == UaTcpMessageType.OpenSecureChannel)
+        int securityHeaderEnd;
+        if (type == UaTcpMessageType.OpenSecureChannel && _crypto is not null)
+        {
+            // Asymmetric security header (OPC 10000-6 §6.7.2.3): policy URI, our certificate, the server certificate's thumbprint.
+            at = _crypto.WriteAsymmetricHeader(span, at);
+        }
+        else if (type == UaTcpMessageType.OpenSecureChannel)
         {
             // Asymmetric security header (OPC 10000-6 §6.7.2.3): policy URI, no certificate, no thumbprint.
             int uriLength = System.Text.Encoding.UTF8.GetBytes(SecurityPolicyNone, span[(at + 4)..]);
@@ -470,12 +519,18 @@ public sealed class UaTcpChannel : IAsyncDisposable
             at += 4;
         }
 
+        securityHeaderEnd = at;
         _sendSequence = _sendSequence >= SequenceWrapAt ? 1 : _sendSequence + 1;
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], _sendSequence);
         BinaryPrimitives.WriteUInt32LittleEndian(span[(at + 4)..], requestId);
         at += 8;
         body.CopyTo(span[at..]);
         at += body.Length;
+        if (_crypto is not null)
+        {
+            return type == UaTcpMessageType.OpenSecureChannel ? _crypto.SealAsymmetric(buffer, securityHeaderEnd, at) : _crypto.SealSymmetric(span, at);
+        }
+
         BinaryPrimitives.WriteUInt32LittleEndian(span[4..], (uint)at);
         return at;
     }
@@ -530,6 +585,12 @@ public sealed class UaTcpChannel : IAsyncDisposable
 
     private void HandleChunk(UaTcpChunk chunk)
     {
+        if (_crypto is not null && chunk.MessageType is UaTcpMessageType.OpenSecureChannel or UaTcpMessageType.Message or UaTcpMessageType.CloseSecureChannel)
+        {
+            HandleProtectedChunk(chunk);
+            return;
+        }
+
         ReadOnlySequence<byte> body = chunk.Body;
         byte[]? rented = null;
         ReadOnlySpan<byte> span;
@@ -577,6 +638,39 @@ public sealed class UaTcpChannel : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A chunk of a signed (and encrypted) channel: copied whole (header included, as the signature
+    /// covers it) into a pooled buffer, decrypted and verified there, then handled like a plain chunk.
+    /// </summary>
+    private void HandleProtectedChunk(UaTcpChunk chunk)
+    {
+        int size = (int)chunk.Body.Length + UaTcpFraming.HeaderSize;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            uint type = (uint)chunk.MessageType;
+            buffer[0] = (byte)type;
+            buffer[1] = (byte)(type >> 8);
+            buffer[2] = (byte)(type >> 16);
+            buffer[3] = chunk.ChunkType;
+            BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(4), (uint)size);
+            chunk.Body.CopyTo(buffer.AsSpan(UaTcpFraming.HeaderSize));
+            if (size < SymmetricHeaderSize)
+            {
+                throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"a {size}-byte chunk is too short for its security header.");
+            }
+
+            int end = chunk.MessageType == UaTcpMessageType.OpenSecureChannel
+                ? _crypto!.OpenAsymmetric(buffer.AsSpan(0, size))
+                : _crypto!.OpenSymmetric(buffer.AsSpan(0, size));
+            HandleSecureChunk(chunk.MessageType, chunk.ChunkType, buffer.AsSpan(UaTcpFraming.HeaderSize, end - UaTcpFraming.HeaderSize));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private void HandleAcknowledge(ReadOnlySpan<byte> span)
     {
         var d = new UaBinaryDecoder(span, _limits);
@@ -596,9 +690,9 @@ public sealed class UaTcpChannel : IAsyncDisposable
         if (type == UaTcpMessageType.OpenSecureChannel)
         {
             string? policy = d.ReadString("SecurityPolicyUri");
-            if (policy != SecurityPolicyNone)
+            if (policy != SecurityPolicyUri)
             {
-                throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"the server answered with security policy '{policy}', not None.");
+                throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"the server answered with security policy '{policy}', not {SecurityPolicyUri}.");
             }
 
             d.ReadByteString("SenderCertificate");
@@ -754,6 +848,7 @@ public sealed class UaTcpChannel : IAsyncDisposable
         _shutdown.Dispose();
         _sendLock.Dispose();
         _slots.Dispose();
+        _crypto?.Dispose();
     }
 
     private sealed class Pending

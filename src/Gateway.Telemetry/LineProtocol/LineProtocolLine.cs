@@ -233,7 +233,9 @@ public readonly ref struct LineProtocolField(ReadOnlySpan<byte> key, ReadOnlySpa
             ThrowKind(FieldKind.Float);
         }
 
-        return double.Parse(RawValue, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return LineProtocolNumbers.TryParseShortDecimal(RawValue, out double value)
+            ? value
+            : double.Parse(RawValue, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
     public long AsInteger()

@@ -18,14 +18,27 @@ namespace FactoryGateway.Telemetry.LineProtocol;
 public sealed class LineProtocolReader : IDisposable
 {
     private readonly LineProtocolLimits _limits;
+    private readonly bool _validateValues;
     private byte[]? _scratch;
     private int _lineNumber;
     private long _nanosecondsPerUnit = 1;
     private TimestampPrecision _precision;
 
     public LineProtocolReader(LineProtocolLimits limits)
+        : this(limits, LineProtocolValidation.Full)
+    {
+    }
+
+    /// <param name="limits">Line, tag and field limits; validated here.</param>
+    /// <param name="validation">
+    /// <see cref="LineProtocolValidation.Full"/> for input from clients; <see cref="LineProtocolValidation.Structure"/>
+    /// only for bodies this process validated before (the ingest's WAL), where UTF-8 and field values are
+    /// not checked again.
+    /// </param>
+    public LineProtocolReader(LineProtocolLimits limits, LineProtocolValidation validation)
     {
         _limits = limits.Validate();
+        _validateValues = validation == LineProtocolValidation.Full;
     }
 
     /// <summary>Lines read so far, including blank and comment lines.</summary>
@@ -163,7 +176,7 @@ public sealed class LineProtocolReader : IDisposable
     private LineProtocolLine Parse(ReadOnlySpan<byte> text, int start)
     {
         int lineNumber = _lineNumber;
-        if (!Utf8.IsValid(text))
+        if (_validateValues && !Utf8.IsValid(text))
         {
             InvalidUtf8(text, lineNumber);
         }
@@ -257,7 +270,7 @@ public sealed class LineProtocolReader : IDisposable
             }
 
             i++;
-            i = ScanFieldValue(text, i, lineNumber, ref escapes);
+            i = ScanFieldValue(text, i, lineNumber, _validateValues, ref escapes);
             if (++fieldCount > _limits.MaxFieldsPerLine)
             {
                 LineProtocolThrow.Error(lineNumber, keyStart + 1, $"more than {_limits.MaxFieldsPerLine} fields (MaxFieldsPerLine)");
@@ -323,7 +336,7 @@ public sealed class LineProtocolReader : IDisposable
         }
     }
 
-    private static int ScanFieldValue(ReadOnlySpan<byte> text, int i, int lineNumber, ref bool escapes)
+    private static int ScanFieldValue(ReadOnlySpan<byte> text, int i, int lineNumber, bool validate, ref bool escapes)
     {
         if (i >= text.Length || text[i] is (byte)',' or (byte)' ')
         {
@@ -355,6 +368,11 @@ public sealed class LineProtocolReader : IDisposable
 
         int length = text[i..].IndexOfAny(LineProtocolCharacters.ValueStops);
         ReadOnlySpan<byte> value = length < 0 ? text[i..] : text.Slice(i, length);
+        if (!validate)
+        {
+            return i + value.Length;
+        }
+
         int column = i + 1;
         switch (first)
         {
@@ -400,7 +418,7 @@ public sealed class LineProtocolReader : IDisposable
             return;
         }
 
-        if (!IsFloatSyntax(value))
+        if (!IsFloatSyntax(value, out bool mayOverflow))
         {
             if (IsNonFiniteWord(value))
             {
@@ -410,7 +428,9 @@ public sealed class LineProtocolReader : IDisposable
             LineProtocolThrow.Error(lineNumber, column, "invalid field value", value);
         }
 
-        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) || !double.IsFinite(parsed))
+        // Without an exponent, fewer than 309 integer digits cannot exceed double.MaxValue (1.8e308): the
+        // conversion, the costliest step of validating a line, is only needed to catch an overflow.
+        if (mayOverflow && (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) || !double.IsFinite(parsed)))
         {
             LineProtocolThrow.Error(lineNumber, column, "float field value out of range", value);
         }
@@ -423,8 +443,11 @@ public sealed class LineProtocolReader : IDisposable
     }
 
     /// <summary>Float grammar: <c>-?(digits[.digits*]|.digits)([eE][+-]?digits)?</c>.</summary>
-    private static bool IsFloatSyntax(ReadOnlySpan<byte> value)
+    /// <param name="value">The field value.</param>
+    /// <param name="mayOverflow">The value has an exponent or more than 308 integer digits, so it may round to infinity.</param>
+    private static bool IsFloatSyntax(ReadOnlySpan<byte> value, out bool mayOverflow)
     {
+        mayOverflow = false;
         int i = 0;
         if (value[0] == '-')
         {
@@ -446,8 +469,10 @@ public sealed class LineProtocolReader : IDisposable
             return false;
         }
 
+        mayOverflow = intDigits > 308;
         if (i < value.Length && value[i] is (byte)'e' or (byte)'E')
         {
+            mayOverflow = true;
             i++;
             if (i < value.Length && value[i] is (byte)'+' or (byte)'-')
             {

@@ -117,6 +117,37 @@ public sealed class IngestWriteTests
     }
 
     [Fact]
+    public async Task Writes_refused_for_future_timestamps_are_counted_against_the_device_for_the_flag()
+    {
+        await using IngestTestHost host = await IngestTestHost.StartAsync();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() * 1_000_000_000;
+        long future = now + (3600 * 1_000_000_000L);
+        for (int i = 0; i < 3; i++)
+        {
+            using HttpResponseMessage refused = await host.Client.SendAsync(host.Write("/api/v2/write?bucket=b", $"telemetry,dev=cnc-07 state=4i {future}"), Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
+        int today = FactoryGateway.Evidence.Ledger.LocalDays.DayOf(now, FactoryGateway.Evidence.Ledger.LocalDays.DefaultOffsetMinutes);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyDictionary<(string Enterprise, string Device), long> counts;
+        while (true)
+        {
+            counts = host.Register.CountFutureTimestamps(today - 1, today + 2); // recorded off the request path
+            if (counts.GetValueOrDefault((TestTokens.EnterpriseA, "cnc-07")) >= 3 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), Ct); // polling interval within the deadline
+        }
+
+        Assert.Equal(3, counts[(TestTokens.EnterpriseA, "cnc-07")]);
+        Assert.Single(counts);
+        Assert.Empty(host.ReadWal());
+    }
+
+    [Fact]
     public async Task A_gzip_body_is_accepted_and_a_gzip_bomb_is_refused_with_413()
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync(o => o.Limits.MaxBodyBytes = 100_000);

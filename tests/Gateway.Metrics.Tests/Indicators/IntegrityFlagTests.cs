@@ -148,13 +148,87 @@ public sealed class IntegrityFlagTests
     }
 
     [Fact]
-    public void A_resolved_flag_no_longer_counts()
+    public void A_resolved_flag_no_longer_counts_and_is_listed_with_its_resolution()
     {
         long eight = Weekdays(1).First();
         List<(string, long)> lines = [($"connection,ent={Ent},dev=m up=true {eight}", eight)];
         Assert.Contains(IntegrityCheck.HeartbeatOnly, Flags(lines));
-        IReadOnlyList<DeviceEvaluation> resolved = Evaluate(lines, Register("m"), (_, flag) => flag == IntegrityCheck.HeartbeatOnly);
-        Assert.Empty(resolved.Single().Flags);
+
+        FlagResolution resolution = Resolution(1, "heartbeat_only", "2026Q3", ResolutionAction.Resolve);
+        DeviceEvaluation resolved = Evaluate(lines, Register("m"), new ResolutionBook([resolution])).Single();
+
+        Assert.Empty(resolved.Flags);
+        ResolvedFlag listed = Assert.Single(resolved.ResolvedFlags);
+        Assert.Equal((IntegrityCheck.HeartbeatOnly, resolution), (listed.Flag.Flag, listed.Resolution));
+    }
+
+    [Theory]
+    [InlineData("2026Q3", null, true)]            // the quarter covers July
+    [InlineData("2026-08", null, false)]          // another month does not
+    [InlineData("2026", null, true)]              // the year covers it
+    [InlineData("2026Q3", "2026-07", false)]      // taken back for July
+    [InlineData("2026Q3", "2026-08", true)]       // taken back for August only
+    [InlineData("2026-07", "2026Q3", false)]      // a later reopen over a wider window
+    public void The_latest_resolution_whose_window_covers_the_report_decides(string resolvedFor, string? reopenedFor, bool counts)
+    {
+        long eight = Weekdays(1).First();
+        List<(string, long)> lines = [($"connection,ent={Ent},dev=m up=true {eight}", eight)];
+        List<FlagResolution> book = [Resolution(1, "heartbeat_only", resolvedFor, ResolutionAction.Resolve)];
+        if (reopenedFor is not null)
+        {
+            book.Add(Resolution(2, "heartbeat_only", reopenedFor, ResolutionAction.Reopen));
+        }
+
+        DeviceEvaluation device = Evaluate(lines, Register("m"), new ResolutionBook(book)).Single();
+
+        Assert.Equal(counts, device.Flags.Count == 0);
+        Assert.Equal(counts, device.ResolvedFlags.Count == 1);
+    }
+
+    [Fact]
+    public void A_resolution_of_another_flag_or_device_changes_nothing()
+    {
+        long eight = Weekdays(1).First();
+        List<(string, long)> lines = [($"connection,ent={Ent},dev=m up=true {eight}", eight)];
+        var book = new ResolutionBook([Resolution(1, "clone", "2026Q3", ResolutionAction.Resolve), Resolution(2, "heartbeat_only", "2026Q3", ResolutionAction.Resolve) with { Device = "n" }]);
+
+        Assert.Contains(Evaluate(lines, Register("m"), book).Single().Flags, f => f.Flag == IntegrityCheck.HeartbeatOnly);
+    }
+
+    [Fact]
+    public void Future_timestamp_is_raised_for_a_device_whose_writes_the_ingest_refused_in_the_window()
+    {
+        long eight = Weekdays(1).First();
+        List<(string, long)> lines = [($"telemetry,ent={Ent},dev=m state=4i {eight}", eight), ($"telemetry,ent={Ent},dev=n state=4i {eight}", eight)];
+        var refused = new Dictionary<(string, string), long> { [(Ent, "m")] = 2 };
+
+        IReadOnlyList<DeviceEvaluation> devices = Evaluate(lines, Register("m", "n"), futureRefusals: refused);
+
+        RaisedFlag flag = Assert.Single(devices.Single(d => d.Device.Device == "m").Flags, f => f.Flag == IntegrityCheck.FutureTimestamp);
+        Assert.Equal("future_timestamp", flag.Name);
+        Assert.StartsWith("2 write(s) refused at the ingest", flag.Evidence, StringComparison.Ordinal);
+        Assert.DoesNotContain(devices.Single(d => d.Device.Device == "n").Flags, f => f.Flag == IntegrityCheck.FutureTimestamp);
+    }
+
+    private static FlagResolution Resolution(long sequence, string flag, string window, ResolutionAction action)
+    {
+        var span = Window.Parse(window);
+        return new FlagResolution
+        {
+            Sequence = sequence,
+            Enterprise = Ent,
+            Device = "m",
+            Flag = flag,
+            FromDay = LocalDays.DayOf(span.FirstDay),
+            ToDay = LocalDays.DayOf(span.EndDay),
+            Window = window,
+            Action = action,
+            Actor = "op",
+            Reason = "checked",
+            AtUnixNanoseconds = 0,
+            PreviousHash = new byte[32],
+            Hash = new byte[32],
+        };
     }
 
     private static HashSet<IntegrityCheck> Flags(List<(string Line, long Arrival)> lines) =>
@@ -163,7 +237,7 @@ public sealed class IntegrityFlagTests
     private static IndicatorDevice[] Register(params string[] devices) =>
         [.. devices.Select(d => new IndicatorDevice { Enterprise = Ent, Device = d, Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true })];
 
-    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, IndicatorDevice[] devices, Func<IndicatorDevice, IntegrityCheck, bool>? resolved = null)
+    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, IndicatorDevice[] devices, ResolutionBook? resolutions = null, IReadOnlyDictionary<(string, string), long>? futureRefusals = null)
     {
         using var reader = new LineProtocolReader(new LineProtocolLimits());
         var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
@@ -173,7 +247,7 @@ public sealed class IntegrityFlagTests
         }
 
         evidence.AdvanceWatermark(LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 8, 10)), LocalDays.DefaultOffsetMinutes));
-        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolved);
+        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolutions, futureRefusals);
     }
 
     // 08:00 local of the first `count` weekdays of July 2026.

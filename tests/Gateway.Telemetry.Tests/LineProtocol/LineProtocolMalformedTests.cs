@@ -53,6 +53,8 @@ public sealed class LineProtocolMalformedTests
         { "m f=Infinity", "", "line 1 col 5: NaN and infinity are not valid field values: \"Infinity\"" },
         { "m f=1e400", "", "line 1 col 5: float field value out of range: \"1e400\"" },
         { "m f=-1e400", "", "line 1 col 5: float field value out of range: \"-1e400\"" },
+        { "m f=1" + new string('0', 309), "", $"line 1 col 5: float field value out of range: \"1{new string('0', 47)}\"…" },
+        { "m f=-2" + new string('0', 308) + ".5", "", $"line 1 col 5: float field value out of range: \"-2{new string('0', 46)}\"…" },
         { "m f=12x3i", "", "line 1 col 5: invalid integer field value: \"12x3i\"" },
         { "m f=i", "", "line 1 col 5: invalid integer field value: \"i\"" },
         { "m f=-i", "", "line 1 col 5: invalid integer field value: \"-i\"" },

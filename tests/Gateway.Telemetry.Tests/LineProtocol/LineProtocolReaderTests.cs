@@ -43,6 +43,7 @@ public sealed class LineProtocolReaderTests
     [InlineData("m f=-0", FieldKind.Float, -0.0)]
     [InlineData("m f=1.7976931348623157e308", FieldKind.Float, double.MaxValue)]
     [InlineData("m f=4.9e-324", FieldKind.Float, double.Epsilon)]
+    [InlineData("m f=-0.000000000000000000000000000000000000000001", FieldKind.Float, -1e-42)]
     [InlineData("m f=-9223372036854775808i", FieldKind.Integer, long.MinValue)]
     [InlineData("m f=9223372036854775807i", FieldKind.Integer, long.MaxValue)]
     [InlineData("m f=0i", FieldKind.Integer, 0L)]
@@ -229,5 +230,65 @@ public sealed class LineProtocolReaderTests
 
             return n;
         }
+    }
+
+    [Fact]
+    public void A_float_of_308_integer_digits_is_read_exactly()
+    {
+        string digits = new('9', 308);
+        ParsedField field = Assert.Single(Assert.Single(ReadAll($"m f={digits}.25")).Fields);
+
+        Assert.Equal(double.Parse(digits, System.Globalization.CultureInfo.InvariantCulture), (double)field.Value);
+    }
+
+    [Fact]
+    public void Structure_validation_reads_valid_bodies_as_full_validation_does()
+    {
+        string body = string.Join("\n", MachineLine, "m,t=a\\ b f=\"主轴\",g=1e3,h=2u,i=t 17", "# comment", "", "m f=1.5e-3");
+        using var full = new LineProtocolReader(new LineProtocolLimits());
+        using var structure = new LineProtocolReader(new LineProtocolLimits(), LineProtocolValidation.Structure);
+
+        Assert.Equal(Read(full, body), Read(structure, body));
+    }
+
+    [Theory]
+    [InlineData("m f=NaN")]
+    [InlineData("m f=1e400")]
+    [InlineData("m f=12x3i")]
+    [InlineData("m f=tru")]
+    public void Structure_validation_leaves_field_values_to_the_full_check_that_came_before(string line)
+    {
+        using var full = new LineProtocolReader(new LineProtocolLimits());
+        using var structure = new LineProtocolReader(new LineProtocolLimits(), LineProtocolValidation.Structure);
+
+        Assert.Throws<LineProtocolException>(() => Read(full, line));
+        structure.Reset(TimestampPrecision.Nanoseconds);
+        var sequence = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(line)));
+        Assert.True(structure.TryRead(ref sequence, isFinalBlock: true, out LineProtocolLine read));
+        Assert.Equal(line, Encoding.UTF8.GetString(read.Text));
+    }
+
+    [Theory]
+    [InlineData("m", "line 1 col 2: missing fields: \"m\"")]
+    [InlineData("m f", "line 1 col 4: missing '=' after field key: \"f\"")]
+    [InlineData("m f=1 x", "line 1 col 7: invalid timestamp: \"x\"")]
+    public void Structure_validation_still_refuses_a_malformed_line(string line, string message)
+    {
+        using var structure = new LineProtocolReader(new LineProtocolLimits(), LineProtocolValidation.Structure);
+
+        Assert.Equal(message, Assert.Throws<LineProtocolException>(() => Read(structure, line)).Message);
+    }
+
+    private static List<string> Read(LineProtocolReader reader, string body)
+    {
+        reader.Reset(TimestampPrecision.Nanoseconds);
+        var sequence = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(body)));
+        var lines = new List<string>();
+        while (reader.TryRead(ref sequence, isFinalBlock: true, out LineProtocolLine line))
+        {
+            lines.Add($"{Materialise(line)} {Encoding.UTF8.GetString(line.Text)}");
+        }
+
+        return lines;
     }
 }
