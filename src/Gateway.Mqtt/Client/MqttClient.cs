@@ -285,7 +285,7 @@ public sealed class MqttClient : IAsyncDisposable
             properties.UserProperties.AddRange(Options.ConnectUserProperties);
         }
 
-        MqttWill? will = Options.Will;
+        MqttWill? will = Options.WillFactory is { } factory ? factory() : Options.Will;
         if (will is not null && Options.ProtocolVersion == MqttProtocolVersion.V311 && !will.Properties.IsEmpty)
         {
             will = new MqttWill { Topic = will.Topic, Payload = will.Payload, Qos = will.Qos, Retain = will.Retain };

@@ -64,6 +64,12 @@ public sealed record MqttClientOptions
 
     public MqttWill? Will { get; init; }
 
+    /// <summary>
+    /// When set, called for every CONNECT (the first and each reconnect) and its will used instead of
+    /// <see cref="Will"/>: for wills that carry the time of their CONNECT (Sparkplug's STATE death certificate).
+    /// </summary>
+    public Func<MqttWill?>? WillFactory { get; init; }
+
     /// <summary>TLS through <see cref="SslStream"/> when set: target host, server certificate validation and an optional client certificate.</summary>
     public SslClientAuthenticationOptions? Tls { get; init; }
 

@@ -91,7 +91,8 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
 
     /// <summary>
     /// Connects with the STATE will, subscribes, and publishes STATE online (retained, QoS 1) — again after
-    /// every reconnect. The STATE timestamp is taken once here and is the same in the will and every birth.
+    /// every reconnect. The STATE timestamp is taken for each CONNECT (Sparkplug 3.0 §7.5: the death certificate
+    /// registered with a CONNECT carries its time) and the STATE online published after it repeats it.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -100,10 +101,14 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
             throw new InvalidOperationException("The host application is already started.");
         }
 
-        _stateTimestamp = _time.GetUtcNow().ToUnixTimeMilliseconds();
         MqttClientOptions mqtt = _options.Mqtt with
         {
-            Will = new MqttWill { Topic = _stateTopic, Payload = StatePayload(online: false), Qos = MqttQos.AtLeastOnce, Retain = true },
+            Will = null,
+            WillFactory = () =>
+            {
+                Volatile.Write(ref _stateTimestamp, _time.GetUtcNow().ToUnixTimeMilliseconds());
+                return new MqttWill { Topic = _stateTopic, Payload = StatePayload(online: false), Qos = MqttQos.AtLeastOnce, Retain = true };
+            },
         };
         _client = new MqttClient(mqtt, HandleAsync, _loggerFactory?.CreateLogger<MqttClient>(), _time);
         await _client.StartAsync(cancellationToken);
@@ -196,7 +201,7 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
         {
             json.WriteStartObject();
             json.WriteBoolean("online", online);
-            json.WriteNumber("timestamp", _stateTimestamp);
+            json.WriteNumber("timestamp", Volatile.Read(ref _stateTimestamp));
             json.WriteEndObject();
         }
 
@@ -211,7 +216,7 @@ public sealed class SparkplugHostApplication : IAsyncDisposable
         Interlocked.Increment(ref _statesPublished);
         if (online)
         {
-            SparkplugHostLog.StateOnline(_logger, _options.HostId, _stateTimestamp);
+            SparkplugHostLog.StateOnline(_logger, _options.HostId, Volatile.Read(ref _stateTimestamp));
         }
     }
 
