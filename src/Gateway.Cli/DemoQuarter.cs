@@ -154,7 +154,7 @@ internal static class DemoQuarter
             (IndicatorScope.Region("330400"), null),
         })
         {
-            IndicatorReport report = IndicatorsCommand.Compute(store, scope, s_quarter, enterprise);
+            IndicatorReport report = IndicatorReports.Compute(store, scope, s_quarter, enterprise);
             if (enterprise is null)
             {
                 PrintRegion(report, output);

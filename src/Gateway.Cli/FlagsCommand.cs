@@ -67,7 +67,7 @@ internal static class FlagsCommand
             }
             catch (ArgumentException rejected)
             {
-                error.WriteLine($"fgw flags {name}: {rejected.Message.Split(" (Parameter", 2)[0]}");
+                error.WriteLine($"fgw flags {name}: {rejected.Message}");
                 return 1;
             }
 

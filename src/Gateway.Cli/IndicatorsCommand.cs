@@ -59,7 +59,7 @@ internal static class IndicatorsCommand
                 return 1;
             }
 
-            IndicatorReport report = Compute(store, code is not null ? IndicatorScope.Enterprise(code) : IndicatorScope.Region(area!), span, code);
+            IndicatorReport report = IndicatorReports.Compute(store, code is not null ? IndicatorScope.Enterprise(code) : IndicatorScope.Region(area!), span, code);
             var text = new StringWriter(CultureInfo.InvariantCulture);
             if (parse.GetValue(json))
             {
@@ -85,9 +85,6 @@ internal static class IndicatorsCommand
         });
         return command;
     }
-
-    internal static IndicatorReport Compute(EvidenceStore store, IndicatorScope scope, Window window, string? enterprise) =>
-        IndicatorReports.Compute(store, scope, window, enterprise);
 
     internal static void Print(IndicatorReport report, TextWriter output)
     {
@@ -122,8 +119,6 @@ internal static class IndicatorsCommand
             }
         }
     }
-
-    internal static object ToJson(IndicatorReport report) => IndicatorReports.ToJson(report);
 
     private static IReadOnlyList<TargetProgress> Targets(IndicatorReport report) => IndicatorReports.Targets(report, PolicyTargets.Load());
 

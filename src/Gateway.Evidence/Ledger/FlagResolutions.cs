@@ -132,12 +132,12 @@ public sealed partial class FlagResolutionStore
         ArgumentNullException.ThrowIfNull(request);
         if (!FlagName().IsMatch(request.Flag))
         {
-            throw new ArgumentException($"'{request.Flag}' is not a flag name (lower-case words joined by '_').", nameof(request));
+            throw new ArgumentException($"'{request.Flag}' is not a flag name (lower-case words joined by '_').");
         }
 
         if (string.IsNullOrWhiteSpace(request.Actor) || string.IsNullOrWhiteSpace(request.Reason))
         {
-            throw new ArgumentException("a resolution needs who decided (actor) and why (reason).", nameof(request));
+            throw new ArgumentException("a resolution needs who decided (actor) and why (reason).");
         }
 
         using SqliteConnection connection = _store.OpenConnection();
@@ -150,7 +150,7 @@ public sealed partial class FlagResolutionStore
             known.Parameters.AddWithValue("$d", request.Device);
             if (Convert.ToInt64(known.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
             {
-                throw new ArgumentException($"device {request.Device} of enterprise {request.Enterprise} is not in the register.", nameof(request));
+                throw new ArgumentException($"device {request.Device} of enterprise {request.Enterprise} is not in the register.");
             }
         }
 
