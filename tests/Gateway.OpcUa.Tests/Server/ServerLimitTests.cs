@@ -111,7 +111,7 @@ public sealed class ServerLimitTests : IAsyncLifetime
 
         while (_server.SendQueueOverflows == 0)
         {
-            await Task.Delay(10, deadline.Token);
+            await Task.Delay(10, deadline.Token); // polling interval within the deadline
         }
 
         Assert.Equal(1, _server.SendQueueOverflows);

@@ -90,7 +90,7 @@ public sealed class ServerSubscriptionTests : IAsyncLifetime
         deadline.CancelAfter(TimeSpan.FromSeconds(10));
         while (_server.PublishRequests < responses)
         {
-            await Task.Delay(5, deadline.Token);
+            await Task.Delay(5, deadline.Token); // polling interval within the deadline
         }
 
         for (int i = 0; i < maxCycles && _server.PublishResponses < responses; i++)
