@@ -255,29 +255,7 @@ public static class SparkplugPayloadCodec
             else
             {
                 Scalar s = EncodeScalar(property.Type, property.Value);
-                switch (s.Field)
-                {
-                    case ScalarField.Int:
-                        v.IntValue = s.Int;
-                        break;
-                    case ScalarField.Long:
-                        v.LongValue = s.Long;
-                        break;
-                    case ScalarField.Float:
-                        v.FloatValue = s.Float;
-                        break;
-                    case ScalarField.Double:
-                        v.DoubleValue = s.Double;
-                        break;
-                    case ScalarField.Boolean:
-                        v.BooleanValue = s.Boolean;
-                        break;
-                    case ScalarField.String:
-                        v.StringValue = s.String;
-                        break;
-                    default:
-                        break;
-                }
+                Assign(v, s);
             }
 
             set.Keys.Add(key);
@@ -317,6 +295,34 @@ public static class SparkplugPayloadCodec
         Boolean,
         String,
         Other,
+    }
+
+    // Sets the one field of a Sparkplug message that carries the scalar (none for ScalarField.None or Other).
+    private static void Assign(IScalarValueFields target, Scalar s)
+    {
+        switch (s.Field)
+        {
+            case ScalarField.Int:
+                target.IntValue = s.Int;
+                break;
+            case ScalarField.Long:
+                target.LongValue = s.Long;
+                break;
+            case ScalarField.Float:
+                target.FloatValue = s.Float;
+                break;
+            case ScalarField.Double:
+                target.DoubleValue = s.Double;
+                break;
+            case ScalarField.Boolean:
+                target.BooleanValue = s.Boolean;
+                break;
+            case ScalarField.String:
+                target.StringValue = s.String!;
+                break;
+            default:
+                break;
+        }
     }
 
     private readonly record struct Scalar(ScalarField Field, uint Int = 0, ulong Long = 0, float Float = 0, double Double = 0, bool Boolean = false, string? String = null);
@@ -667,29 +673,7 @@ public static class SparkplugPayloadCodec
                 break;
             default:
                 Scalar s = EncodeScalar(dataType, metric.Value);
-                switch (s.Field)
-                {
-                    case ScalarField.Int:
-                        m.IntValue = s.Int;
-                        break;
-                    case ScalarField.Long:
-                        m.LongValue = s.Long;
-                        break;
-                    case ScalarField.Float:
-                        m.FloatValue = s.Float;
-                        break;
-                    case ScalarField.Double:
-                        m.DoubleValue = s.Double;
-                        break;
-                    case ScalarField.Boolean:
-                        m.BooleanValue = s.Boolean;
-                        break;
-                    case ScalarField.String:
-                        m.StringValue = s.String;
-                        break;
-                    default:
-                        break;
-                }
+                Assign(m, s);
 
                 break;
         }
@@ -776,29 +760,7 @@ public static class SparkplugPayloadCodec
                 if (row[c] is { } cell)
                 {
                     Scalar s = EncodeScalar(dataSet.Types[c], cell);
-                    switch (s.Field)
-                    {
-                        case ScalarField.Int:
-                            v.IntValue = s.Int;
-                            break;
-                        case ScalarField.Long:
-                            v.LongValue = s.Long;
-                            break;
-                        case ScalarField.Float:
-                            v.FloatValue = s.Float;
-                            break;
-                        case ScalarField.Double:
-                            v.DoubleValue = s.Double;
-                            break;
-                        case ScalarField.Boolean:
-                            v.BooleanValue = s.Boolean;
-                            break;
-                        case ScalarField.String:
-                            v.StringValue = s.String;
-                            break;
-                        default:
-                            break;
-                    }
+                    Assign(v, s);
                 }
 
                 r.Elements.Add(v);
@@ -835,29 +797,7 @@ public static class SparkplugPayloadCodec
             if (parameter.Value is { } value)
             {
                 Scalar s = EncodeScalar(parameter.Type, value);
-                switch (s.Field)
-                {
-                    case ScalarField.Int:
-                        p.IntValue = s.Int;
-                        break;
-                    case ScalarField.Long:
-                        p.LongValue = s.Long;
-                        break;
-                    case ScalarField.Float:
-                        p.FloatValue = s.Float;
-                        break;
-                    case ScalarField.Double:
-                        p.DoubleValue = s.Double;
-                        break;
-                    case ScalarField.Boolean:
-                        p.BooleanValue = s.Boolean;
-                        break;
-                    case ScalarField.String:
-                        p.StringValue = s.String;
-                        break;
-                    default:
-                        break;
-                }
+                Assign(p, s);
             }
 
             t.Parameters.Add(p);
