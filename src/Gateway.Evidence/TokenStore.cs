@@ -205,6 +205,22 @@ public sealed class TokenStore
     }
 
     /// <summary>
+    /// Reads the token of an HTTP <c>Authorization</c> header in the <c>Token</c> (InfluxDB) or <c>Bearer</c>
+    /// scheme; false for another scheme or none (<paramref name="token"/> is then empty).
+    /// </summary>
+    public static bool TryReadAuthorizationHeader(string? header, out ReadOnlySpan<char> token)
+    {
+        if (header is not null && (header.StartsWith("Token ", StringComparison.OrdinalIgnoreCase) || header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)))
+        {
+            token = header.AsSpan(header.IndexOf(' ', StringComparison.Ordinal) + 1).Trim();
+            return true;
+        }
+
+        token = default;
+        return false;
+    }
+
+    /// <summary>
     /// The non-secret id of a well-formed token (<c>fgw_&lt;id&gt;_&lt;secret&gt;</c>), for logs and revocation;
     /// false when <paramref name="token"/> does not have the token format.
     /// </summary>

@@ -264,12 +264,8 @@ public sealed class IngestServer : IAsyncDisposable
         private TokenPrincipal? Authenticate(HttpRequest request, bool v1, out string? error)
         {
             string header = request.Headers.Authorization.ToString();
-            ReadOnlySpan<char> token = default;
-            if (header.StartsWith("Token ", StringComparison.OrdinalIgnoreCase) || header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            {
-                token = header.AsSpan(header.IndexOf(' ', StringComparison.Ordinal) + 1).Trim();
-            }
-            else if (v1 && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            bool tokenScheme = TokenStore.TryReadAuthorizationHeader(header, out ReadOnlySpan<char> token);
+            if (!tokenScheme && v1 && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
             {
                 // InfluxDB 1.x clients send the token as the password of user:password.
                 try
@@ -284,7 +280,7 @@ public sealed class IngestServer : IAsyncDisposable
                     return null;
                 }
             }
-            else if (v1 && request.Query.TryGetValue("p", out var password))
+            else if (!tokenScheme && v1 && request.Query.TryGetValue("p", out var password))
             {
                 token = password.ToString();
             }

@@ -190,11 +190,8 @@ public sealed class MetricsServer : IAsyncDisposable
 
         private TokenPrincipal? Authenticate(HttpRequest request, out string? error)
         {
-            string header = request.Headers.Authorization.ToString();
-            string? token = header.StartsWith("Token ", StringComparison.OrdinalIgnoreCase) || header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                ? header[(header.IndexOf(' ', StringComparison.Ordinal) + 1)..].Trim()
-                : null;
-            if (string.IsNullOrEmpty(token))
+            TokenStore.TryReadAuthorizationHeader(request.Headers.Authorization.ToString(), out ReadOnlySpan<char> token);
+            if (token.IsEmpty)
             {
                 error = "missing token: send Authorization: Token <token>";
                 return null;
