@@ -9,7 +9,8 @@ internal sealed class MessageCollector
 {
     private readonly ConcurrentQueue<MqttReceivedMessage> _messages = new();
     private readonly Lock _lock = new();
-    private readonly List<(int Count, TaskCompletionSource Done)> _waits = [];
+    private readonly HashSet<string> _distinct = new(StringComparer.Ordinal);
+    private readonly List<(int Count, bool Distinct, TaskCompletionSource Done)> _waits = [];
 
     /// <summary>Optional work done inside the handler before the message counts as accepted.</summary>
     public Func<MqttReceivedMessage, CancellationToken, Task>? Before { get; set; }
@@ -27,12 +28,13 @@ internal sealed class MessageCollector
             await before(message, cancellationToken);
         }
 
-        _messages.Enqueue(message);
         lock (_lock)
         {
-            foreach ((int count, TaskCompletionSource done) in _waits)
+            _messages.Enqueue(message);
+            _distinct.Add(Encoding.UTF8.GetString(message.Payload.Span));
+            foreach ((int count, bool distinct, TaskCompletionSource done) in _waits)
             {
-                if (_messages.Count >= count)
+                if (Reached(count, distinct))
                 {
                     done.TrySetResult();
                 }
@@ -41,17 +43,29 @@ internal sealed class MessageCollector
     }
 
     /// <summary>Waits until at least <paramref name="count"/> messages have arrived, within <paramref name="deadline"/>.</summary>
-    public async Task WaitForAsync(int count, TimeSpan deadline, CancellationToken cancellationToken)
+    public Task WaitForAsync(int count, TimeSpan deadline, CancellationToken cancellationToken) =>
+        WaitAsync(count, distinct: false, deadline, cancellationToken);
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> distinct payloads have arrived, within <paramref name="deadline"/>: QoS 1
+    /// may deliver a message twice, so the count of messages alone does not say when the stream is complete.
+    /// </summary>
+    public Task WaitForDistinctAsync(int count, TimeSpan deadline, CancellationToken cancellationToken) =>
+        WaitAsync(count, distinct: true, deadline, cancellationToken);
+
+    private bool Reached(int count, bool distinct) => (distinct ? _distinct.Count : _messages.Count) >= count;
+
+    private async Task WaitAsync(int count, bool distinct, TimeSpan deadline, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
-            if (_messages.Count >= count)
+            if (Reached(count, distinct))
             {
                 return;
             }
 
-            _waits.Add((count, done));
+            _waits.Add((count, distinct, done));
         }
 
         try
@@ -60,7 +74,13 @@ internal sealed class MessageCollector
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"{_messages.Count} of {count} messages arrived within {deadline.TotalSeconds:0} s.");
+            int arrived;
+            lock (_lock)
+            {
+                arrived = distinct ? _distinct.Count : _messages.Count;
+            }
+
+            throw new TimeoutException($"{arrived} of {count} {(distinct ? "distinct payloads" : "messages")} arrived within {deadline.TotalSeconds:0} s.");
         }
     }
 }

@@ -84,10 +84,15 @@ public sealed class MqttClientInteropTests(MosquittoServer broker) : IClassFixtu
         const int Count = 300;
         string topic = $"to-third-party/{Guid.NewGuid():N}";
         string clientId = $"fgw-mosquitto-sub-{Guid.NewGuid():N}";
+        // mosquitto_sub 2.0.11 on MQTT 5.0 with a QoS 2 subscription, under a mixed-QoS stream, sends PUBREC and
+        // then sees no PUBREL, and quits with "A network protocol error": 12 of 12 runs with mosquitto_pub as the
+        // only publisher, never on 3.1.1 or at QoS 1. On 5.0 it subscribes at QoS 1, so our QoS 2
+        // publishes still cross the broker and arrive exactly once; on 3.1.1 it subscribes at QoS 2.
+        string subscriptionQos = version == MqttProtocolVersion.V500 ? "1" : "2";
         await using ServerProcess subscriber = ServerProcess.Start(
             "mosquitto_sub",
             Prerequisites.MosquittoSub,
-            ["-h", MosquittoServer.Host, "-p", Port, "-i", clientId, "-q", "2", "-t", topic, "-C", Count.ToString(CultureInfo.InvariantCulture), "-V", version == MqttProtocolVersion.V500 ? "mqttv5" : "mqttv311"]);
+            ["-h", MosquittoServer.Host, "-p", Port, "-i", clientId, "-q", subscriptionQos, "-t", topic, "-C", Count.ToString(CultureInfo.InvariantCulture), "-V", version == MqttProtocolVersion.V500 ? "mqttv5" : "mqttv311"]);
         await broker.WaitForLogAsync($"Received SUBSCRIBE from {clientId}", Ct).WaitAsync(s_deadline, Ct);
         await using MqttClient publisher = Client("pub", version);
         await publisher.StartAsync(Ct);
@@ -101,11 +106,15 @@ public sealed class MqttClientInteropTests(MosquittoServer broker) : IClassFixtu
 
         await subscriber.Exited.WaitAsync(s_deadline, Ct);
         await subscriber.StopAsync(TimeSpan.FromSeconds(5));
-        // What is under test is what mosquitto_sub printed, not its exit code: in about one of twenty runs
-        // it exited with 2 ("A network protocol error occurred") on its way out after its -C count.
+        // What is under test is what mosquitto_sub printed, not its exit code.
         // MQTT orders messages within one QoS only: mosquitto forwards a QoS 2 message after its handshake.
-        string[] lines = subscriber.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(Enumerable.Range(0, Count).Select(i => $"m{i}").Order(StringComparer.Ordinal), lines.Where(l => l.StartsWith('m')).Order(StringComparer.Ordinal));
+        string[] lines = [.. subscriber.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => l.StartsWith('m'))];
+        string[] expected = [.. Enumerable.Range(0, Count).Select(i => $"m{i}")];
+        string[] missing = [.. expected.Except(lines, StringComparer.Ordinal)];
+        string[] twice = [.. lines.GroupBy(l => l, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key)];
+        Assert.True(
+            missing.Length == 0 && twice.Length == 0,
+            $"missing [{string.Join(' ', missing)}], printed twice [{string.Join(' ', twice)}]{Environment.NewLine}{subscriber.Describe()}{Environment.NewLine}{broker.Process.Describe()}");
     }
 
     [Theory]
@@ -250,11 +259,11 @@ public sealed class MqttClientInteropTests(MosquittoServer broker) : IClassFixtu
     }
 
     // A wait that fails with the broker's log in its message.
-    private async Task WaitAsync(MessageCollector collector, int count)
+    private async Task WaitAsync(MessageCollector collector, int count, bool distinct = false)
     {
         try
         {
-            await collector.WaitForAsync(count, s_deadline, Ct);
+            await (distinct ? collector.WaitForDistinctAsync(count, s_deadline, Ct) : collector.WaitForAsync(count, s_deadline, Ct));
         }
         catch (TimeoutException e)
         {
@@ -262,14 +271,6 @@ public sealed class MqttClientInteropTests(MosquittoServer broker) : IClassFixtu
         }
     }
 
-    private async Task WaitForDistinctAsync(MessageCollector collector, int count)
-    {
-        // QoS 1 may deliver a message twice across a restart; wait for every distinct payload, a duplicate at a time.
-        int target = count;
-        while (collector.Payloads.Distinct().Count() < count)
-        {
-            target = Math.Max(target + 1, collector.Count + 1);
-            await WaitAsync(collector, target);
-        }
-    }
+    // QoS 1 may deliver a message twice across a restart: wait for every distinct payload.
+    private Task WaitForDistinctAsync(MessageCollector collector, int count) => WaitAsync(collector, count, distinct: true);
 }
