@@ -33,6 +33,12 @@ public sealed record RecoveryReport
     public required long NextSequence { get; init; }
 
     /// <summary>
+    /// When the last record that survived was appended (Unix ns), null when the tail segment holds none: after a
+    /// crash, whatever the process meant to append after it is what was lost.
+    /// </summary>
+    public long? LastRecordTimestamp { get; init; }
+
+    /// <summary>
     /// Cursors that pointed beyond the recovered tail (possible only after a power loss under
     /// <see cref="FsyncPolicy.None"/>) and were moved back to it.
     /// </summary>

@@ -203,6 +203,7 @@ public sealed partial class SegmentLog
                 HeadPosition = segments[0].BasePosition,
                 TailPosition = tailPosition,
                 NextSequence = scan.NextSequence,
+                LastRecordTimestamp = scan.LastTimestamp,
                 CursorsRewound = rewound,
             };
             return new Recovered([.. segments], cursors, report, bytesOnDisk, fsyncs);

@@ -7,7 +7,8 @@ namespace FactoryGateway.Telemetry.Storage;
 /// <param name="Records">Valid records.</param>
 /// <param name="NextSequence">The sequence number after the last valid record.</param>
 /// <param name="Failure">Why the scan stopped before the file's end; null when every byte was a valid record.</param>
-internal readonly record struct ScanResult(long ValidLength, int Records, long NextSequence, string? Failure);
+/// <param name="LastTimestamp">The append time (Unix ns) of the last valid record; null when there is none.</param>
+internal readonly record struct ScanResult(long ValidLength, int Records, long NextSequence, string? Failure, long? LastTimestamp);
 
 /// <summary>Reads a segment record by record in 1 MiB chunks, checking every length, CRC and sequence number.</summary>
 internal static class SegmentScanner
@@ -20,6 +21,7 @@ internal static class SegmentScanner
         long offset = LogFormat.SegmentHeaderSize;
         long sequence = segment.BaseSequence;
         int records = 0;
+        long? lastTimestamp = null;
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         long bufferStart = 0; // file offset of buffer[0]
@@ -55,19 +57,20 @@ internal static class SegmentScanner
                     return Stop(problem);
                 }
 
+                lastTimestamp = LogFormat.ReadTimestamp(buffer.AsSpan((int)(offset - bufferStart)));
                 offset += recordSize;
                 sequence++;
                 records++;
             }
 
-            return new ScanResult(offset, records, sequence, null);
+            return new ScanResult(offset, records, sequence, null, lastTimestamp);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        ScanResult Stop(string reason) => new(offset, records, sequence, reason);
+        ScanResult Stop(string reason) => new(offset, records, sequence, reason, lastTimestamp);
 
         // Makes file bytes [from, from + count) available in the buffer; count never exceeds what the file holds.
         void Ensure(long from, int count)

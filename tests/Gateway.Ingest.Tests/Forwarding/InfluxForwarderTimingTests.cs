@@ -1,6 +1,7 @@
 using System.Net;
 using FactoryGateway.Ingest.Forwarding;
 using FactoryGateway.Telemetry.Influx;
+using FactoryGateway.Testing;
 
 namespace FactoryGateway.Ingest.Tests.Forwarding;
 

@@ -1,17 +1,20 @@
-namespace FactoryGateway.Ingest.Tests.Forwarding;
+namespace FactoryGateway.Testing;
 
 /// <summary>
 /// A clock that moves only when a test calls <see cref="Advance"/>; its timers (what <c>Task.Delay</c> and
 /// <c>Task.WaitAsync</c> use with a <see cref="TimeProvider"/>) fire then. <see cref="WaitForTimerAsync"/> lets
 /// a test wait, with a deadline, until the code under test has armed the timer it expects.
 /// </summary>
-internal sealed class ManualTimeProvider : TimeProvider
+public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<ManualTimer> _timers = [];
     private DateTimeOffset _now;
     private int _created;
     private TaskCompletionSource _changed = NewSignal();
+
+    /// <summary>How long <see cref="WaitForTimerAsync"/> waits, in real time, for the code under test to arm a timer.</summary>
+    public static TimeSpan TimerDeadline { get; } = TimeSpan.FromSeconds(60);
 
     public ManualTimeProvider(DateTimeOffset start)
     {
@@ -53,8 +56,7 @@ internal sealed class ManualTimeProvider : TimeProvider
     /// </summary>
     public async Task<(int Id, TimeSpan Due)> WaitForTimerAsync(TimeSpan min, TimeSpan max, int newerThan = 0)
     {
-        TimeSpan deadline = ForwarderRig.Deadline;
-        using var timeout = new CancellationTokenSource(deadline);
+        using var timeout = new CancellationTokenSource(TimerDeadline);
         while (true)
         {
             Task changed;
@@ -77,7 +79,7 @@ internal sealed class ManualTimeProvider : TimeProvider
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"No timer due within [{min}, {max}] was armed within {deadline}; armed: [{string.Join(", ", ArmedTimers())}].");
+                throw new TimeoutException($"No timer due within [{min}, {max}] was armed within {TimerDeadline}; armed: [{string.Join(", ", ArmedTimers())}].");
             }
         }
     }
