@@ -5,7 +5,7 @@ namespace FactoryGateway.Benchmarks;
 /// <summary>
 /// Runs the BenchmarkDotNet suites non-interactively
 /// (<c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- --filter '*'</c>) or a load
-/// harness (<c>-- load-ingest …</c>, <c>-- load-e2e …</c>, <c>-- load-mqtt …</c>, <c>-- load-opcua …</c>, <c>-- load-opcua-server …</c>, <c>-- indicators …</c>), which prints a table.
+/// harness (<c>-- load-ingest …</c>, <c>-- load-e2e …</c>, <c>-- load-mqtt …</c>, <c>-- load-opcua …</c>, <c>-- load-opcua-server …</c>, <c>-- load-edge …</c>, <c>-- indicators …</c>), which prints a table.
 /// </summary>
 public static class Program
 {
@@ -34,6 +34,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "indicators")
         {
             return await Load.IndicatorHarness.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "load-edge")
+        {
+            return await Load.EdgeLoadHarness.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "load-opcua-server")

@@ -131,6 +131,7 @@ public sealed class Normaliser : IEdgeSink, IDisposable
             }
             catch (LineProtocolWriteException)
             {
+                _writer.Reset(_scratch); // drop the half-written point
                 Interlocked.Increment(ref _invalid);
                 return SampleAcceptance.Invalid;
             }
@@ -199,13 +200,23 @@ public sealed class Normaliser : IEdgeSink, IDisposable
 
             EdgeLog.IdentityChanged(_logger, device, merged);
             _scratch.ResetWrittenCount();
-            Series("identity", track);
-            WriteText("product_instance_uri", merged.ProductInstanceUri);
-            WriteText("manufacturer", merged.Manufacturer);
-            WriteText("model", merged.Model);
-            WriteText("serial_number", merged.SerialNumber);
-            WriteText("cert_thumbprint", merged.CertificateThumbprint);
-            _writer.WriteTimestamp(_time.GetUtcNow());
+            try
+            {
+                Series("identity", track);
+                WriteText("product_instance_uri", merged.ProductInstanceUri);
+                WriteText("manufacturer", merged.Manufacturer);
+                WriteText("model", merged.Model);
+                WriteText("serial_number", merged.SerialNumber);
+                WriteText("cert_thumbprint", merged.CertificateThumbprint);
+                _writer.WriteTimestamp(_time.GetUtcNow());
+            }
+            catch (LineProtocolWriteException)
+            {
+                _writer.Reset(_scratch); // text the line protocol cannot carry (a lone surrogate): counted, not written
+                Interlocked.Increment(ref _invalid);
+                return;
+            }
+
             if (_buffer.TryAdd(_scratch.WrittenSpan))
             {
                 track.Identity = merged;

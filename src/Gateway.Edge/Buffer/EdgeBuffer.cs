@@ -16,9 +16,10 @@ namespace FactoryGateway.Edge.Buffer;
 /// </summary>
 /// <remarks>
 /// Bounded twice: the log by <see cref="BufferOptions.MaxBytes"/> on disk, and the lines waiting in memory by
-/// <see cref="MaxPendingBytes"/>. When either is reached the overflow policy decides:
+/// <see cref="MaxPendingBytes"/>. When the disk bound is reached the overflow policy decides:
 /// <see cref="BufferOverflowPolicy.RefuseNew"/> refuses new lines (counted in <see cref="Refused"/>) until the
-/// uplink has freed room; <see cref="BufferOverflowPolicy.Block"/> makes the writer wait. Unsent data is never
+/// uplink has freed room; <see cref="BufferOverflowPolicy.Block"/> makes the writer wait. When only the memory
+/// bound is reached (a burst faster than a flush), the writer waits for the flush under way. Unsent data is never
 /// evicted.
 /// </remarks>
 public sealed class EdgeBuffer : IAsyncDisposable
@@ -95,6 +96,18 @@ public sealed class EdgeBuffer : IAsyncDisposable
         }
     }
 
+    /// <summary>Lines waiting in memory for the next flush.</summary>
+    public int PendingLines
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pendingLines;
+            }
+        }
+    }
+
     /// <summary>Opens (or creates) the buffer under <paramref name="directory"/>; <paramref name="recordLines"/> caps the lines in one record (the uplink's batch size).</summary>
     public static EdgeBuffer Open(string directory, BufferOptions options, int recordLines, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -148,7 +161,9 @@ public sealed class EdgeBuffer : IAsyncDisposable
                     return true;
                 }
 
-                if (_options.Overflow == BufferOverflowPolicy.RefuseNew || _stop.IsCancellationRequested)
+                // The disk is full: the overflow policy decides. Only memory is full (a burst faster than one flush):
+                // the writer waits for the flush under way, whatever the policy, as the disk still has room.
+                if ((_full && _options.Overflow == BufferOverflowPolicy.RefuseNew) || _stop.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref _refused);
                     return false;
