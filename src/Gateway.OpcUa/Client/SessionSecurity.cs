@@ -79,19 +79,8 @@ internal static class SessionSecurity
             throw new UaServiceException(StatusCode.BadApplicationSignatureInvalid, $"the server signed CreateSession with '{algorithm}', not {security.Policy.AsymmetricSignatureAlgorithm}.");
         }
 
-        byte[] data = [.. security.ClientCertificate.RawData, .. clientNonce];
         using RSA key = security.ServerCertificate.GetRSAPublicKey()!;
-        bool valid;
-        try
-        {
-            valid = security.Policy.Verify(key, data, signature);
-        }
-        catch (CryptographicException)
-        {
-            valid = false;
-        }
-
-        if (!valid)
+        if (!SessionCrypto.Verify(security.Policy, key, security.ClientCertificate.RawData, clientNonce, signature))
         {
             throw new UaServiceException(StatusCode.BadApplicationSignatureInvalid, "the server's CreateSession signature over our certificate and nonce is invalid.");
         }
@@ -116,9 +105,8 @@ internal static class SessionSecurity
     /// <summary>ActivateSession's ClientSignature: our key signs the server certificate followed by the server nonce.</summary>
     public static (string Algorithm, byte[] Signature) ClientSignature(UaChannelSecurity security, ReadOnlySpan<byte> serverCertificate, ReadOnlySpan<byte> serverNonce)
     {
-        byte[] data = [.. SecureChannelCrypto.FirstCertificate(serverCertificate), .. serverNonce];
         using RSA key = security.ClientCertificate.GetRSAPrivateKey()!;
-        return (security.Policy.AsymmetricSignatureAlgorithm, security.Policy.Sign(key, data));
+        return (security.Policy.AsymmetricSignatureAlgorithm, SessionCrypto.Sign(security.Policy, key, serverCertificate, serverNonce));
     }
 
     /// <summary>
@@ -132,7 +120,6 @@ internal static class SessionSecurity
             ?? throw new UaServiceException(StatusCode.BadIdentityTokenRejected,
                 $"an X.509 user token needs a security policy to sign with; the token policy names '{tokenPolicyUri}' on a {channelPolicyUri} channel.");
         using RSA key = user.GetRSAPrivateKey() ?? throw new UaServiceException(StatusCode.BadIdentityTokenInvalid, "the user certificate has no RSA private key.");
-        byte[] data = [.. SecureChannelCrypto.FirstCertificate(serverCertificate), .. serverNonce];
-        return (policy.AsymmetricSignatureAlgorithm, policy.Sign(key, data));
+        return (policy.AsymmetricSignatureAlgorithm, SessionCrypto.Sign(policy, key, serverCertificate, serverNonce));
     }
 }

@@ -167,28 +167,38 @@ public sealed class CertificateStore : IDisposable
     /// and fails with <c>BadCertificateUntrusted</c> naming its thumbprint. Every failure is a
     /// <see cref="UaServiceException"/>.
     /// </summary>
-    public void ValidateServerCertificate(X509Certificate2 certificate, string? applicationUri)
+    public void ValidateServerCertificate(X509Certificate2 certificate, string? applicationUri) => Validate(certificate, applicationUri, "server");
+
+    /// <summary>
+    /// Checks a client certificate presented in OpenSecureChannel to this application acting as a
+    /// server: the same checks as <see cref="ValidateServerCertificate"/> (validity, RSA key, trust;
+    /// the ApplicationUri is checked later against CreateSession's client description). An untrusted
+    /// certificate lands in <c>rejected/</c> so that an operator can trust it.
+    /// </summary>
+    public void ValidateClientCertificate(X509Certificate2 certificate) => Validate(certificate, null, "client");
+
+    private void Validate(X509Certificate2 certificate, string? applicationUri, string role)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         DateTime now = _time.GetUtcNow().UtcDateTime;
         if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
         {
             throw new UaServiceException(StatusCode.BadCertificateTimeInvalid, string.Create(CultureInfo.InvariantCulture,
-                $"the server certificate {certificate.Thumbprint} is valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}, not now ({now:u})."));
+                $"the {role} certificate {certificate.Thumbprint} is valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}, not now ({now:u})."));
         }
 
         using (RSA? key = certificate.GetRSAPublicKey())
         {
             if (key is null)
             {
-                throw new UaServiceException(StatusCode.BadCertificatePolicyCheckFailed, $"the server certificate {certificate.Thumbprint} has no RSA key.");
+                throw new UaServiceException(StatusCode.BadCertificatePolicyCheckFailed, $"the {role} certificate {certificate.Thumbprint} has no RSA key.");
             }
         }
 
         if (!string.IsNullOrEmpty(applicationUri) && !GetApplicationUris(certificate).Contains(applicationUri, StringComparer.Ordinal))
         {
             throw new UaServiceException(StatusCode.BadCertificateUriInvalid,
-                $"the server certificate {certificate.Thumbprint} does not name the server's ApplicationUri '{applicationUri}' in its SubjectAltName.");
+                $"the {role} certificate {certificate.Thumbprint} does not name the {role}'s ApplicationUri '{applicationUri}' in its SubjectAltName.");
         }
 
         if (IsTrusted(certificate, now))
@@ -208,7 +218,7 @@ public sealed class CertificateStore : IDisposable
         }
 
         throw new UaServiceException(StatusCode.BadCertificateUntrusted,
-            $"the server certificate {certificate.Thumbprint} ({certificate.Subject}) is not trusted; it was saved to rejected/{certificate.Thumbprint}.der — trust it with Trust(\"{certificate.Thumbprint}\").");
+            $"the {role} certificate {certificate.Thumbprint} ({certificate.Subject}) is not trusted; it was saved to rejected/{certificate.Thumbprint}.der — trust it with Trust(\"{certificate.Thumbprint}\").");
     }
 
     private bool IsTrusted(X509Certificate2 certificate, DateTime now)

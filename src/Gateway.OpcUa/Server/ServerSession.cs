@@ -52,6 +52,12 @@ internal sealed class ServerSession
 
     public DateTime LastActivity { get; set; }
 
+    /// <summary>The nonce of the last CreateSession or ActivateSession response: the client signs it, an encrypted password ends with it.</summary>
+    public byte[] ServerNonce { get; set; } = [];
+
+    /// <summary>The client certificate of the secure channel the session was created on (null with SecurityPolicy None).</summary>
+    public byte[]? ClientCertificate { get; init; }
+
     public Dictionary<uint, ServerSubscription> Subscriptions => _subscriptions;
 
     public bool HasQueuedPublish => _publishes.Count > 0;
