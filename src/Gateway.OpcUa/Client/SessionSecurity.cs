@@ -41,17 +41,53 @@ internal static class SessionSecurity
         }
 
         X509Certificate2 serverCertificate;
+        ReadOnlySpan<byte> chain = endpoint.ServerCertificate.Span;
         try
         {
-            serverCertificate = X509CertificateLoader.LoadCertificate(SecureChannelCrypto.FirstCertificate(endpoint.ServerCertificate.Span));
+            serverCertificate = X509CertificateLoader.LoadCertificate(SecureChannelCrypto.FirstCertificate(chain));
         }
         catch (CryptographicException ex)
         {
             throw new UaServiceException(StatusCode.BadCertificateInvalid, $"the server certificate of {endpointUrl} cannot be read: {ex.Message}", ex);
         }
 
-        CertificateStoreOf(options).ValidateServerCertificate(serverCertificate, endpoint.Server.ApplicationUri);
+        using DisposableCollection issuers = Issuers(chain[SecureChannelCrypto.FirstCertificate(chain).Length..]);
+        string? host = options.AllowHostNameMismatch ? null : new Uri(endpointUrl).DnsSafeHost;
+        CertificateStoreOf(options).ValidateServerCertificate(serverCertificate, endpoint.Server.ApplicationUri, host, issuers);
         return new UaChannelSecurity(policy, options.SecurityMode == MessageSecurityMode.SignAndEncrypt, CertificateStoreOf(options).ApplicationCertificate, serverCertificate);
+    }
+
+    /// <summary>The CA certificates a server sent after its own in the ServerCertificate field (a DER chain); what does not parse is left out.</summary>
+    private static DisposableCollection Issuers(ReadOnlySpan<byte> rest)
+    {
+        var issuers = new DisposableCollection();
+        while (!rest.IsEmpty)
+        {
+            ReadOnlySpan<byte> next = SecureChannelCrypto.FirstCertificate(rest);
+            try
+            {
+                issuers.Add(X509CertificateLoader.LoadCertificate(next));
+            }
+            catch (CryptographicException)
+            {
+                break;
+            }
+
+            rest = rest[next.Length..];
+        }
+
+        return issuers;
+    }
+
+    private sealed class DisposableCollection : X509Certificate2Collection, IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (X509Certificate2 certificate in this)
+            {
+                certificate.Dispose();
+            }
+        }
     }
 
     private static Pki.CertificateStore CertificateStoreOf(UaSessionOptions options) =>
