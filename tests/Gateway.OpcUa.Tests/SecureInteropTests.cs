@@ -215,6 +215,36 @@ public sealed class SecureInteropTests(SecureNodeOpcUaServer fixture) : IClassFi
     }
 
     [Fact]
+    public async Task An_anonymous_subscription_transfers_to_a_new_session_on_a_SignAndEncrypt_channel_with_the_same_certificate()
+    {
+        // node-opcua refuses anonymous transfers on an unsecured channel; on a secure one the same client certificate identifies the owner.
+        UaSessionOptions options = fixture.Options(UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.SignAndEncrypt);
+        await using UaSession first = await UaSession.ConnectAsync(Url, options, cancellationToken: Token);
+        UaSubscription original = await first.CreateSubscriptionAsync(new UaSubscriptionOptions { PublishingInterval = 100 }, Token);
+        await original.CreateMonitoredItemsAsync([new MonitoredItemRequest(new ReadValueId(new NodeId("TestMachine.PartsTotal", 1))) { SamplingInterval = 100 }], Token);
+        await using UaSession second = await UaSession.ConnectAsync(Url, options, cancellationToken: Token);
+
+        IReadOnlyList<SubscriptionTransferResult> results = await second.TransferSubscriptionsAsync([original], cancellationToken: Token);
+
+        SubscriptionTransferResult result = Assert.Single(results);
+        Assert.True(result.Status.IsGood, result.Status.ToString());
+        Assert.Equal(original.Id, result.Subscription!.Id);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(s_deadline);
+        await foreach (SubscriptionMessage message in result.Subscription.Messages.ReadAllAsync(deadline.Token))
+        {
+            if (message.DataChanges.Count > 0)
+            {
+                Assert.True(message.DataChanges[0].Value.Value.TryGetInt64(out _));
+                break;
+            }
+        }
+
+        Assert.NotEqual(first.Channel.ChannelId, second.Channel.ChannelId);
+        Assert.Null(second.PublishFault);
+    }
+
+    [Fact]
     public async Task A_large_Read_is_chunked_both_ways_under_encryption()
     {
         UaSessionOptions options = fixture.Options(UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.SignAndEncrypt);
