@@ -179,6 +179,17 @@ internal sealed class ServerSession
         DeleteSubscription(subscription.Id);
     }
 
+    /// <summary>
+    /// Takes a subscription from this session for TransferSubscriptions (the caller holds both locks):
+    /// this session's client gets a StatusChangeNotification GoodSubscriptionTransferred on its next Publish.
+    /// </summary>
+    public void GiveAway(ServerSubscription subscription)
+    {
+        _subscriptions.Remove(subscription.Id);
+        _statusChanges.Enqueue((subscription.Id, subscription.StatusChange(StatusCode.GoodSubscriptionTransferred)));
+        ServeLate();
+    }
+
     public bool DeleteSubscription(uint id)
     {
         if (!_subscriptions.Remove(id, out ServerSubscription? subscription))

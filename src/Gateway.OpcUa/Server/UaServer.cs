@@ -248,6 +248,8 @@ public sealed class UaServer : IAsyncDisposable
 
     internal void ForgetSubscription(uint id) => _subscriptionOwners.TryRemove(id, out _);
 
+    internal ServerSession? FindSubscriptionOwner(uint id) => _subscriptionOwners.GetValueOrDefault(id);
+
     internal int SessionCount => _sessions.Count;
 
     internal void AddSession(ServerSession session) => _sessions[session.AuthenticationToken] = session;

@@ -69,6 +69,7 @@ internal static class UaServices
                 ServiceIds.DeleteMonitoredItemsRequest => DeleteMonitoredItems(server, session, header, ref d),
                 ServiceIds.PublishRequest => Publish(server, session, connection, requestId, header, ref d),
                 ServiceIds.RepublishRequest => Republish(server, session, header, ref d),
+                ServiceIds.TransferSubscriptionsRequest => TransferSubscriptions(server, session, header, ref d),
                 _ => throw new UaServiceFault(StatusCode.BadServiceUnsupported),
             };
         }
@@ -268,6 +269,99 @@ internal static class UaServices
         }
 
         return "user " + userName;
+    }
+
+    // ---- TransferSubscriptions (OPC 10000-4 §5.13.7) ----
+
+    /// <summary>How long a transfer waits for the other session's lock (held briefly by services and timers) before giving up on that subscription.</summary>
+    private static readonly TimeSpan s_transferLockWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Moves subscriptions of another session to this one (the caller holds this session's lock). The
+    /// owner must be the same user — and for anonymous sessions the same client certificate on secure
+    /// channels (an anonymous session on None has no identity to compare): otherwise BadUserAccessDenied.
+    /// Unknown ids are BadSubscriptionIdInvalid. The old session's client gets GoodSubscriptionTransferred;
+    /// with SendInitialValues every item queues its current value.
+    /// </summary>
+    private static ReadOnlyMemory<byte> TransferSubscriptions(UaServer server, ServerSession session, UaRequestHeader h, ref UaBinaryDecoder d)
+    {
+        int count = Count(ref d, "TransferSubscriptionsRequest.SubscriptionIds", server.Options.MaxSubscriptionsPerSession, 4);
+        uint[] ids = new uint[count];
+        for (int i = 0; i < count; i++)
+        {
+            ids[i] = d.ReadUInt32("TransferSubscriptionsRequest.SubscriptionIds");
+        }
+
+        bool sendInitialValues = d.ReadBoolean("TransferSubscriptionsRequest.SendInitialValues");
+        var results = new (StatusCode Status, uint[] Available)[count];
+        for (int i = 0; i < count; i++)
+        {
+            results[i] = TransferOne(server, session, ids[i], sendInitialValues);
+        }
+
+        return UaServerCodec.Response(ServiceIds.TransferSubscriptionsResponse, h.RequestHandle, server.Now, e =>
+        {
+            e.WriteArray(results, static (w, r) =>
+            {
+                w.WriteStatusCode(r.Status);
+                w.WriteArray(r.Available, static (x, n) => x.WriteUInt32(n));
+            });
+            e.WriteInt32(-1); // DiagnosticInfos
+        });
+    }
+
+    private static (StatusCode Status, uint[] Available) TransferOne(UaServer server, ServerSession session, uint id, bool sendInitialValues)
+    {
+        ServerSession? owner = server.FindSubscriptionOwner(id);
+        if (owner is null)
+        {
+            return (StatusCode.BadSubscriptionIdInvalid, []);
+        }
+
+        if (owner == session)
+        {
+            return (StatusCode.Good, [.. session.Subscriptions[id].AvailableSequenceNumbers()]);
+        }
+
+        if (!owner.Sync.TryEnter(s_transferLockWait))
+        {
+            return (StatusCode.BadInternalError, []);
+        }
+
+        try
+        {
+            if (owner.Closed || !owner.Subscriptions.TryGetValue(id, out ServerSubscription? subscription))
+            {
+                return (StatusCode.BadSubscriptionIdInvalid, []);
+            }
+
+            bool sameUser = owner.Identity == session.Identity && (owner.Identity != "anonymous"
+                || (owner.ClientCertificate is not null && session.ClientCertificate is not null && owner.ClientCertificate.AsSpan().SequenceEqual(session.ClientCertificate)));
+            if (!sameUser)
+            {
+                return (StatusCode.BadUserAccessDenied, []);
+            }
+
+            owner.GiveAway(subscription);
+            subscription.MoveTo(session);
+            session.Subscriptions[id] = subscription;
+            server.RegisterSubscription(id, session);
+            if (sendInitialValues)
+            {
+                DateTime now = server.Now;
+                foreach (ServerMonitoredItem item in subscription.Items.Values)
+                {
+                    DataValue current = ReadAttribute(server.AddressSpace, item.Node, item.AttributeId, now);
+                    item.SendCurrent(item.AttributeId == AttributeIds.Value ? current with { ServerTimestamp = now } : current);
+                }
+            }
+
+            return (StatusCode.Good, [.. subscription.AvailableSequenceNumbers()]);
+        }
+        finally
+        {
+            owner.Sync.Exit();
+        }
     }
 
     private static ReadOnlyMemory<byte> CloseSession(UaServer server, ServerSession session, UaRequestHeader h, ref UaBinaryDecoder d)

@@ -145,6 +145,51 @@ public sealed class SecureServerTests(SecureServerFixture fixture) : IClassFixtu
         Assert.Equal(ServerState.Running, (await session.ReadServerStatusAsync(Token)).State);
     }
 
+    [Fact]
+    public async Task An_anonymous_subscription_transfers_to_a_new_session_with_the_same_client_certificate_but_not_to_another()
+    {
+        UaSessionOptions options = fixture.Options(MessageSecurityMode.SignAndEncrypt);
+        await using UaSession first = await UaSession.ConnectAsync(Url, options, cancellationToken: Token);
+        UaSubscription original = await first.CreateSubscriptionAsync(new UaSubscriptionOptions { PublishingInterval = 20 }, Token);
+        await original.CreateMonitoredItemsAsync([new MonitoredItemRequest(new ReadValueId(fixture.Counter)) { SamplingInterval = 0, QueueSize = 100 }], Token);
+        using var dir = new TempDirectory("opcua-other-client");
+        using CertificateStore other = CertificateStore.Open(new PkiOptions { Directory = dir.Path, HostName = "localhost" }, SecureServerFixture.ClientUri, "other client");
+        other.AddTrusted(fixture.ServerPki.ApplicationCertificate);
+        fixture.ServerPki.AddTrusted(other.ApplicationCertificate);
+        await using UaSession stranger = await UaSession.ConnectAsync(Url, fixture.Options(MessageSecurityMode.SignAndEncrypt, pki: other), cancellationToken: Token);
+        await using UaSession second = await UaSession.ConnectAsync(Url, options, cancellationToken: Token);
+
+        SubscriptionTransferResult refused = Assert.Single(await stranger.TransferSubscriptionsAsync([original], cancellationToken: Token));
+        SubscriptionTransferResult moved = Assert.Single(await second.TransferSubscriptionsAsync([original], cancellationToken: Token));
+        SubscriptionTransferResult refusedAgain = Assert.Single(await stranger.TransferSubscriptionsAsync([original], cancellationToken: Token));
+
+        Assert.Equal(StatusCode.BadUserAccessDenied, refused.Status.CodeBits);
+        Assert.True(moved.Status.IsGood, moved.Status.ToString());
+        Assert.Equal(StatusCode.BadUserAccessDenied, refusedAgain.Status.CodeBits);
+        const int Value = 7_000;
+        bool written = false;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(s_deadline);
+        await foreach (SubscriptionMessage message in moved.Subscription!.Messages.ReadAllAsync(deadline.Token))
+        {
+            long[] values = [.. message.DataChanges.Select(n => n.Value.Value.TryGetInt64(out long v) ? v : -1)];
+            if (values.Contains(Value))
+            {
+                break;
+            }
+
+            if (!written && values.Length > 0)
+            {
+                // The current value came first (SendInitialValues); a change now reaches the new session.
+                fixture.Server.AddressSpace.SetValue(fixture.Counter, new Variant(Value), DateTime.UtcNow);
+                written = true;
+            }
+        }
+
+        Assert.True(written);
+        Assert.Null(second.PublishFault);
+    }
+
     // ---- node-opcua's client ----
 
     private string[] NodeArguments(MessageSecurityMode mode, (string Certificate, string Key) certificate, params string[] extra) =>
