@@ -119,6 +119,86 @@ public sealed class CertificateStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_CA_that_is_not_trusted_leaves_its_certificate_untrusted_and_saved_in_rejected()
+    {
+        using CertificateStore store = Open();
+        using X509Certificate2 ca = CreateCa("CN=Plant CA");
+        using X509Certificate2 issued = Issue(ca, ServerUri);
+
+        UaServiceException error = Assert.Throws<UaServiceException>(() => store.ValidateServerCertificate(issued, ServerUri, issuers: [ca]));
+
+        Assert.Equal(StatusCode.BadCertificateUntrusted, error.Status.CodeBits);
+        Assert.True(File.Exists(Path.Combine(store.RejectedDirectory, issued.Thumbprint + ".der")));
+    }
+
+    [Fact]
+    public void A_chain_through_an_intermediate_the_server_sends_reaches_the_trusted_root()
+    {
+        using CertificateStore store = Open();
+        using X509Certificate2 root = CreateCa("CN=Plant Root");
+        using X509Certificate2 intermediate = IssueCa(root, "CN=Line 7 CA");
+        using X509Certificate2 issued = Issue(intermediate, ServerUri);
+        store.AddTrusted(root);
+
+        store.ValidateServerCertificate(issued, ServerUri, issuers: [intermediate]);
+        Assert.Equal(StatusCode.BadCertificateUntrusted, Assert.Throws<UaServiceException>(() => store.ValidateServerCertificate(issued, ServerUri)).Status.CodeBits);
+    }
+
+    [Fact]
+    public void An_expired_trusted_CA_refuses_the_certificates_it_issued()
+    {
+        using CertificateStore store = Open();
+        using RSA caKey = RSA.Create(2048);
+        using X509Certificate2 ca = CreateCa("CN=Plant CA", caKey, _clock.GetUtcNow().AddDays(-1), _clock.GetUtcNow().AddYears(1));
+        using X509Certificate2 expiredCopy = CreateCa("CN=Plant CA", caKey, _clock.GetUtcNow().AddYears(-2), _clock.GetUtcNow().AddDays(-1));
+        using X509Certificate2 issued = Issue(ca, ServerUri);
+        store.AddTrusted(expiredCopy);
+
+        UaServiceException error = Assert.Throws<UaServiceException>(() => store.ValidateServerCertificate(issued, ServerUri));
+
+        Assert.Equal(StatusCode.BadCertificateIssuerTimeInvalid, error.Status.CodeBits);
+        Assert.False(File.Exists(Path.Combine(store.RejectedDirectory, issued.Thumbprint + ".der")));
+    }
+
+    [Fact]
+    public void A_certificate_signed_by_another_key_under_the_trusted_CA_name_is_refused()
+    {
+        using CertificateStore store = Open();
+        using X509Certificate2 ca = CreateCa("CN=Plant CA");
+        using X509Certificate2 impostor = CreateCa("CN=Plant CA");
+        using X509Certificate2 forged = Issue(impostor, ServerUri, authorityKeyId: false);
+        store.AddTrusted(ca);
+
+        UaServiceException error = Assert.Throws<UaServiceException>(() => store.ValidateServerCertificate(forged, ServerUri));
+
+        Assert.Equal(StatusCode.BadCertificateInvalid, error.Status.CodeBits);
+    }
+
+    [Theory]
+    [InlineData("plc-7", true)]
+    [InlineData("PLC-7", true)]
+    [InlineData("10.0.0.7", true)]
+    [InlineData("plc-8", false)]
+    [InlineData("10.0.0.8", false)]
+    [InlineData("localhost", false)]
+    public void The_host_name_of_the_endpoint_URL_must_be_in_the_SubjectAltName(string host, bool accepted)
+    {
+        using CertificateStore store = Open();
+        using X509Certificate2 ca = CreateCa("CN=Plant CA");
+        using X509Certificate2 issued = Issue(ca, ServerUri, dns: "plc-7", ip: "10.0.0.7");
+        store.AddTrusted(ca);
+
+        if (accepted)
+        {
+            store.ValidateServerCertificate(issued, ServerUri, host);
+        }
+        else
+        {
+            Assert.Equal(StatusCode.BadCertificateHostNameInvalid, Assert.Throws<UaServiceException>(() => store.ValidateServerCertificate(issued, ServerUri, host)).Status.CodeBits);
+        }
+    }
+
+    [Fact]
     public void Options_are_validated()
     {
         Assert.Throws<ArgumentException>(() => new PkiOptions().Validate());
@@ -129,22 +209,53 @@ public sealed class CertificateStoreTests : IDisposable
     private X509Certificate2 CreateCa(string name)
     {
         using RSA key = RSA.Create(2048);
+        return CreateCa(name, key, _clock.GetUtcNow().AddDays(-1), _clock.GetUtcNow().AddYears(1));
+    }
+
+    private static X509Certificate2 CreateCa(string name, RSA key, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
         var request = new CertificateRequest(name, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return request.CreateSelfSigned(_clock.GetUtcNow().AddDays(-1), _clock.GetUtcNow().AddYears(1));
+        return request.CreateSelfSigned(notBefore, notAfter);
     }
 
-    private X509Certificate2 Issue(X509Certificate2 ca, string uri)
+    private X509Certificate2 IssueCa(X509Certificate2 issuer, string name)
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest(name, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
+        using X509Certificate2 issued = request.Create(issuer, _clock.GetUtcNow().AddHours(-1), _clock.GetUtcNow().AddDays(60), RandomNumberGenerator.GetBytes(12));
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    private X509Certificate2 Issue(X509Certificate2 ca, string uri, bool authorityKeyId = true, string? dns = null, string? ip = null)
     {
         using RSA key = RSA.Create(2048);
         var request = new CertificateRequest("CN=plc", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri(uri));
+        if (dns is not null)
+        {
+            san.AddDnsName(dns);
+        }
+
+        if (ip is not null)
+        {
+            san.AddIpAddress(System.Net.IPAddress.Parse(ip));
+        }
+
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        if (authorityKeyId)
+        {
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        }
+
         using X509Certificate2 issued = request.Create(ca, _clock.GetUtcNow().AddHours(-1), _clock.GetUtcNow().AddDays(30), RandomNumberGenerator.GetBytes(12));
         return issued.CopyWithPrivateKey(key);
     }

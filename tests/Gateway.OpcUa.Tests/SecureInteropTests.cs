@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using FactoryGateway.OpcUa.Client;
 using FactoryGateway.OpcUa.Encoding;
@@ -12,18 +13,60 @@ using FactoryGateway.Testing;
 namespace FactoryGateway.OpcUa.Tests;
 
 /// <summary>
-/// node-opcua with a user (<c>--users</c>) and its secure endpoints, and a client PKI in a temporary
-/// directory whose trust list holds the server's certificate.
+/// node-opcua with a user (<c>--users</c>) and its secure endpoints, its application certificate
+/// issued by a test CA (SubjectAltName: its ApplicationUri and the IP address 127.0.0.1, no DNS name),
+/// and a client PKI in a temporary directory whose trust list holds that CA, not the server's certificate.
 /// </summary>
 public sealed class SecureNodeOpcUaServer : IAsyncLifetime
 {
     public const string UserName = "operator";
     public const string Password = "line-7-secret";
     public const string ApplicationUri = "urn:factorygateway:test-client";
+    public const string ServerUri = "urn:factorygateway:node-test-server";
 
     private readonly TempDirectory _dir = new("opcua-client-pki");
 
-    public NodeOpcUaServer Server { get; } = new() { ExtraArguments = ["--users", $"{UserName}:{Password}"] };
+    public SecureNodeOpcUaServer()
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using RSA caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=FactoryGateway test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        Ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
+
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=FactoryGatewayTestPeer", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri(ServerUri));
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(
+            X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation | X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.DataEncipherment, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Ca, true, false));
+        using X509Certificate2 leaf = request.Create(Ca, now.AddHours(-1), now.AddDays(10), RandomNumberGenerator.GetBytes(12));
+        File.WriteAllText(_dir.Combine("server-cert.pem"), leaf.ExportCertificatePem());
+        File.WriteAllText(_dir.Combine("server-key.pem"), key.ExportPkcs8PrivateKeyPem());
+        ServerCertificateThumbprint = leaf.Thumbprint;
+        Server = new NodeOpcUaServer
+        {
+            ExtraArguments =
+            [
+                "--users", $"{UserName}:{Password}",
+                "--certificate", _dir.Combine("server-cert.pem"), "--key", _dir.Combine("server-key.pem"), "--application-uri", ServerUri,
+            ],
+        };
+    }
+
+    public NodeOpcUaServer Server { get; }
+
+    /// <summary>The CA that issued the server's certificate (trusted by <see cref="Pki"/>).</summary>
+    public X509Certificate2 Ca { get; }
+
+    public string ServerCertificateThumbprint { get; }
 
     public CertificateStore Pki { get; private set; } = null!;
 
@@ -36,9 +79,7 @@ public sealed class SecureNodeOpcUaServer : IAsyncLifetime
     {
         await Server.InitializeAsync();
         Pki = CertificateStore.Open(new PkiOptions { Directory = _dir.Combine("pki"), HostName = "localhost" }, ApplicationUri, "FactoryGateway test client");
-        IReadOnlyList<EndpointDescription> endpoints = await UaSession.GetEndpointsAsync(Server.EndpointUrl, cancellationToken: TestContext.Current.CancellationToken);
-        using X509Certificate2 serverCertificate = X509CertificateLoader.LoadCertificate(endpoints.First(e => !e.ServerCertificate.IsEmpty).ServerCertificate.Span);
-        Pki.AddTrusted(serverCertificate);
+        Pki.AddTrusted(Ca);
         UserCertificate = CertificateStore.CreateApplicationCertificate("urn:factorygateway:test-user", "line operator", "localhost", 2048, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
     }
 
@@ -56,6 +97,7 @@ public sealed class SecureNodeOpcUaServer : IAsyncLifetime
         await Server.DisposeAsync();
         Pki?.Dispose();
         UserCertificate?.Dispose();
+        Ca.Dispose();
         _dir.Dispose();
     }
 }
@@ -173,6 +215,36 @@ public sealed class SecureInteropTests(SecureNodeOpcUaServer fixture) : IClassFi
     }
 
     [Fact]
+    public async Task An_anonymous_subscription_transfers_to_a_new_session_on_a_SignAndEncrypt_channel_with_the_same_certificate()
+    {
+        // node-opcua refuses anonymous transfers on an unsecured channel; on a secure one the same client certificate identifies the owner.
+        UaSessionOptions options = fixture.Options(UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.SignAndEncrypt);
+        await using UaSession first = await UaSession.ConnectAsync(Url, options, cancellationToken: Token);
+        UaSubscription original = await first.CreateSubscriptionAsync(new UaSubscriptionOptions { PublishingInterval = 100 }, Token);
+        await original.CreateMonitoredItemsAsync([new MonitoredItemRequest(new ReadValueId(new NodeId("TestMachine.PartsTotal", 1))) { SamplingInterval = 100 }], Token);
+        await using UaSession second = await UaSession.ConnectAsync(Url, options, cancellationToken: Token);
+
+        IReadOnlyList<SubscriptionTransferResult> results = await second.TransferSubscriptionsAsync([original], cancellationToken: Token);
+
+        SubscriptionTransferResult result = Assert.Single(results);
+        Assert.True(result.Status.IsGood, result.Status.ToString());
+        Assert.Equal(original.Id, result.Subscription!.Id);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(s_deadline);
+        await foreach (SubscriptionMessage message in result.Subscription.Messages.ReadAllAsync(deadline.Token))
+        {
+            if (message.DataChanges.Count > 0)
+            {
+                Assert.True(message.DataChanges[0].Value.Value.TryGetInt64(out _));
+                break;
+            }
+        }
+
+        Assert.NotEqual(first.Channel.ChannelId, second.Channel.ChannelId);
+        Assert.Null(second.PublishFault);
+    }
+
+    [Fact]
     public async Task A_large_Read_is_chunked_both_ways_under_encryption()
     {
         UaSessionOptions options = fixture.Options(UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.SignAndEncrypt);
@@ -209,6 +281,49 @@ public sealed class SecureInteropTests(SecureNodeOpcUaServer fixture) : IClassFi
         Assert.Empty(Directory.EnumerateFiles(pki.RejectedDirectory));
         await using UaSession session = await UaSession.ConnectAsync(Url, options, cancellationToken: Token);
         Assert.Equal(ServerState.Running, (await session.ReadServerStatusAsync(Token)).State);
+    }
+
+    [Fact]
+    public async Task The_server_certificate_is_trusted_through_its_CA_and_names_the_endpoint_IP_address()
+    {
+        await using UaSession session = await UaSession.ConnectAsync(Url, fixture.Options(UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.Sign), cancellationToken: Token);
+
+        Assert.Equal(fixture.ServerCertificateThumbprint, session.Channel.Security!.ServerCertificate.Thumbprint);
+        Assert.False(File.Exists(Path.Combine(fixture.Pki.TrustedDirectory, fixture.ServerCertificateThumbprint + ".der")));
+        Assert.Empty(Directory.EnumerateFiles(fixture.Pki.RejectedDirectory));
+    }
+
+    [Fact]
+    public async Task A_host_name_the_server_certificate_does_not_name_is_refused_unless_explicitly_allowed()
+    {
+        // The certificate names 127.0.0.1 only: "localhost" reaches the same server under a name it does not carry.
+        string byName = Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        UaSessionOptions options = fixture.Options(UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.SignAndEncrypt);
+
+        UaServiceException refused = await Assert.ThrowsAsync<UaServiceException>(() => UaSession.ConnectAsync(byName, options, cancellationToken: Token));
+        options.AllowHostNameMismatch = true;
+        await using UaSession session = await UaSession.ConnectAsync(byName, options, cancellationToken: Token);
+
+        Assert.Equal(StatusCode.BadCertificateHostNameInvalid, refused.Status.CodeBits);
+        Assert.Contains("'localhost'", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ServerState.Running, (await session.ReadServerStatusAsync(Token)).State);
+    }
+
+    [Fact]
+    public async Task A_server_certificate_from_a_CA_the_client_does_not_trust_is_refused()
+    {
+        using var dir = new TempDirectory("opcua-other-ca");
+        using CertificateStore pki = CertificateStore.Open(new PkiOptions { Directory = dir.Combine("pki"), HostName = "localhost" }, SecureNodeOpcUaServer.ApplicationUri, "test client");
+        using RSA otherKey = RSA.Create(2048);
+        using X509Certificate2 otherCa = new CertificateRequest("CN=Another plant CA", otherKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        pki.AddTrusted(otherCa);
+
+        UaServiceException refused = await Assert.ThrowsAsync<UaServiceException>(() =>
+            UaSession.ConnectAsync(Url, fixture.Options(UaSecurityPolicy.Basic256Sha256Uri, MessageSecurityMode.Sign, pki: pki), cancellationToken: Token));
+
+        Assert.Equal(StatusCode.BadCertificateUntrusted, refused.Status.CodeBits);
+        Assert.Single(Directory.EnumerateFiles(pki.RejectedDirectory));
     }
 
     [Fact]

@@ -1,6 +1,9 @@
 // A node-opcua client for FactoryGateway's tests: a third-party OPC UA peer against our server.
 // Usage: node opcua-client.mjs --endpoint <url> --pki <dir> [--user <name:password>]
+//          [--security <Basic256Sha256:Sign|SignAndEncrypt> --certificate <pem> --key <pem> --application-uri <uri>]
 //          [--browse <nodeId>]... [--read <nodeId>]... [--subscribe <nodeId> --count <n>]
+//   --security   connects with that SecurityPolicy and MessageSecurityMode, using the given client
+//                certificate and PKCS#8 key (PEM) whose SubjectAltName names --application-uri
 //   --browse     browses the node's forward hierarchical references
 //   --read       reads the node's Value, DisplayName, BrowseName, NodeClass and DataType
 //   --subscribe  monitors the node's Value (sampling 0, queue 1000) until <n> data changes arrived
@@ -40,12 +43,15 @@ function plain(value) {
   return text(value);
 }
 
+const [policyName, modeName] = (args("security")[0] ?? "None:None").split(":");
+const secure = policyName !== "None";
 const clientCertificateManager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true });
 const client = OPCUAClient.create({
   applicationName: "FactoryGatewayTestClient",
   endpointMustExist: false,
-  securityMode: MessageSecurityMode.None,
-  securityPolicy: SecurityPolicy.None,
+  securityMode: MessageSecurityMode[modeName],
+  securityPolicy: SecurityPolicy[policyName],
+  ...(secure ? { certificateFile: args("certificate")[0], privateKeyFile: args("key")[0], applicationUri: args("application-uri")[0] } : {}),
   connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
   clientCertificateManager,
   keepSessionAlive: false,
@@ -59,7 +65,7 @@ try {
     ? { type: UserTokenType.UserName, userName: user.slice(0, user.indexOf(":")), password: user.slice(user.indexOf(":") + 1) }
     : { type: UserTokenType.Anonymous };
   session = await client.createSession(identity);
-  print({ event: "session", sessionId: session.sessionId.toString() });
+  print({ event: "session", sessionId: session.sessionId.toString(), securityMode: MessageSecurityMode[client.securityMode], securityPolicy: client.securityPolicy });
 
   for (const nodeId of args("browse")) {
     const result = await session.browse({ nodeId, browseDirection: BrowseDirection.Forward, referenceTypeId: "HierarchicalReferences", includeSubtypes: true, resultMask: 63 });

@@ -8,6 +8,9 @@
 //                under the home directory.
 //   --bulk <n>   adds n Double variables TestMachine/Bulk/Item0000… (ns=1;s=Bulk.0000…) that change every 100 ms
 //   --users      accepts these user names and passwords (anonymous access stays allowed)
+//   --certificate <pem> --key <pem> --application-uri <uri>   the server's application certificate (for
+//                example one issued by a test CA) and PKCS#8 key instead of a self-signed one it creates;
+//                the certificate's SubjectAltName must name the URI
 //   --max-monitored-items-per-call <n>, --max-nodes-per-read <n>   operation limits the server enforces
 //   --namespaces <uri,...>   registers these namespaces in order after the server's own (ns=1); each gets
 //                            TestMachine/<uri>:Origin (s=Origin, a String holding the URI) and
@@ -52,6 +55,9 @@ const server = new OPCUAServer({
   resourcePath: "/UA/FactoryGatewayTest",
   serverCertificateManager,
   userCertificateManager,
+  ...(arg("certificate", undefined)
+    ? { certificateFile: arg("certificate"), privateKeyFile: arg("key"), serverInfo: { applicationUri: arg("application-uri") } }
+    : {}),
   nodeset_filename: [nodesets.standard],
   buildInfo: { productName: "FactoryGatewayTestPeer", manufacturerName: "FactoryGateway tests" },
   ...(Object.keys(operationLimits).length > 0 ? { serverCapabilities: { operationLimits } } : {}),

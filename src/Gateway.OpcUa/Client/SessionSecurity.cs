@@ -41,17 +41,53 @@ internal static class SessionSecurity
         }
 
         X509Certificate2 serverCertificate;
+        ReadOnlySpan<byte> chain = endpoint.ServerCertificate.Span;
         try
         {
-            serverCertificate = X509CertificateLoader.LoadCertificate(SecureChannelCrypto.FirstCertificate(endpoint.ServerCertificate.Span));
+            serverCertificate = X509CertificateLoader.LoadCertificate(SecureChannelCrypto.FirstCertificate(chain));
         }
         catch (CryptographicException ex)
         {
             throw new UaServiceException(StatusCode.BadCertificateInvalid, $"the server certificate of {endpointUrl} cannot be read: {ex.Message}", ex);
         }
 
-        CertificateStoreOf(options).ValidateServerCertificate(serverCertificate, endpoint.Server.ApplicationUri);
+        using DisposableCollection issuers = Issuers(chain[SecureChannelCrypto.FirstCertificate(chain).Length..]);
+        string? host = options.AllowHostNameMismatch ? null : new Uri(endpointUrl).DnsSafeHost;
+        CertificateStoreOf(options).ValidateServerCertificate(serverCertificate, endpoint.Server.ApplicationUri, host, issuers);
         return new UaChannelSecurity(policy, options.SecurityMode == MessageSecurityMode.SignAndEncrypt, CertificateStoreOf(options).ApplicationCertificate, serverCertificate);
+    }
+
+    /// <summary>The CA certificates a server sent after its own in the ServerCertificate field (a DER chain); what does not parse is left out.</summary>
+    private static DisposableCollection Issuers(ReadOnlySpan<byte> rest)
+    {
+        var issuers = new DisposableCollection();
+        while (!rest.IsEmpty)
+        {
+            ReadOnlySpan<byte> next = SecureChannelCrypto.FirstCertificate(rest);
+            try
+            {
+                issuers.Add(X509CertificateLoader.LoadCertificate(next));
+            }
+            catch (CryptographicException)
+            {
+                break;
+            }
+
+            rest = rest[next.Length..];
+        }
+
+        return issuers;
+    }
+
+    private sealed class DisposableCollection : X509Certificate2Collection, IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (X509Certificate2 certificate in this)
+            {
+                certificate.Dispose();
+            }
+        }
     }
 
     private static Pki.CertificateStore CertificateStoreOf(UaSessionOptions options) =>
@@ -79,19 +115,8 @@ internal static class SessionSecurity
             throw new UaServiceException(StatusCode.BadApplicationSignatureInvalid, $"the server signed CreateSession with '{algorithm}', not {security.Policy.AsymmetricSignatureAlgorithm}.");
         }
 
-        byte[] data = [.. security.ClientCertificate.RawData, .. clientNonce];
         using RSA key = security.ServerCertificate.GetRSAPublicKey()!;
-        bool valid;
-        try
-        {
-            valid = security.Policy.Verify(key, data, signature);
-        }
-        catch (CryptographicException)
-        {
-            valid = false;
-        }
-
-        if (!valid)
+        if (!SessionCrypto.Verify(security.Policy, key, security.ClientCertificate.RawData, clientNonce, signature))
         {
             throw new UaServiceException(StatusCode.BadApplicationSignatureInvalid, "the server's CreateSession signature over our certificate and nonce is invalid.");
         }
@@ -116,9 +141,8 @@ internal static class SessionSecurity
     /// <summary>ActivateSession's ClientSignature: our key signs the server certificate followed by the server nonce.</summary>
     public static (string Algorithm, byte[] Signature) ClientSignature(UaChannelSecurity security, ReadOnlySpan<byte> serverCertificate, ReadOnlySpan<byte> serverNonce)
     {
-        byte[] data = [.. SecureChannelCrypto.FirstCertificate(serverCertificate), .. serverNonce];
         using RSA key = security.ClientCertificate.GetRSAPrivateKey()!;
-        return (security.Policy.AsymmetricSignatureAlgorithm, security.Policy.Sign(key, data));
+        return (security.Policy.AsymmetricSignatureAlgorithm, SessionCrypto.Sign(security.Policy, key, serverCertificate, serverNonce));
     }
 
     /// <summary>
@@ -132,7 +156,6 @@ internal static class SessionSecurity
             ?? throw new UaServiceException(StatusCode.BadIdentityTokenRejected,
                 $"an X.509 user token needs a security policy to sign with; the token policy names '{tokenPolicyUri}' on a {channelPolicyUri} channel.");
         using RSA key = user.GetRSAPrivateKey() ?? throw new UaServiceException(StatusCode.BadIdentityTokenInvalid, "the user certificate has no RSA private key.");
-        byte[] data = [.. SecureChannelCrypto.FirstCertificate(serverCertificate), .. serverNonce];
-        return (policy.AsymmetricSignatureAlgorithm, policy.Sign(key, data));
+        return (policy.AsymmetricSignatureAlgorithm, SessionCrypto.Sign(policy, key, serverCertificate, serverNonce));
     }
 }

@@ -1,10 +1,10 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using FactoryGateway.OpcUa.Encoding;
 using FactoryGateway.OpcUa.Services;
 using FactoryGateway.OpcUa.Transport;
+using FactoryGateway.OpcUa.Transport.Security;
 
 namespace FactoryGateway.OpcUa.Client;
 
@@ -252,20 +252,9 @@ public sealed partial class UaSession : IAsyncDisposable
             throw new UaServiceException(StatusCode.BadIdentityTokenInvalid, "the server sent no certificate to encrypt the password with.");
         }
 
-        byte[] block = new byte[4 + plain.Length + created.ServerNonce.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(block, plain.Length + created.ServerNonce.Length);
-        plain.CopyTo(block, 4);
-        created.ServerNonce.CopyTo(block, 4 + plain.Length);
-        using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(created.ServerCertificate);
+        using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(SecureChannelCrypto.FirstCertificate(created.ServerCertificate));
         using RSA rsa = certificate.GetRSAPublicKey() ?? throw new UaServiceException(StatusCode.BadCertificateInvalid, "the server certificate has no RSA key.");
-        int plainBlock = (rsa.KeySize / 8) - overhead;
-        using var output = new MemoryStream();
-        for (int offset = 0; offset < block.Length; offset += plainBlock)
-        {
-            output.Write(rsa.Encrypt(block.AsSpan(offset, Math.Min(plainBlock, block.Length - offset)).ToArray(), padding));
-        }
-
-        return (output.ToArray(), algorithm);
+        return (SessionCrypto.EncryptSecret(rsa, padding, overhead, plain, created.ServerNonce), algorithm);
     }
 
     private async Task ReadOperationLimitsAsync(CancellationToken cancellationToken)

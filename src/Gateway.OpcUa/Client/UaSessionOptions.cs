@@ -76,6 +76,14 @@ public sealed class UaSessionOptions
     /// </summary>
     public CertificateStore? Pki { get; set; }
 
+    /// <summary>
+    /// Accepts a server certificate whose SubjectAltName does not name the endpoint URL's host.
+    /// Default false: OPC 10000-4 §6.1.3 has the client check the host name, so a certificate copied
+    /// to another machine is refused (BadCertificateHostNameInvalid); turn on only for a server reached
+    /// through an address its certificate cannot know (a NAT or tunnel).
+    /// </summary>
+    public bool AllowHostNameMismatch { get; set; }
+
     /// <summary>Default: the product's name; servers show it in their session diagnostics.</summary>
     public string ApplicationName { get; set; } = "FactoryGateway";
 

@@ -31,9 +31,11 @@ public readonly record struct StatusCode(uint Code)
     public const uint BadCertificateInvalid = 0x8012_0000;
     public const uint BadSecurityChecksFailed = 0x8013_0000;
     public const uint BadCertificateTimeInvalid = 0x8014_0000;
+    public const uint BadCertificateIssuerTimeInvalid = 0x8015_0000;
     public const uint BadCertificateHostNameInvalid = 0x8016_0000;
     public const uint BadCertificateUriInvalid = 0x8017_0000;
     public const uint BadCertificateUseNotAllowed = 0x8018_0000;
+    public const uint BadCertificateIssuerUseNotAllowed = 0x8019_0000;
     public const uint BadCertificateUntrusted = 0x801A_0000;
     public const uint BadSecurityModeRejected = 0x8054_0000;
     public const uint BadSecurityPolicyRejected = 0x8055_0000;
@@ -103,7 +105,9 @@ public readonly record struct StatusCode(uint Code)
         [BadCertificateInvalid] = nameof(BadCertificateInvalid),
         [BadSecurityChecksFailed] = nameof(BadSecurityChecksFailed),
         [BadCertificateTimeInvalid] = nameof(BadCertificateTimeInvalid),
+        [BadCertificateIssuerTimeInvalid] = nameof(BadCertificateIssuerTimeInvalid),
         [BadCertificateHostNameInvalid] = nameof(BadCertificateHostNameInvalid),
+        [BadCertificateIssuerUseNotAllowed] = nameof(BadCertificateIssuerUseNotAllowed),
         [BadCertificateUriInvalid] = nameof(BadCertificateUriInvalid),
         [BadCertificateUseNotAllowed] = nameof(BadCertificateUseNotAllowed),
         [BadCertificateUntrusted] = nameof(BadCertificateUntrusted),

@@ -166,32 +166,64 @@ public sealed class CertificateStore : IDisposable
     /// <c>rejected/</c> (unless <see cref="PkiOptions.AutoAcceptUntrusted"/>, which trusts it instead)
     /// and fails with <c>BadCertificateUntrusted</c> naming its thumbprint. Every failure is a
     /// <see cref="UaServiceException"/>.
+    /// <para>
+    /// With <paramref name="hostName"/> (the host of the endpoint URL connected to) the certificate's
+    /// SubjectAltName must name it as a DNS name or IP address (<c>BadCertificateHostNameInvalid</c>).
+    /// <paramref name="issuers"/> are CA certificates the server sent after its own (they help build
+    /// the chain, they are not trusted by being sent). A chain that reaches a trusted CA but is broken
+    /// fails with a precise status and is not saved to <c>rejected/</c>, as trusting the leaf would not mend it:
+    /// an issuer outside its validity (<c>BadCertificateIssuerTimeInvalid</c>), an issuer that is not a
+    /// CA (<c>BadCertificateIssuerUseNotAllowed</c>), a signature that does not verify (<c>BadCertificateInvalid</c>).
+    /// </para>
     /// </summary>
-    public void ValidateServerCertificate(X509Certificate2 certificate, string? applicationUri)
+    public void ValidateServerCertificate(X509Certificate2 certificate, string? applicationUri, string? hostName = null, X509Certificate2Collection? issuers = null) =>
+        Validate(certificate, applicationUri, "server", hostName, issuers);
+
+    /// <summary>
+    /// Checks a client certificate presented in OpenSecureChannel to this application acting as a
+    /// server: the same checks as <see cref="ValidateServerCertificate"/> (validity, RSA key, trust;
+    /// the ApplicationUri is checked later against CreateSession's client description). An untrusted
+    /// certificate lands in <c>rejected/</c> so that an operator can trust it.
+    /// </summary>
+    public void ValidateClientCertificate(X509Certificate2 certificate) => Validate(certificate, null, "client", null, null);
+
+    private void Validate(X509Certificate2 certificate, string? applicationUri, string role, string? hostName, X509Certificate2Collection? issuers)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         DateTime now = _time.GetUtcNow().UtcDateTime;
         if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
         {
             throw new UaServiceException(StatusCode.BadCertificateTimeInvalid, string.Create(CultureInfo.InvariantCulture,
-                $"the server certificate {certificate.Thumbprint} is valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}, not now ({now:u})."));
+                $"the {role} certificate {certificate.Thumbprint} is valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}, not now ({now:u})."));
         }
 
         using (RSA? key = certificate.GetRSAPublicKey())
         {
             if (key is null)
             {
-                throw new UaServiceException(StatusCode.BadCertificatePolicyCheckFailed, $"the server certificate {certificate.Thumbprint} has no RSA key.");
+                throw new UaServiceException(StatusCode.BadCertificatePolicyCheckFailed, $"the {role} certificate {certificate.Thumbprint} has no RSA key.");
             }
         }
 
         if (!string.IsNullOrEmpty(applicationUri) && !GetApplicationUris(certificate).Contains(applicationUri, StringComparer.Ordinal))
         {
             throw new UaServiceException(StatusCode.BadCertificateUriInvalid,
-                $"the server certificate {certificate.Thumbprint} does not name the server's ApplicationUri '{applicationUri}' in its SubjectAltName.");
+                $"the {role} certificate {certificate.Thumbprint} does not name the {role}'s ApplicationUri '{applicationUri}' in its SubjectAltName.");
         }
 
-        if (IsTrusted(certificate, now))
+        if (!string.IsNullOrEmpty(hostName) && !NamesHost(certificate, hostName))
+        {
+            throw new UaServiceException(StatusCode.BadCertificateHostNameInvalid,
+                $"the {role} certificate {certificate.Thumbprint} does not name the host '{hostName}' of the endpoint URL in its SubjectAltName DNS names or IP addresses.");
+        }
+
+        (StatusCode Status, string Reason)? broken = CheckChain(certificate, now, issuers, out bool trusted);
+        if (broken is { } b)
+        {
+            throw new UaServiceException(b.Status, $"the {role} certificate {certificate.Thumbprint} ({certificate.Subject}) chains to a trusted CA, but {b.Reason}");
+        }
+
+        if (trusted)
         {
             return;
         }
@@ -208,41 +240,118 @@ public sealed class CertificateStore : IDisposable
         }
 
         throw new UaServiceException(StatusCode.BadCertificateUntrusted,
-            $"the server certificate {certificate.Thumbprint} ({certificate.Subject}) is not trusted; it was saved to rejected/{certificate.Thumbprint}.der — trust it with Trust(\"{certificate.Thumbprint}\").");
+            $"the {role} certificate {certificate.Thumbprint} ({certificate.Subject}) is not trusted; it was saved to rejected/{certificate.Thumbprint}.der — trust it with Trust(\"{certificate.Thumbprint}\").");
     }
 
-    private bool IsTrusted(X509Certificate2 certificate, DateTime now)
+    /// <summary>Whether the certificate's SubjectAltName names <paramref name="hostName"/>: a DNS name (case-insensitive) or an IP address.</summary>
+    public static bool NamesHost(X509Certificate2 certificate, string hostName)
     {
-        X509Certificate2Collection trusted = LoadDirectory(TrustedDirectory);
-        try
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentException.ThrowIfNullOrEmpty(hostName);
+        bool isAddress = System.Net.IPAddress.TryParse(hostName, out System.Net.IPAddress? address);
+        foreach (X509SubjectAlternativeNameExtension san in certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>())
         {
-            foreach (X509Certificate2 t in trusted)
+            try
             {
-                if (t.RawData.AsSpan().SequenceEqual(certificate.RawData))
+                if (san.EnumerateDnsNames().Any(n => string.Equals(n, hostName, StringComparison.OrdinalIgnoreCase))
+                    || (isAddress && san.EnumerateIPAddresses().Any(a => a.Equals(address))))
                 {
                     return true;
                 }
             }
+            catch (CryptographicException)
+            {
+                // A malformed SubjectAltName names no host.
+            }
+        }
 
-            // Issued by a trusted CA: the chain must build to a certificate in trusted/.
+        return false;
+    }
+
+    /// <summary>
+    /// Builds the certificate's chain to the certificates in <c>trusted/</c> on the injected clock
+    /// (no revocation lists are kept, so revocation is not checked). <paramref name="trusted"/> says
+    /// whether it is trusted (itself in <c>trusted/</c>, or issued through a trusted CA); the result is
+    /// non-null when the chain reaches a trusted certificate but fails on the way.
+    /// </summary>
+    private (StatusCode Status, string Reason)? CheckChain(X509Certificate2 certificate, DateTime now, X509Certificate2Collection? issuers, out bool trusted)
+    {
+        trusted = false;
+        X509Certificate2Collection anchors = LoadDirectory(TrustedDirectory);
+        try
+        {
+            foreach (X509Certificate2 t in anchors)
+            {
+                if (t.RawData.AsSpan().SequenceEqual(certificate.RawData))
+                {
+                    trusted = true;
+                    return null;
+                }
+            }
+
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+            chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
+            if (issuers is not null)
+            {
+                chain.ChainPolicy.ExtraStore.AddRange(issuers);
+            }
+
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             chain.ChainPolicy.VerificationTime = now;
             chain.ChainPolicy.VerificationTimeIgnored = false;
             bool built = chain.Build(certificate);
-            bool viaTrustedCa = built && chain.ChainElements.Count > 1;
-            foreach (X509ChainElement element in chain.ChainElements)
+            try
             {
-                element.Certificate.Dispose();
-            }
+                if (built)
+                {
+                    trusted = chain.ChainElements.Count > 1;
+                    return null;
+                }
 
-            return viaTrustedCa;
+                X509Certificate2 top = chain.ChainElements[^1].Certificate;
+                bool anchored = chain.ChainElements.Count > 1 && anchors.Any(t => t.RawData.AsSpan().SequenceEqual(top.RawData));
+                if (!anchored)
+                {
+                    return null; // reaches no trusted certificate: untrusted, the operator may trust it
+                }
+
+                for (int i = 0; i < chain.ChainElements.Count; i++)
+                {
+                    X509ChainElement element = chain.ChainElements[i];
+                    X509ChainStatusFlags flags = element.ChainElementStatus.Aggregate(X509ChainStatusFlags.NoError, (f, s) => f | s.Status);
+                    string name = element.Certificate.Subject;
+                    if ((flags & X509ChainStatusFlags.NotSignatureValid) != 0)
+                    {
+                        return (StatusCode.BadCertificateInvalid, $"the signature of '{name}' does not verify with its issuer's key.");
+                    }
+
+                    if (i > 0 && (flags & X509ChainStatusFlags.NotTimeValid) != 0)
+                    {
+                        return (StatusCode.BadCertificateIssuerTimeInvalid, string.Create(CultureInfo.InvariantCulture,
+                            $"the issuer '{name}' is valid from {element.Certificate.NotBefore.ToUniversalTime():u} to {element.Certificate.NotAfter.ToUniversalTime():u}, not now ({now:u})."));
+                    }
+
+                    if (i > 0 && (flags & (X509ChainStatusFlags.InvalidBasicConstraints | X509ChainStatusFlags.NotValidForUsage)) != 0)
+                    {
+                        return (StatusCode.BadCertificateIssuerUseNotAllowed, $"the issuer '{name}' may not issue certificates ({flags}).");
+                    }
+                }
+
+                X509ChainStatusFlags all = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (f, s) => f | s.Status);
+                return (StatusCode.BadCertificateInvalid, $"the chain does not validate ({all}).");
+            }
+            finally
+            {
+                foreach (X509ChainElement element in chain.ChainElements)
+                {
+                    element.Certificate.Dispose();
+                }
+            }
         }
         finally
         {
-            foreach (X509Certificate2 t in trusted)
+            foreach (X509Certificate2 t in anchors)
             {
                 t.Dispose();
             }

@@ -66,7 +66,8 @@ internal sealed class ServerMonitoredItem
     /// <summary>Called by the address space when the node's value changed (any thread).</summary>
     public void OnValueChanged(DataValue value)
     {
-        lock (Subscription.Session.Sync)
+        ServerSession session = Subscription.LockSession();
+        try
         {
             if (Subscription.IsDeleted)
             {
@@ -84,6 +85,17 @@ internal sealed class ServerMonitoredItem
             _nextSample = now.AddMilliseconds(SamplingInterval);
             Sample(value);
         }
+        finally
+        {
+            session.Sync.Exit();
+        }
+    }
+
+    /// <summary>Queues the current value whatever the filter says (TransferSubscriptions with SendInitialValues).</summary>
+    public void SendCurrent(DataValue value)
+    {
+        _last = null;
+        Sample(value);
     }
 
     /// <summary>Queues the first value (OPC 10000-4 §5.12.1.4: a new item reports its current value).</summary>

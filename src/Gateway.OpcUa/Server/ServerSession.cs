@@ -52,6 +52,12 @@ internal sealed class ServerSession
 
     public DateTime LastActivity { get; set; }
 
+    /// <summary>The nonce of the last CreateSession or ActivateSession response: the client signs it, an encrypted password ends with it.</summary>
+    public byte[] ServerNonce { get; set; } = [];
+
+    /// <summary>The client certificate of the secure channel the session was created on (null with SecurityPolicy None).</summary>
+    public byte[]? ClientCertificate { get; init; }
+
     public Dictionary<uint, ServerSubscription> Subscriptions => _subscriptions;
 
     public bool HasQueuedPublish => _publishes.Count > 0;
@@ -171,6 +177,17 @@ internal sealed class ServerSession
         UaServerLog.SubscriptionExpired(Server.Logger, subscription.Id, subscription.LifetimeCount);
         _statusChanges.Enqueue((subscription.Id, subscription.StatusChange(StatusCode.BadTimeout)));
         DeleteSubscription(subscription.Id);
+    }
+
+    /// <summary>
+    /// Takes a subscription from this session for TransferSubscriptions (the caller holds both locks):
+    /// this session's client gets a StatusChangeNotification GoodSubscriptionTransferred on its next Publish.
+    /// </summary>
+    public void GiveAway(ServerSubscription subscription)
+    {
+        _subscriptions.Remove(subscription.Id);
+        _statusChanges.Enqueue((subscription.Id, subscription.StatusChange(StatusCode.GoodSubscriptionTransferred)));
+        ServeLate();
     }
 
     public bool DeleteSubscription(uint id)

@@ -29,7 +29,8 @@ internal sealed class ServerSubscription
         _maxRetransmission = maxRetransmission;
     }
 
-    public ServerSession Session { get; }
+    /// <summary>The owning session; TransferSubscriptions changes it under both sessions' locks.</summary>
+    public ServerSession Session { get; private set; }
 
     public uint Id { get; }
 
@@ -75,6 +76,32 @@ internal sealed class ServerSubscription
 
     public void Add(ServerMonitoredItem item) => _items[item.Id] = item;
 
+    /// <summary>
+    /// Enters the owning session's lock, following a transfer to another session that happened while
+    /// waiting for it; the caller exits the returned session's lock.
+    /// </summary>
+    public ServerSession LockSession()
+    {
+        while (true)
+        {
+            ServerSession session = Session;
+            session.Sync.Enter();
+            if (session == Session)
+            {
+                return session;
+            }
+
+            session.Sync.Exit();
+        }
+    }
+
+    /// <summary>Hands the subscription to another session (the caller holds both sessions' locks).</summary>
+    public void MoveTo(ServerSession session)
+    {
+        Session = session;
+        _late = false;
+    }
+
     public bool Remove(uint itemId)
     {
         if (!_items.Remove(itemId, out ServerMonitoredItem? item))
@@ -101,7 +128,8 @@ internal sealed class ServerSubscription
 
     private void OnTimer()
     {
-        lock (Session.Sync)
+        ServerSession session = LockSession();
+        try
         {
             if (IsDeleted)
             {
@@ -142,6 +170,10 @@ internal sealed class ServerSubscription
             {
                 Session.ExpireSubscription(this);
             }
+        }
+        finally
+        {
+            session.Sync.Exit();
         }
     }
 

@@ -3,9 +3,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using FactoryGateway.OpcUa.Encoding;
+using FactoryGateway.OpcUa.Pki;
 using FactoryGateway.OpcUa.Services;
 using FactoryGateway.OpcUa.Transport;
+using FactoryGateway.OpcUa.Transport.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,8 +21,8 @@ internal sealed class UaServiceFault(StatusCode status, string? reason = null) :
 }
 
 /// <summary>
-/// An OPC UA server subset for the factory simulator and the tests: UA-TCP with SecurityPolicy None,
-/// the discovery, session, view, attribute and subscription services, over a <see cref="UaAddressSpace"/>.
+/// An OPC UA server subset for the factory simulator and the tests: UA-TCP with SecurityPolicy None
+/// and the secure policies of <see cref="UaServerOptions.SecurityPolicyUris"/> (Sign and SignAndEncrypt), the discovery, session, view, attribute and subscription services, over a <see cref="UaAddressSpace"/>.
 /// One accept loop; each connection runs its own reader and writer loops; a fault on one connection
 /// closes that connection only. Sessions outlive their channel until their timeout.
 /// </summary>
@@ -31,7 +34,6 @@ public sealed class UaServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, UaServerConnection> _connections = new();
     private readonly ConcurrentDictionary<NodeId, ServerSession> _sessions = new();
     private readonly ConcurrentDictionary<uint, ServerSession> _subscriptionOwners = new();
-    private readonly Dictionary<string, IUaServerSecurityPolicy> _policies = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _connectionTasks = [];
     private readonly Lock _tasksLock = new();
@@ -51,6 +53,7 @@ public sealed class UaServer : IAsyncDisposable
     private long _publishResponses;
     private long _keepAlives;
     private long _serviceFaults;
+    private long _certificatesRejected;
 
     public UaServer(UaServerOptions? options = null, UaAddressSpace? addressSpace = null, TimeProvider? time = null, ILogger<UaServer>? logger = null)
     {
@@ -59,7 +62,6 @@ public sealed class UaServer : IAsyncDisposable
         Logger = logger ?? (ILogger)NullLogger.Instance;
         AddressSpace = addressSpace ?? new UaAddressSpace(Options.ApplicationUri, Time);
         _startTime = Now;
-        _policies[UaSecurityPolicyNone.Instance.PolicyUri] = UaSecurityPolicyNone.Instance;
         UaBaseNodes.AddServerObject(AddressSpace, Options, () => Status);
     }
 
@@ -104,18 +106,27 @@ public sealed class UaServer : IAsyncDisposable
 
     public long ServiceFaults => Interlocked.Read(ref _serviceFaults);
 
+    /// <summary>OpenSecureChannel requests refused because the client certificate failed the trust list or its checks.</summary>
+    public long CertificatesRejected => Interlocked.Read(ref _certificatesRejected);
+
     public int ActiveSessions => _sessions.Count;
 
     public int ActiveConnections => _connections.Count;
 
-    /// <summary>Adds a security policy to the ones OpenSecureChannel accepts (None is always there).</summary>
-    public void AddSecurityPolicy(IUaServerSecurityPolicy policy)
-    {
-        ArgumentNullException.ThrowIfNull(policy);
-        _policies[policy.PolicyUri] = policy;
-    }
+    internal CertificateStore? Pki => Options.Pki;
 
-    internal IUaServerSecurityPolicy? FindPolicy(string? uri) => uri is not null && _policies.TryGetValue(uri, out IUaServerSecurityPolicy? p) ? p : null;
+    /// <summary>The application certificate (with its private key) of the secure endpoints.</summary>
+    internal X509Certificate2? Certificate => Options.Pki?.ApplicationCertificate;
+
+    /// <summary>Whether OpenSecureChannel may name this policy: None (always, for discovery) or an offered secure one.</summary>
+    internal bool OffersPolicy(string? uri) => uri == UaTcpChannel.SecurityPolicyNone || (uri is not null && Options.SecurityPolicyUris.Contains(uri));
+
+    /// <summary>Whether a channel may open with this policy and mode (None with None: always, for discovery).</summary>
+    internal bool OffersEndpoint(string policyUri, MessageSecurityMode mode) => policyUri == UaTcpChannel.SecurityPolicyNone
+        ? mode == MessageSecurityMode.None
+        : Options.SecurityPolicyUris.Contains(policyUri) && mode is MessageSecurityMode.Sign or MessageSecurityMode.SignAndEncrypt;
+
+    internal void CountCertificateRejected() => Interlocked.Increment(ref _certificatesRejected);
 
     /// <summary>Binds, listens and starts accepting connections.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
@@ -237,6 +248,8 @@ public sealed class UaServer : IAsyncDisposable
 
     internal void ForgetSubscription(uint id) => _subscriptionOwners.TryRemove(id, out _);
 
+    internal ServerSession? FindSubscriptionOwner(uint id) => _subscriptionOwners.GetValueOrDefault(id);
+
     internal int SessionCount => _sessions.Count;
 
     internal void AddSession(ServerSession session) => _sessions[session.AuthenticationToken] = session;
@@ -256,8 +269,13 @@ public sealed class UaServer : IAsyncDisposable
         UaServerLog.SessionClosed(Logger, session.SessionId.ToString(), reason);
     }
 
-    /// <summary>The endpoint this server offers: UA-TCP, SecurityPolicy None, with its user token policies.</summary>
-    internal EndpointDescription Endpoint
+    /// <summary>
+    /// The endpoints this server offers, all UA-TCP with the same user token policies: SecurityPolicy
+    /// None (unless <see cref="UaServerOptions.AllowSecurityNone"/> is off), then each secure policy with
+    /// Sign and SignAndEncrypt, carrying the server certificate. SecurityLevel ranks them for clients
+    /// that pick the best (None 0, Sign 1, SignAndEncrypt 2, one more for RSA-PSS).
+    /// </summary>
+    internal IReadOnlyList<EndpointDescription> Endpoints
     {
         get
         {
@@ -269,10 +287,25 @@ public sealed class UaServer : IAsyncDisposable
 
             if (Options.UserValidator is not null)
             {
+                // No token security policy: on a secure endpoint the password is encrypted under the channel's policy (OPC 10000-4 §7.41).
                 tokens.Add(new UserTokenPolicy(UaServices.UserNamePolicyId, UserTokenType.UserName, null, null, null));
             }
 
-            return new EndpointDescription(EndpointUrl, Application, default, MessageSecurityMode.None, UaTcpChannel.SecurityPolicyNone, tokens, TransportProfile, 0);
+            var endpoints = new List<EndpointDescription>();
+            if (Options.AllowSecurityNone)
+            {
+                endpoints.Add(new EndpointDescription(EndpointUrl, Application, default, MessageSecurityMode.None, UaTcpChannel.SecurityPolicyNone, tokens, TransportProfile, 0));
+            }
+
+            ReadOnlyMemory<byte> certificate = Certificate?.RawData ?? default;
+            foreach (string uri in Options.SecurityPolicyUris)
+            {
+                byte bonus = uri == UaSecurityPolicy.Aes256Sha256RsaPssUri ? (byte)1 : (byte)0;
+                endpoints.Add(new EndpointDescription(EndpointUrl, Application, certificate, MessageSecurityMode.Sign, uri, tokens, TransportProfile, (byte)(1 + bonus)));
+                endpoints.Add(new EndpointDescription(EndpointUrl, Application, certificate, MessageSecurityMode.SignAndEncrypt, uri, tokens, TransportProfile, (byte)(2 + bonus)));
+            }
+
+            return endpoints;
         }
     }
 

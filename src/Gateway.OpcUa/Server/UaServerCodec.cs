@@ -30,6 +30,7 @@ public static class UaServerStatus
     public const uint BadTimestampsToReturnInvalid = 0x802B_0000;
     public const uint BadDeadbandFilterInvalid = 0x808E_0000;
     public const uint BadTooManyMonitoredItems = 0x80DB_0000;
+    public const uint BadSecurityModeInsufficient = 0x80E6_0000;
 
     /// <summary>InfoType DataValue with the Overflow bit (OPC 10000-4 §7.39.1): a queue dropped a value.</summary>
     public const uint OverflowInfoBits = 0x0000_0480;

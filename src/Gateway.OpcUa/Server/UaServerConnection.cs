@@ -3,10 +3,13 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using FactoryGateway.OpcUa.Encoding;
 using FactoryGateway.OpcUa.Services;
 using FactoryGateway.OpcUa.Transport;
+using FactoryGateway.OpcUa.Transport.Security;
 
 namespace FactoryGateway.OpcUa.Server;
 
@@ -22,6 +25,9 @@ internal sealed class UaConnectionFault(StatusCode status, string reason) : Exce
 /// reader loop parses chunks off a <see cref="PipeReader"/> and hands whole requests to the server;
 /// one writer loop drains the bounded send queue, splitting bodies into chunks of the client's
 /// ReceiveBufferSize. Any protocol fault is answered with Error and closes only this connection.
+/// A channel with a SecurityPolicy other than None signs (and encrypts) every chunk with a
+/// <see cref="SecureChannelCrypto"/> made for the client certificate of its OpenSecureChannel, which
+/// must pass the server's trust list.
 /// </summary>
 internal sealed class UaServerConnection : IDisposable
 {
@@ -40,7 +46,9 @@ internal sealed class UaServerConnection : IDisposable
     private readonly Dictionary<uint, Partial> _partials = [];
     private readonly DateTime _connectedAt;
     private readonly Lock _tokenLock = new();
-    private IUaServerSecurityPolicy? _policy;
+    private string? _policyUri;
+    private SecureChannelCrypto? _crypto;
+    private MessageSecurityMode _mode;
     private Token? _current;
     private Token? _previous;
     private bool _helloReceived;
@@ -76,6 +84,12 @@ internal sealed class UaServerConnection : IDisposable
 
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
 
+    /// <summary>The channel's security (policy, mode, both certificates), or null for SecurityPolicy None.</summary>
+    public UaChannelSecurity? Security => _crypto?.Security;
+
+    /// <summary>The channel's MessageSecurityMode (None until it opens).</summary>
+    public MessageSecurityMode SecurityMode => _mode;
+
     /// <summary>Runs the reader and writer loops until the connection closes.</summary>
     public async Task RunAsync()
     {
@@ -84,7 +98,11 @@ internal sealed class UaServerConnection : IDisposable
         await writer;
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _crypto?.Dispose();
+    }
 
     private async Task ReadLoopAsync()
     {
@@ -129,6 +147,11 @@ internal sealed class UaServerConnection : IDisposable
         catch (UaDecodeException ex)
         {
             Fail(StatusCode.BadDecodingError, ex.Message);
+        }
+        catch (UaServiceException ex)
+        {
+            // A chunk failed its signature, decryption or token checks.
+            Fail(ex.Status, ex.Message);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
@@ -176,7 +199,7 @@ internal sealed class UaServerConnection : IDisposable
                         throw new UaConnectionFault(StatusCode.BadTcpMessageTypeInvalid, $"{chunk.MessageType} before Hello.");
                     }
 
-                    HandleSecureChunk(chunk.MessageType, chunk.ChunkType, span);
+                    HandleSecureChunk(chunk.MessageType, chunk.ChunkType, span, chunk.Body);
                     break;
                 default:
                     throw new UaConnectionFault(StatusCode.BadTcpMessageTypeInvalid, $"a client does not send {chunk.MessageType}.");
@@ -230,26 +253,33 @@ internal sealed class UaServerConnection : IDisposable
         Enqueue(new Outgoing(UaTcpMessageType.Acknowledge, 0, ack));
     }
 
-    private void HandleSecureChunk(UaTcpMessageType type, byte chunkType, ReadOnlySpan<byte> span)
+    private void HandleSecureChunk(UaTcpMessageType type, byte chunkType, ReadOnlySpan<byte> span, ReadOnlySequence<byte> body)
     {
         var d = new UaBinaryDecoder(span, _limits);
         uint channelId = d.ReadUInt32("SecureChannelId");
-        IUaServerSecurityPolicy policy;
         if (type == UaTcpMessageType.OpenSecureChannel)
         {
             string? policyUri = d.ReadString("SecurityPolicyUri");
-            d.ReadByteString("SenderCertificate");
-            d.ReadByteString("ReceiverCertificateThumbprint");
-            policy = _server.FindPolicy(policyUri)
-                ?? throw new UaConnectionFault(UaServerStatus.BadSecurityPolicyRejected, $"security policy '{policyUri}' is not offered.");
+            ReadOnlyMemory<byte> sender = d.ReadByteString("SenderCertificate");
+            ReadOnlyMemory<byte> receiverThumbprint = d.ReadByteString("ReceiverCertificateThumbprint");
+            if (!_server.OffersPolicy(policyUri))
+            {
+                throw new UaConnectionFault(UaServerStatus.BadSecurityPolicyRejected, $"security policy '{policyUri}' is not offered.");
+            }
+
             if (channelId != ChannelId)
             {
                 throw new UaConnectionFault(StatusCode.BadTcpSecureChannelUnknown, $"OpenSecureChannel names channel {channelId}, this connection has {ChannelId}.");
             }
 
-            if (_policy is not null && _policy != policy)
+            if (_policyUri is not null && _policyUri != policyUri)
             {
                 throw new UaConnectionFault(UaServerStatus.BadSecurityPolicyRejected, "a renewal cannot change the security policy.");
+            }
+
+            if (_crypto is null && UaSecurityPolicy.Find(policyUri) is { } policy)
+            {
+                _crypto = CreateCrypto(policy, sender.Span, receiverThumbprint.Span);
             }
         }
         else
@@ -260,10 +290,76 @@ internal sealed class UaServerConnection : IDisposable
             }
 
             CheckToken(d.ReadUInt32("TokenId"));
-            policy = _policy!;
         }
 
-        ReadOnlySpan<byte> plain = policy.Unprotect(type, span[d.Position..]);
+        if (_crypto is null)
+        {
+            HandlePlainChunk(type, chunkType, span[d.Position..]);
+            return;
+        }
+
+        // The signature covers the message header too: the chunk is rebuilt whole in a pooled buffer,
+        // verified (and decrypted) there in place.
+        int size = (int)body.Length + UaTcpFraming.HeaderSize;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            WriteHeader(buffer, type, chunkType, size);
+            body.CopyTo(buffer.AsSpan(UaTcpFraming.HeaderSize));
+            int headerEnd = UaTcpFraming.HeaderSize + d.Position;
+            int end = type == UaTcpMessageType.OpenSecureChannel
+                ? _crypto.OpenAsymmetric(buffer.AsSpan(0, size))
+                : _crypto.OpenSymmetric(buffer.AsSpan(0, size));
+            HandlePlainChunk(type, chunkType, buffer.AsSpan(headerEnd, end - headerEnd));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The crypto of a channel opened with a secure policy: the OpenSecureChannel must be encrypted for
+    /// our certificate and signed with a client certificate the server trusts (OPC 10000-4 §5.5.2).
+    /// A refused certificate lands in the server's <c>rejected/</c> folder; the client is told only
+    /// BadSecurityChecksFailed (OPC 10000-6 §6.7.6 asks not to reveal why), the log says why.
+    /// </summary>
+    private SecureChannelCrypto CreateCrypto(UaSecurityPolicy policy, ReadOnlySpan<byte> sender, ReadOnlySpan<byte> receiverThumbprint)
+    {
+        X509Certificate2 serverCertificate = _server.Certificate
+            ?? throw new UaConnectionFault(UaServerStatus.BadSecurityPolicyRejected, $"{policy} is offered without a server certificate.");
+        string ours = serverCertificate.Thumbprint;
+        if (!Convert.ToHexString(receiverThumbprint).Equals(ours, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UaConnectionFault(StatusCode.BadSecurityChecksFailed, $"OpenSecureChannel is encrypted for certificate {Convert.ToHexString(receiverThumbprint)}, not this server's {ours}.");
+        }
+
+        X509Certificate2 client;
+        try
+        {
+            client = X509CertificateLoader.LoadCertificate(SecureChannelCrypto.FirstCertificate(sender));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new UaConnectionFault(StatusCode.BadSecurityChecksFailed, "the client certificate cannot be read: " + ex.Message);
+        }
+
+        try
+        {
+            _server.Pki!.ValidateClientCertificate(client);
+            return SecureChannelCrypto.ForServer(policy, serverCertificate, client);
+        }
+        catch (UaServiceException ex)
+        {
+            client.Dispose();
+            _server.CountCertificateRejected();
+            UaServerLog.ClientCertificateRejected(_server.Logger, Id, Remote, ex.Status.ToString(), ex.Message);
+            throw new UaConnectionFault(StatusCode.BadSecurityChecksFailed, "the client certificate was not accepted.");
+        }
+    }
+
+    private void HandlePlainChunk(UaTcpMessageType type, byte chunkType, ReadOnlySpan<byte> plain)
+    {
         var s = new UaBinaryDecoder(plain, _limits);
         uint sequence = s.ReadUInt32("SequenceNumber");
         uint requestId = s.ReadUInt32("RequestId");
@@ -317,7 +413,7 @@ internal sealed class UaServerConnection : IDisposable
         switch (type)
         {
             case UaTcpMessageType.OpenSecureChannel:
-                HandleOpen(requestId, message, policy);
+                HandleOpen(requestId, message);
                 break;
             case UaTcpMessageType.CloseSecureChannel:
                 UaServerLog.ChannelClosed(_server.Logger, Id, ChannelId);
@@ -364,7 +460,7 @@ internal sealed class UaServerConnection : IDisposable
         _lastSequence = sequence;
     }
 
-    private void HandleOpen(uint requestId, byte[] message, IUaServerSecurityPolicy policy)
+    private void HandleOpen(uint requestId, byte[] message)
     {
         var d = new UaBinaryDecoder(message.AsMemory(), _limits);
         NodeId type = d.ReadNodeId("request type");
@@ -379,9 +475,15 @@ internal sealed class UaServerConnection : IDisposable
         var mode = (MessageSecurityMode)d.ReadEnum("OpenSecureChannelRequest.SecurityMode", 0, 3);
         ReadOnlyMemory<byte> clientNonce = d.ReadByteString("OpenSecureChannelRequest.ClientNonce");
         uint requested = d.ReadUInt32("OpenSecureChannelRequest.RequestedLifetime");
-        if (mode != policy.SecurityMode)
+        string policyUri = _crypto?.Policy.Uri ?? UaTcpChannel.SecurityPolicyNone;
+        if (!_server.OffersEndpoint(policyUri, mode) || (_policyUri is not null && mode != _mode))
         {
-            throw new UaConnectionFault(UaServerStatus.BadSecurityModeRejected, $"security mode {mode} does not match policy {policy.PolicyUri}.");
+            throw new UaConnectionFault(UaServerStatus.BadSecurityModeRejected, $"security mode {mode} is not offered with {UaSecurityPolicy.Find(policyUri)?.ToString() ?? "None"}{(_policyUri is null ? string.Empty : " or differs from the channel's")}.");
+        }
+
+        if (_crypto is not null && clientNonce.Length != _crypto.Policy.NonceLength)
+        {
+            throw new UaConnectionFault(StatusCode.BadNonceInvalid, $"the client nonce has {clientNonce.Length} bytes; {_crypto.Policy} needs {_crypto.Policy.NonceLength}.");
         }
 
         DateTime now = _server.Now;
@@ -397,7 +499,9 @@ internal sealed class UaServerConnection : IDisposable
                 }
 
                 ChannelId = _server.NextChannelId();
-                _policy = policy;
+                _policyUri = policyUri;
+                _mode = mode;
+                _crypto?.SetEncrypt(mode == MessageSecurityMode.SignAndEncrypt);
                 token = new Token(1, now, TimeSpan.FromMilliseconds(lifetime));
                 _current = token;
             }
@@ -414,7 +518,8 @@ internal sealed class UaServerConnection : IDisposable
             }
         }
 
-        byte[] serverNonce = policy.CreateServerNonce(clientNonce.Span);
+        // OPC 10000-6 §6.7.4: a fresh server nonce for every token; none with SecurityPolicy None.
+        byte[] serverNonce = _crypto is null ? [] : RandomNumberGenerator.GetBytes(_crypto.Policy.NonceLength);
         var body = new ArrayBufferWriter<byte>(96);
         var e = new UaBinaryEncoder(body);
         e.WriteNodeId(new NodeId(OpenSecureChannelResponseId));
@@ -426,7 +531,10 @@ internal sealed class UaServerConnection : IDisposable
         e.WriteUInt32(lifetime);
         e.WriteByteString(serverNonce);
         UaServerLog.ChannelOpened(_server.Logger, Id, ChannelId, token.Id, requestType == 0 ? "issued" : "renewed", lifetime);
-        Enqueue(new Outgoing(UaTcpMessageType.OpenSecureChannel, requestId, body.WrittenMemory));
+        // The new token's keys are installed when the response is written: every chunk queued before it
+        // still goes out under the token the client holds.
+        PendingToken? pending = _crypto is null ? null : new PendingToken(token.Id, clientNonce.ToArray(), serverNonce);
+        Enqueue(new Outgoing(UaTcpMessageType.OpenSecureChannel, requestId, body.WrittenMemory, pending));
     }
 
     /// <summary>Closes the channel when its token expired more than 25% of its lifetime ago (OPC 10000-4 §5.5.2), or Hello never came.</summary>
@@ -462,7 +570,7 @@ internal sealed class UaServerConnection : IDisposable
     /// </summary>
     public void SendResponse(uint requestId, uint requestHandle, ReadOnlyMemory<byte> body)
     {
-        int perChunk = (int)_sendChunkSize - SymmetricHeaderSize - (_policy?.SymmetricOverhead ?? 0);
+        int perChunk = MaxBodyPerChunk;
         long chunks = Math.Max(1, (body.Length + perChunk - 1) / perChunk);
         if ((_clientMaxMessageSize != 0 && body.Length > _clientMaxMessageSize) || (_clientMaxChunkCount != 0 && chunks > _clientMaxChunkCount))
         {
@@ -472,6 +580,9 @@ internal sealed class UaServerConnection : IDisposable
 
         Enqueue(new Outgoing(UaTcpMessageType.Message, requestId, body));
     }
+
+    /// <summary>The largest body of one MSG chunk of the client's ReceiveBufferSize.</summary>
+    private int MaxBodyPerChunk => _crypto?.MaxSymmetricBody((int)_sendChunkSize) ?? (int)_sendChunkSize - SymmetricHeaderSize;
 
     private void Enqueue(Outgoing message)
     {
@@ -583,29 +694,12 @@ internal sealed class UaServerConnection : IDisposable
                 }
 
             case UaTcpMessageType.OpenSecureChannel:
-                {
-                    // Asymmetric security header (OPC 10000-6 §6.7.2.3): None sends no certificates.
-                    var headerBody = new ArrayBufferWriter<byte>(128);
-                    var e = new UaBinaryEncoder(headerBody);
-                    e.WriteUInt32(ChannelId);
-                    e.WriteString(_policy!.PolicyUri);
-                    e.WriteByteString(default);
-                    e.WriteByteString(default);
-                    e.WriteUInt32(NextSequence());
-                    e.WriteUInt32(message.RequestId);
-                    int size = UaTcpFraming.HeaderSize + headerBody.WrittenCount + message.Body.Length;
-                    Span<byte> chunk = output.GetSpan(size);
-                    WriteHeader(chunk, message.Type, (byte)'F', size);
-                    headerBody.WrittenSpan.CopyTo(chunk[UaTcpFraming.HeaderSize..]);
-                    message.Body.Span.CopyTo(chunk[(UaTcpFraming.HeaderSize + headerBody.WrittenCount)..]);
-                    int final = _policy.Protect(message.Type, chunk[..size], UaTcpFraming.HeaderSize + 4, size);
-                    output.Advance(final);
-                    break;
-                }
+                WriteOpenResponse(output, message);
+                break;
 
             default:
                 {
-                    int perChunk = (int)_sendChunkSize - SymmetricHeaderSize - _policy!.SymmetricOverhead;
+                    int perChunk = MaxBodyPerChunk;
                     ReadOnlySpan<byte> body = message.Body.Span;
                     uint tokenId;
                     lock (_tokenLock)
@@ -618,19 +712,60 @@ internal sealed class UaServerConnection : IDisposable
                         int take = Math.Min(perChunk, body.Length);
                         bool last = take == body.Length;
                         int size = SymmetricHeaderSize + take;
-                        Span<byte> chunk = output.GetSpan(size + _policy.SymmetricOverhead);
+                        Span<byte> chunk = output.GetSpan((int)_sendChunkSize);
                         WriteHeader(chunk, message.Type, last ? (byte)'F' : (byte)'C', size);
                         BinaryPrimitives.WriteUInt32LittleEndian(chunk[8..], ChannelId);
                         BinaryPrimitives.WriteUInt32LittleEndian(chunk[12..], tokenId);
                         BinaryPrimitives.WriteUInt32LittleEndian(chunk[16..], NextSequence());
                         BinaryPrimitives.WriteUInt32LittleEndian(chunk[20..], message.RequestId);
                         body[..take].CopyTo(chunk[SymmetricHeaderSize..]);
-                        output.Advance(_policy.Protect(message.Type, chunk, 16, size));
+                        output.Advance(_crypto?.SealSymmetric(chunk, size) ?? size);
                         body = body[take..];
                     }
                     while (!body.IsEmpty);
                     break;
                 }
+        }
+    }
+
+    /// <summary>
+    /// The OpenSecureChannel response: with None a plain asymmetric security header without
+    /// certificates (OPC 10000-6 §6.7.2.3); otherwise our certificate and the client's thumbprint,
+    /// signed with our key and encrypted with the client's. Then the new token's keys are installed.
+    /// </summary>
+    private void WriteOpenResponse(ArrayBufferWriter<byte> output, Outgoing message)
+    {
+        if (_crypto is null)
+        {
+            var headerBody = new ArrayBufferWriter<byte>(128);
+            var e = new UaBinaryEncoder(headerBody);
+            e.WriteUInt32(ChannelId);
+            e.WriteString(UaTcpChannel.SecurityPolicyNone);
+            e.WriteByteString(default);
+            e.WriteByteString(default);
+            e.WriteUInt32(NextSequence());
+            e.WriteUInt32(message.RequestId);
+            int size = UaTcpFraming.HeaderSize + headerBody.WrittenCount + message.Body.Length;
+            Span<byte> chunk = output.GetSpan(size);
+            WriteHeader(chunk, message.Type, (byte)'F', size);
+            headerBody.WrittenSpan.CopyTo(chunk[UaTcpFraming.HeaderSize..]);
+            message.Body.Span.CopyTo(chunk[(UaTcpFraming.HeaderSize + headerBody.WrittenCount)..]);
+            output.Advance(size);
+            return;
+        }
+
+        byte[] buffer = new byte[UaTcpFraming.HeaderSize + 4 + _crypto.AsymmetricOverhead + message.Body.Length];
+        WriteHeader(buffer, message.Type, (byte)'F', 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(UaTcpFraming.HeaderSize), ChannelId);
+        int headerEnd = _crypto.WriteAsymmetricHeader(buffer, UaTcpFraming.HeaderSize + 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(headerEnd), NextSequence());
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(headerEnd + 4), message.RequestId);
+        message.Body.Span.CopyTo(buffer.AsSpan(headerEnd + 8));
+        int sealedSize = _crypto.SealAsymmetric(buffer, headerEnd, headerEnd + 8 + message.Body.Length);
+        output.Write(buffer.AsSpan(0, sealedSize));
+        if (message.Token is { } token)
+        {
+            _crypto.InstallToken(token.Id, token.ClientNonce, token.ServerNonce);
         }
     }
 
@@ -651,7 +786,10 @@ internal sealed class UaServerConnection : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)size);
     }
 
-    private readonly record struct Outgoing(UaTcpMessageType Type, uint RequestId, ReadOnlyMemory<byte> Body);
+    private readonly record struct Outgoing(UaTcpMessageType Type, uint RequestId, ReadOnlyMemory<byte> Body, PendingToken? Token = null);
+
+    /// <summary>A token issued in an OpenSecureChannel response: its keys are derived when the response is written.</summary>
+    private sealed record PendingToken(uint Id, byte[] ClientNonce, byte[] ServerNonce);
 
     private sealed record Token(uint Id, DateTime CreatedAt, TimeSpan Lifetime);
 

@@ -40,4 +40,10 @@ internal static partial class UaServerLog
 
     [LoggerMessage(4111, LogLevel.Information, "OPC UA subscription {SubscriptionId} expired (no Publish request for {LifetimeCount} publishing intervals)")]
     public static partial void SubscriptionExpired(ILogger logger, uint subscriptionId, uint lifetimeCount);
+
+    [LoggerMessage(4112, LogLevel.Warning, "OPC UA connection {ConnectionId} from {Remote}: client certificate refused with {Status}: {Reason}")]
+    public static partial void ClientCertificateRejected(ILogger logger, long connectionId, string remote, string status, string reason);
+
+    [LoggerMessage(4113, LogLevel.Warning, "OPC UA session {SessionId} refused: {Status}: {Reason}")]
+    public static partial void SessionSecurityRefused(ILogger logger, string sessionId, string status, string reason);
 }

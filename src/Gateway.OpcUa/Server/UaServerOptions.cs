@@ -1,4 +1,6 @@
 using System.Net;
+using FactoryGateway.OpcUa.Pki;
+using FactoryGateway.OpcUa.Transport.Security;
 
 namespace FactoryGateway.OpcUa.Server;
 
@@ -109,6 +111,26 @@ public sealed class UaServerOptions
     /// <summary>Checks user-name logins; null offers no user-name token policy. Default null.</summary>
     public UaUserValidator? UserValidator { get; set; }
 
+    /// <summary>
+    /// Secure SecurityPolicy URIs offered besides None, each with MessageSecurityMode Sign and
+    /// SignAndEncrypt (OPC 10000-7; <see cref="UaSecurityPolicy.Find"/> names the implemented ones).
+    /// Needs <see cref="Pki"/>. Default empty: the simulator on loopback needs no security.
+    /// </summary>
+    public IList<string> SecurityPolicyUris { get; } = [];
+
+    /// <summary>
+    /// Whether the SecurityPolicy None endpoint is offered for sessions. Default true. When false a None
+    /// channel still serves GetEndpoints and FindServers (OPC 10000-4 §5.4), but CreateSession on it is refused.
+    /// </summary>
+    public bool AllowSecurityNone { get; set; } = true;
+
+    /// <summary>
+    /// The server's certificate store: its application certificate (sent in the secure endpoints,
+    /// signing and decrypting OpenSecureChannel and CreateSession) and the trust list client certificates
+    /// are checked against; refused ones go to its <c>rejected/</c>. Owned by the caller. Default null (None only).
+    /// </summary>
+    public CertificateStore? Pki { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting that is out of range.</summary>
     public UaServerOptions Validate()
     {
@@ -138,6 +160,24 @@ public sealed class UaServerOptions
         Check((long)HelloTimeout.TotalMilliseconds, 100, 3_600_000, nameof(HelloTimeout));
         Check((long)ShutdownGrace.TotalMilliseconds, 0, 3_600_000, nameof(ShutdownGrace));
         Check((long)HousekeepingInterval.TotalMilliseconds, 10, 3_600_000, nameof(HousekeepingInterval));
+        foreach (string uri in SecurityPolicyUris)
+        {
+            if (UaSecurityPolicy.Find(uri) is null)
+            {
+                throw new ArgumentException($"UaServerOptions.SecurityPolicyUris: '{uri}' is not an implemented secure policy.", nameof(SecurityPolicyUris));
+            }
+        }
+
+        if (SecurityPolicyUris.Count > 0 && Pki is null)
+        {
+            throw new ArgumentException("UaServerOptions.Pki is required when SecurityPolicyUris offers a secure policy.", nameof(Pki));
+        }
+
+        if (SecurityPolicyUris.Count == 0 && !AllowSecurityNone)
+        {
+            throw new ArgumentException("UaServerOptions: with AllowSecurityNone false, SecurityPolicyUris must offer a secure policy.", nameof(AllowSecurityNone));
+        }
+
         return this;
     }
 

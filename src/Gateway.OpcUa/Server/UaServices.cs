@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using FactoryGateway.OpcUa.Encoding;
 using FactoryGateway.OpcUa.Services;
+using FactoryGateway.OpcUa.Transport.Security;
 
 namespace FactoryGateway.OpcUa.Server;
 
@@ -68,6 +69,7 @@ internal static class UaServices
                 ServiceIds.DeleteMonitoredItemsRequest => DeleteMonitoredItems(server, session, header, ref d),
                 ServiceIds.PublishRequest => Publish(server, session, connection, requestId, header, ref d),
                 ServiceIds.RepublishRequest => Republish(server, session, header, ref d),
+                ServiceIds.TransferSubscriptionsRequest => TransferSubscriptions(server, session, header, ref d),
                 _ => throw new UaServiceFault(StatusCode.BadServiceUnsupported),
             };
         }
@@ -96,8 +98,7 @@ internal static class UaServices
         d.ReadString("GetEndpointsRequest.EndpointUrl");
         d.ReadStringArray("GetEndpointsRequest.LocaleIds");
         string?[] profiles = d.ReadStringArray("GetEndpointsRequest.ProfileUris");
-        EndpointDescription endpoint = server.Endpoint;
-        EndpointDescription[] endpoints = profiles.Length == 0 || profiles.Contains(UaServer.TransportProfile) ? [endpoint] : [];
+        IReadOnlyList<EndpointDescription> endpoints = profiles.Length == 0 || profiles.Contains(UaServer.TransportProfile) ? server.Endpoints : [];
         return UaServerCodec.Response(ServiceIds.GetEndpointsResponse, h.RequestHandle, server.Now, e => e.WriteArray(endpoints, UaServerCodec.WriteEndpointDescription));
     }
 
@@ -114,12 +115,12 @@ internal static class UaServices
 
     private static ReadOnlyMemory<byte> CreateSession(UaServer server, UaServerConnection connection, UaRequestHeader h, ref UaBinaryDecoder d)
     {
-        StructureCodec.ReadApplicationDescription(ref d);
+        ApplicationDescription client = StructureCodec.ReadApplicationDescription(ref d);
         d.ReadString("CreateSessionRequest.ServerUri");
         d.ReadString("CreateSessionRequest.EndpointUrl");
         string? name = d.ReadString("CreateSessionRequest.SessionName");
-        d.ReadByteString("CreateSessionRequest.ClientNonce");
-        d.ReadByteString("CreateSessionRequest.ClientCertificate");
+        ReadOnlyMemory<byte> clientNonce = d.ReadByteString("CreateSessionRequest.ClientNonce");
+        ReadOnlyMemory<byte> clientCertificate = d.ReadByteString("CreateSessionRequest.ClientCertificate");
         double requested = d.ReadDouble("CreateSessionRequest.RequestedSessionTimeout");
         d.ReadUInt32("CreateSessionRequest.MaxResponseMessageSize");
         if (server.SessionCount >= server.Options.MaxSessions)
@@ -127,31 +128,47 @@ internal static class UaServices
             throw new UaServiceFault(StatusCode.BadTooManySessions);
         }
 
+        UaChannelSecurity? security = connection.Security;
+        if (security is null && !server.Options.AllowSecurityNone)
+        {
+            throw new UaServiceFault(UaServerStatus.BadSecurityModeInsufficient, "sessions need a secure channel on this server.");
+        }
+
+        byte[] serverSignature = [];
+        if (security is not null)
+        {
+            serverSignature = ServerSessionSecurity.SignCreateSession(security, client.ApplicationUri, clientCertificate.Span, clientNonce.Span);
+        }
+
         double timeout = double.IsFinite(requested) ? requested : 0;
         timeout = Math.Clamp(timeout, server.Options.MinSessionTimeout.TotalMilliseconds, server.Options.MaxSessionTimeout.TotalMilliseconds);
-        var session = new ServerSession(server, UaServer.NewSessionNodeId(), UaServer.NewSessionNodeId(), name, TimeSpan.FromMilliseconds(timeout), connection);
+        var session = new ServerSession(server, UaServer.NewSessionNodeId(), UaServer.NewSessionNodeId(), name, TimeSpan.FromMilliseconds(timeout), connection)
+        {
+            ClientCertificate = security?.ClientCertificate.RawData,
+            ServerNonce = RandomNumberGenerator.GetBytes(32),
+        };
         server.AddSession(session);
-        byte[] nonce = RandomNumberGenerator.GetBytes(32);
-        EndpointDescription endpoint = server.Endpoint;
+        byte[] nonce = session.ServerNonce;
+        IReadOnlyList<EndpointDescription> endpoints = server.Endpoints;
         return UaServerCodec.Response(ServiceIds.CreateSessionResponse, h.RequestHandle, server.Now, e =>
         {
             e.WriteNodeId(session.SessionId);
             e.WriteNodeId(session.AuthenticationToken);
             e.WriteDouble(timeout);
             e.WriteByteString(nonce);
-            e.WriteByteString(default); // ServerCertificate: none with SecurityPolicy None
-            e.WriteArray([endpoint], UaServerCodec.WriteEndpointDescription);
-            e.WriteInt32(-1);           // ServerSoftwareCertificates
-            e.WriteString(null);        // ServerSignature.Algorithm
-            e.WriteByteString(default); // ServerSignature.Signature
+            e.WriteByteString(security is null ? default : security.ServerCertificate.RawData); // none with SecurityPolicy None
+            e.WriteArray(endpoints, UaServerCodec.WriteEndpointDescription);
+            e.WriteInt32(-1); // ServerSoftwareCertificates
+            e.WriteString(security?.Policy.AsymmetricSignatureAlgorithm);
+            e.WriteByteString(serverSignature);
             e.WriteUInt32((uint)server.Options.MaxMessageSize);
         });
     }
 
     private static ReadOnlyMemory<byte> ActivateSession(UaServer server, UaServerConnection connection, UaRequestHeader h, ref UaBinaryDecoder d)
     {
-        d.ReadString("ActivateSessionRequest.ClientSignature.Algorithm");
-        d.ReadByteString("ActivateSessionRequest.ClientSignature.Signature");
+        string? signatureAlgorithm = d.ReadString("ActivateSessionRequest.ClientSignature.Algorithm");
+        ReadOnlyMemory<byte> signature = d.ReadByteString("ActivateSessionRequest.ClientSignature.Signature");
         d.ReadArray("ActivateSessionRequest.ClientSoftwareCertificates", static (ref UaBinaryDecoder x, string f) => (x.ReadByteString(f), x.ReadByteString(f)), 8);
         d.ReadStringArray("ActivateSessionRequest.LocaleIds");
         ExtensionObject token = d.ReadExtensionObject("ActivateSessionRequest.UserIdentityToken");
@@ -159,7 +176,16 @@ internal static class UaServices
         d.ReadByteString("ActivateSessionRequest.UserTokenSignature.Signature");
 
         ServerSession session = server.FindSession(h.AuthenticationToken) ?? throw new UaServiceFault(StatusCode.BadSessionIdInvalid);
-        string identity = CheckIdentity(server, token);
+        byte[] serverNonce;
+        lock (session.Sync)
+        {
+            serverNonce = session.ServerNonce;
+        }
+
+        UaChannelSecurity? security = connection.Security;
+        ServerSessionSecurity.VerifyActivateSession(server, session, security, serverNonce, signatureAlgorithm, signature.Span);
+        string identity = CheckIdentity(server, token, security, serverNonce);
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
         lock (session.Sync)
         {
             if (session.Closed)
@@ -171,10 +197,10 @@ internal static class UaServices
             session.Connection = connection;
             session.Identity = identity;
             session.LastActivity = server.Now;
+            session.ServerNonce = nonce;
         }
 
         UaServerLog.SessionActivated(server.Logger, session.SessionId.ToString(), session.Name, identity);
-        byte[] nonce = RandomNumberGenerator.GetBytes(32);
         return UaServerCodec.Response(ServiceIds.ActivateSessionResponse, h.RequestHandle, server.Now, e =>
         {
             e.WriteByteString(nonce);
@@ -184,7 +210,7 @@ internal static class UaServices
     }
 
     /// <summary>Checks a user identity token (OPC 10000-4 §7.41) against the offered policies; returns how to name the identity.</summary>
-    private static string CheckIdentity(UaServer server, ExtensionObject token)
+    private static string CheckIdentity(UaServer server, ExtensionObject token, UaChannelSecurity? security, byte[] serverNonce)
     {
         uint type = token.TypeId.NamespaceIndex == 0 && token.TypeId.IdType == NodeIdType.Numeric ? token.TypeId.NumericIdentifier : uint.MaxValue;
         if (token.IsNull || type == ServiceIds.AnonymousIdentityToken)
@@ -215,19 +241,127 @@ internal static class UaServices
             throw new UaServiceFault(StatusCode.BadIdentityTokenRejected, "no such user-name token policy.");
         }
 
-        if (!string.IsNullOrEmpty(algorithm) || string.IsNullOrEmpty(userName))
+        if (string.IsNullOrEmpty(userName))
         {
-            // On a SecurityPolicy None endpoint without a token security policy the password travels as plain UTF-8.
-            throw new UaServiceFault(StatusCode.BadIdentityTokenInvalid, "the password must not be encrypted on this endpoint.");
+            throw new UaServiceFault(StatusCode.BadIdentityTokenInvalid, "the user name is empty.");
         }
 
-        if (!validator(userName, System.Text.Encoding.UTF8.GetString(password.Span)))
+        string secret;
+        if (security is null)
+        {
+            if (!string.IsNullOrEmpty(algorithm))
+            {
+                // On a SecurityPolicy None endpoint without a token security policy the password travels as plain UTF-8.
+                throw new UaServiceFault(StatusCode.BadIdentityTokenInvalid, "the password must not be encrypted on this endpoint.");
+            }
+
+            secret = System.Text.Encoding.UTF8.GetString(password.Span);
+        }
+        else
+        {
+            secret = ServerSessionSecurity.DecryptPassword(security, algorithm, password.Span, serverNonce);
+        }
+
+        if (!validator(userName, secret))
         {
             UaServerLog.LoginRefused(server.Logger, userName, "BadUserAccessDenied");
             throw new UaServiceFault(StatusCode.BadUserAccessDenied);
         }
 
         return "user " + userName;
+    }
+
+    // ---- TransferSubscriptions (OPC 10000-4 §5.13.7) ----
+
+    /// <summary>How long a transfer waits for the other session's lock (held briefly by services and timers) before giving up on that subscription.</summary>
+    private static readonly TimeSpan s_transferLockWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Moves subscriptions of another session to this one (the caller holds this session's lock). The
+    /// owner must be the same user — and for anonymous sessions the same client certificate on secure
+    /// channels (an anonymous session on None has no identity to compare): otherwise BadUserAccessDenied.
+    /// Unknown ids are BadSubscriptionIdInvalid. The old session's client gets GoodSubscriptionTransferred;
+    /// with SendInitialValues every item queues its current value.
+    /// </summary>
+    private static ReadOnlyMemory<byte> TransferSubscriptions(UaServer server, ServerSession session, UaRequestHeader h, ref UaBinaryDecoder d)
+    {
+        int count = Count(ref d, "TransferSubscriptionsRequest.SubscriptionIds", server.Options.MaxSubscriptionsPerSession, 4);
+        uint[] ids = new uint[count];
+        for (int i = 0; i < count; i++)
+        {
+            ids[i] = d.ReadUInt32("TransferSubscriptionsRequest.SubscriptionIds");
+        }
+
+        bool sendInitialValues = d.ReadBoolean("TransferSubscriptionsRequest.SendInitialValues");
+        var results = new (StatusCode Status, uint[] Available)[count];
+        for (int i = 0; i < count; i++)
+        {
+            results[i] = TransferOne(server, session, ids[i], sendInitialValues);
+        }
+
+        return UaServerCodec.Response(ServiceIds.TransferSubscriptionsResponse, h.RequestHandle, server.Now, e =>
+        {
+            e.WriteArray(results, static (w, r) =>
+            {
+                w.WriteStatusCode(r.Status);
+                w.WriteArray(r.Available, static (x, n) => x.WriteUInt32(n));
+            });
+            e.WriteInt32(-1); // DiagnosticInfos
+        });
+    }
+
+    private static (StatusCode Status, uint[] Available) TransferOne(UaServer server, ServerSession session, uint id, bool sendInitialValues)
+    {
+        ServerSession? owner = server.FindSubscriptionOwner(id);
+        if (owner is null)
+        {
+            return (StatusCode.BadSubscriptionIdInvalid, []);
+        }
+
+        if (owner == session)
+        {
+            return (StatusCode.Good, [.. session.Subscriptions[id].AvailableSequenceNumbers()]);
+        }
+
+        if (!owner.Sync.TryEnter(s_transferLockWait))
+        {
+            return (StatusCode.BadInternalError, []);
+        }
+
+        try
+        {
+            if (owner.Closed || !owner.Subscriptions.TryGetValue(id, out ServerSubscription? subscription))
+            {
+                return (StatusCode.BadSubscriptionIdInvalid, []);
+            }
+
+            bool sameUser = owner.Identity == session.Identity && (owner.Identity != "anonymous"
+                || (owner.ClientCertificate is not null && session.ClientCertificate is not null && owner.ClientCertificate.AsSpan().SequenceEqual(session.ClientCertificate)));
+            if (!sameUser)
+            {
+                return (StatusCode.BadUserAccessDenied, []);
+            }
+
+            owner.GiveAway(subscription);
+            subscription.MoveTo(session);
+            session.Subscriptions[id] = subscription;
+            server.RegisterSubscription(id, session);
+            if (sendInitialValues)
+            {
+                DateTime now = server.Now;
+                foreach (ServerMonitoredItem item in subscription.Items.Values)
+                {
+                    DataValue current = ReadAttribute(server.AddressSpace, item.Node, item.AttributeId, now);
+                    item.SendCurrent(item.AttributeId == AttributeIds.Value ? current with { ServerTimestamp = now } : current);
+                }
+            }
+
+            return (StatusCode.Good, [.. subscription.AvailableSequenceNumbers()]);
+        }
+        finally
+        {
+            owner.Sync.Exit();
+        }
     }
 
     private static ReadOnlyMemory<byte> CloseSession(UaServer server, ServerSession session, UaRequestHeader h, ref UaBinaryDecoder d)

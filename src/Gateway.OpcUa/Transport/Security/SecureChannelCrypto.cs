@@ -6,9 +6,10 @@ using FactoryGateway.OpcUa.Encoding;
 namespace FactoryGateway.OpcUa.Transport.Security;
 
 /// <summary>
-/// Signs, encrypts, verifies and decrypts the chunks of one secure channel (OPC 10000-6 §6.7):
-/// OpenSecureChannel chunks with RSA (the client's key signs, the server's key encrypts, and the
-/// reverse for the response), every other chunk with the symmetric keys derived from the two nonces.
+/// Signs, encrypts, verifies and decrypts the chunks of one secure channel (OPC 10000-6 §6.7), on
+/// either side of it (the client's <see cref="UaTcpChannel"/> and the server's connection):
+/// OpenSecureChannel chunks with RSA (the sender's key signs, the receiver's key encrypts), every
+/// other chunk with the symmetric keys derived from the two nonces.
 /// A chunk that fails a check throws <see cref="UaServiceException"/> (<c>BadSecurityChecksFailed</c>
 /// or a more precise code); nothing else escapes.
 /// </summary>
@@ -20,47 +21,88 @@ internal sealed class SecureChannelCrypto : IDisposable
     /// <summary>SequenceNumber and RequestId.</summary>
     public const int SequenceHeaderSize = 8;
 
-    private readonly RSA _clientKey;
-    private readonly RSA _serverKey;
-    private readonly byte[] _clientCertificate;
-    private readonly byte[] _serverThumbprint;
-    private readonly byte[] _clientThumbprint;
-    private readonly byte[] _serverCertificate;
+    private readonly RSA _localKey;
+    private readonly RSA _remoteKey;
+    private readonly byte[] _localCertificate;
+    private readonly byte[] _remoteCertificate;
+    private readonly byte[] _localThumbprint;
+    private readonly byte[] _remoteThumbprint;
     private readonly byte[] _policyUri;
+    private readonly bool _isServer;
+    private readonly Lock _keysLock = new();
     private SymmetricKeys? _current;
     private SymmetricKeys? _previous;
 
+    /// <summary>The client's side of a channel: our application certificate signs, the server's encrypts.</summary>
     public SecureChannelCrypto(UaChannelSecurity security)
+        : this(security.Policy, security.Encrypt, security.ClientCertificate, security.ServerCertificate, isServer: false)
     {
         Security = security;
-        Policy = security.Policy;
-        _clientKey = security.ClientCertificate.GetRSAPrivateKey()
+    }
+
+    private SecureChannelCrypto(UaSecurityPolicy policy, bool encrypt, X509Certificate2 local, X509Certificate2 remote, bool isServer)
+    {
+        Policy = policy;
+        Encrypt = encrypt;
+        _isServer = isServer;
+        Security = new UaChannelSecurity(policy, encrypt, isServer ? remote : local, isServer ? local : remote);
+        _localKey = local.GetRSAPrivateKey()
             ?? throw new UaServiceException(StatusCode.BadCertificateInvalid, "the application certificate has no RSA private key.");
-        _serverKey = security.ServerCertificate.GetRSAPublicKey()
-            ?? throw new UaServiceException(StatusCode.BadCertificateInvalid, "the server certificate has no RSA public key.");
-        CheckKeySize(_clientKey, "application");
-        CheckKeySize(_serverKey, "server");
-        _clientCertificate = security.ClientCertificate.RawData;
-        _serverCertificate = security.ServerCertificate.RawData;
+        _remoteKey = remote.GetRSAPublicKey()
+            ?? throw new UaServiceException(StatusCode.BadCertificateInvalid, $"the {Peer} certificate has no RSA public key.");
+        CheckKeySize(_localKey, "application");
+        CheckKeySize(_remoteKey, Peer);
+        _localCertificate = local.RawData;
+        _remoteCertificate = remote.RawData;
 #pragma warning disable CA5350 // OPC 10000-6 §6.7.2.3 names certificates by their SHA-1 thumbprint; no security rests on it.
-        _clientThumbprint = SHA1.HashData(_clientCertificate);
-        _serverThumbprint = SHA1.HashData(_serverCertificate);
+        _localThumbprint = SHA1.HashData(_localCertificate);
+        _remoteThumbprint = SHA1.HashData(_remoteCertificate);
 #pragma warning restore CA5350
         _policyUri = System.Text.Encoding.UTF8.GetBytes(Policy.Uri);
     }
 
-    public UaChannelSecurity Security { get; }
+    /// <summary>
+    /// The server's side of a channel: <paramref name="serverCertificate"/> (with its private key)
+    /// decrypts and signs, the client certificate from the OpenSecureChannel request (already checked
+    /// against the trust list) verifies and encrypts. Sign or SignAndEncrypt is set by <see cref="Encrypt"/>
+    /// once the request's MessageSecurityMode is known.
+    /// </summary>
+    public static SecureChannelCrypto ForServer(UaSecurityPolicy policy, X509Certificate2 serverCertificate, X509Certificate2 clientCertificate) =>
+        new(policy, encrypt: true, serverCertificate, clientCertificate, isServer: true);
+
+    /// <summary>The channel's policy, mode and certificates (on the server, ClientCertificate carries no private key).</summary>
+    public UaChannelSecurity Security { get; private set; }
 
     public UaSecurityPolicy Policy { get; }
 
-    public bool Encrypt => Security.Encrypt;
+    /// <summary>Whether MSG/CLO chunks are encrypted as well as signed (SignAndEncrypt).</summary>
+    public bool Encrypt { get; private set; }
 
-    /// <summary>The token whose keys protect the chunks the client sends now (0 before the channel opens).</summary>
-    public uint CurrentTokenId => _current?.TokenId ?? 0;
+    /// <summary>On the server, sets Sign or SignAndEncrypt from the OpenSecureChannel request's MessageSecurityMode.</summary>
+    public void SetEncrypt(bool encrypt)
+    {
+        Encrypt = encrypt;
+        Security = Security with { Encrypt = encrypt };
+    }
 
-    private int ClientKeyBytes => _clientKey.KeySize / 8;
+    /// <summary>The token whose keys protect the chunks we send now (0 before the channel opens).</summary>
+    public uint CurrentTokenId
+    {
+        get
+        {
+            lock (_keysLock)
+            {
+                return _current?.TokenId ?? 0;
+            }
+        }
+    }
 
-    private int ServerKeyBytes => _serverKey.KeySize / 8;
+    /// <summary>The sender certificate a received OpenSecureChannel carries: the server's, or on the server the client's.</summary>
+    private string Peer => _isServer ? "client" : "server";
+
+    private int LocalKeyBytes => _localKey.KeySize / 8;
+
+    private int RemoteKeyBytes => _remoteKey.KeySize / 8;
 
     private void CheckKeySize(RSA key, string which)
     {
@@ -72,7 +114,7 @@ internal sealed class SecureChannelCrypto : IDisposable
     }
 
     /// <summary>Bytes an OpenSecureChannel chunk needs beyond its body, padding and RSA expansion included (an upper bound).</summary>
-    public int AsymmetricOverhead => 64 + _policyUri.Length + _clientCertificate.Length + 20 + (2 * (ClientKeyBytes + ServerKeyBytes)) + (4 * ServerKeyBytes);
+    public int AsymmetricOverhead => 64 + _policyUri.Length + _localCertificate.Length + 20 + (2 * (LocalKeyBytes + RemoteKeyBytes)) + (4 * RemoteKeyBytes);
 
     /// <summary>The largest body of a MSG/CLO chunk of <paramref name="chunkSize"/> bytes.</summary>
     public int MaxSymmetricBody(int chunkSize)
@@ -97,12 +139,12 @@ internal sealed class SecureChannelCrypto : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(chunk[at..], _policyUri.Length);
         _policyUri.CopyTo(chunk[(at + 4)..]);
         at += 4 + _policyUri.Length;
-        BinaryPrimitives.WriteInt32LittleEndian(chunk[at..], _clientCertificate.Length);
-        _clientCertificate.CopyTo(chunk[(at + 4)..]);
-        at += 4 + _clientCertificate.Length;
-        BinaryPrimitives.WriteInt32LittleEndian(chunk[at..], _serverThumbprint.Length);
-        _serverThumbprint.CopyTo(chunk[(at + 4)..]);
-        return at + 4 + _serverThumbprint.Length;
+        BinaryPrimitives.WriteInt32LittleEndian(chunk[at..], _localCertificate.Length);
+        _localCertificate.CopyTo(chunk[(at + 4)..]);
+        at += 4 + _localCertificate.Length;
+        BinaryPrimitives.WriteInt32LittleEndian(chunk[at..], _remoteThumbprint.Length);
+        _remoteThumbprint.CopyTo(chunk[(at + 4)..]);
+        return at + 4 + _remoteThumbprint.Length;
     }
 
     /// <summary>
@@ -112,8 +154,8 @@ internal sealed class SecureChannelCrypto : IDisposable
     /// </summary>
     public int SealAsymmetric(byte[] chunk, int headerEnd, int plainEnd)
     {
-        int signatureLength = ClientKeyBytes;
-        int cipherBlock = ServerKeyBytes;
+        int signatureLength = LocalKeyBytes;
+        int cipherBlock = RemoteKeyBytes;
         int plainBlock = cipherBlock - Policy.AsymmetricEncryptionOverhead;
         bool extraPadding = cipherBlock > 256;
         int unpadded = plainEnd - headerEnd + 1 + (extraPadding ? 1 : 0) + signatureLength;
@@ -131,12 +173,12 @@ internal sealed class SecureChannelCrypto : IDisposable
         int blocks = plainLength / plainBlock;
         int size = headerEnd + (blocks * cipherBlock);
         BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(4), (uint)size);
-        byte[] signature = Policy.Sign(_clientKey, chunk.AsSpan(0, at));
+        byte[] signature = Policy.Sign(_localKey, chunk.AsSpan(0, at));
         signature.CopyTo(chunk, at);
         byte[] plain = chunk.AsSpan(headerEnd, plainLength).ToArray();
         for (int i = 0; i < blocks; i++)
         {
-            if (!_serverKey.TryEncrypt(plain.AsSpan(i * plainBlock, plainBlock), chunk.AsSpan(headerEnd + (i * cipherBlock), cipherBlock), Policy.AsymmetricEncryptionPadding, out int written) || written != cipherBlock)
+            if (!_remoteKey.TryEncrypt(plain.AsSpan(i * plainBlock, plainBlock), chunk.AsSpan(headerEnd + (i * cipherBlock), cipherBlock), Policy.AsymmetricEncryptionPadding, out int written) || written != cipherBlock)
             {
                 throw new UaServiceException(StatusCode.BadEncodingError, "RSA encryption of the OpenSecureChannel chunk failed.");
             }
@@ -146,9 +188,9 @@ internal sealed class SecureChannelCrypto : IDisposable
     }
 
     /// <summary>
-    /// Checks and decrypts a whole OpenSecureChannel chunk from the server (<paramref name="chunk"/>
-    /// holds the 8-byte message header too): its policy, that it carries the server certificate and
-    /// names our certificate, the RSA decryption with our key, the signature with the server's key and
+    /// Checks and decrypts a whole OpenSecureChannel chunk from the peer (<paramref name="chunk"/>
+    /// holds the 8-byte message header too): its policy, that it carries the peer's certificate and
+    /// names our certificate, the RSA decryption with our key, the signature with the peer's key and
     /// the padding. The plaintext replaces the ciphertext in place; returns where the body ends.
     /// </summary>
     public int OpenAsymmetric(Span<byte> chunk)
@@ -159,22 +201,22 @@ internal sealed class SecureChannelCrypto : IDisposable
             string? policy = d.ReadString("SecurityPolicyUri");
             if (policy != Policy.Uri)
             {
-                throw new UaServiceException(StatusCode.BadSecurityPolicyRejected, $"the server answered OpenSecureChannel with security policy '{policy}', not {Policy.Uri}.");
+                throw new UaServiceException(StatusCode.BadSecurityPolicyRejected, $"the {Peer} sent OpenSecureChannel with security policy '{policy}', not {Policy.Uri}.");
             }
 
             ReadOnlySpan<byte> sender = d.ReadByteString("SenderCertificate").Span;
-            if (!FirstCertificate(sender).SequenceEqual(_serverCertificate))
+            if (!FirstCertificate(sender).SequenceEqual(_remoteCertificate))
             {
-                throw new UaServiceException(StatusCode.BadCertificateInvalid, "the server signed OpenSecureChannel with a certificate other than its endpoint's.");
+                throw new UaServiceException(StatusCode.BadCertificateInvalid, $"the {Peer} signed OpenSecureChannel with a certificate other than the channel's.");
             }
 
-            if (!d.ReadByteString("ReceiverCertificateThumbprint").Span.SequenceEqual(_clientThumbprint))
+            if (!d.ReadByteString("ReceiverCertificateThumbprint").Span.SequenceEqual(_localThumbprint))
             {
-                throw new UaServiceException(StatusCode.BadCertificateInvalid, "the server encrypted OpenSecureChannel for a certificate other than ours.");
+                throw new UaServiceException(StatusCode.BadCertificateInvalid, $"the {Peer} encrypted OpenSecureChannel for a certificate other than ours.");
             }
 
             int headerEnd = 12 + d.Position;
-            int cipherBlock = ClientKeyBytes;
+            int cipherBlock = LocalKeyBytes;
             int cipherLength = chunk.Length - headerEnd;
             if (cipherLength <= 0 || cipherLength % cipherBlock != 0)
             {
@@ -185,31 +227,31 @@ internal sealed class SecureChannelCrypto : IDisposable
             int plainLength = 0;
             for (int i = 0; i < cipher.Length; i += cipherBlock)
             {
-                if (!_clientKey.TryDecrypt(cipher.AsSpan(i, cipherBlock), chunk[(headerEnd + plainLength)..], Policy.AsymmetricEncryptionPadding, out int written))
+                if (!_localKey.TryDecrypt(cipher.AsSpan(i, cipherBlock), chunk[(headerEnd + plainLength)..], Policy.AsymmetricEncryptionPadding, out int written))
                 {
-                    throw new UaServiceException(StatusCode.BadSecurityChecksFailed, "the OpenSecureChannel response could not be decrypted.");
+                    throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"the {Peer}'s OpenSecureChannel could not be decrypted.");
                 }
 
                 plainLength += written;
             }
 
             int plainEnd = headerEnd + plainLength;
-            int signatureStart = plainEnd - ServerKeyBytes;
+            int signatureStart = plainEnd - RemoteKeyBytes;
             if (signatureStart < headerEnd + SequenceHeaderSize + 1)
             {
-                throw new UaServiceException(StatusCode.BadSecurityChecksFailed, "the OpenSecureChannel response is too short for its signature.");
+                throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"the {Peer}'s OpenSecureChannel is too short for its signature.");
             }
 
-            if (!Policy.Verify(_serverKey, chunk[..signatureStart], chunk[signatureStart..plainEnd]))
+            if (!Policy.Verify(_remoteKey, chunk[..signatureStart], chunk[signatureStart..plainEnd]))
             {
-                throw new UaServiceException(StatusCode.BadSecurityChecksFailed, "the signature of the OpenSecureChannel response is invalid.");
+                throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"the signature of the {Peer}'s OpenSecureChannel is invalid.");
             }
 
             return RemovePadding(chunk, headerEnd + SequenceHeaderSize, signatureStart, extraPadding: cipherBlock > 256);
         }
         catch (CryptographicException ex)
         {
-            throw new UaServiceException(StatusCode.BadSecurityChecksFailed, "the OpenSecureChannel response failed decryption or signature checks: " + ex.Message, ex);
+            throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"the {Peer}'s OpenSecureChannel failed decryption or signature checks: " + ex.Message, ex);
         }
         catch (UaDecodeException ex)
         {
@@ -254,20 +296,24 @@ internal sealed class SecureChannelCrypto : IDisposable
     /// Derives the keys of a newly issued token from the two nonces (OPC 10000-6 §6.7.5): the client's
     /// keys from P_SHA256(ServerNonce, ClientNonce), the server's from P_SHA256(ClientNonce, ServerNonce),
     /// each split into signing key, encrypting key and IV. The previous token's keys stay valid for
-    /// chunks the server sends until it switches to the new token.
+    /// chunks the peer sends until it switches to the new token. From here on we send with the new token.
     /// </summary>
     public void InstallToken(uint tokenId, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce)
     {
-        if (serverNonce.Length != Policy.NonceLength)
+        ReadOnlySpan<byte> peerNonce = _isServer ? clientNonce : serverNonce;
+        if (peerNonce.Length != Policy.NonceLength)
         {
-            throw new UaServiceException(StatusCode.BadNonceInvalid, $"the server nonce has {serverNonce.Length} bytes; {Policy} needs {Policy.NonceLength}.");
+            throw new UaServiceException(StatusCode.BadNonceInvalid, $"the {Peer} nonce has {peerNonce.Length} bytes; {Policy} needs {Policy.NonceLength}.");
         }
 
         // The keys two tokens back are not disposed here: the reader loop may still hold them for a
         // moment; their AES objects are released when collected.
-        var keys = new SymmetricKeys(tokenId, Policy, clientNonce, serverNonce);
-        _previous = _current;
-        _current = keys;
+        var keys = new SymmetricKeys(tokenId, Policy, clientNonce, serverNonce, _isServer);
+        lock (_keysLock)
+        {
+            _previous = _current;
+            _current = keys;
+        }
     }
 
     /// <summary>
@@ -277,7 +323,12 @@ internal sealed class SecureChannelCrypto : IDisposable
     /// </summary>
     public int SealSymmetric(Span<byte> chunk, int plainEnd)
     {
-        SymmetricKeys keys = _current ?? throw new UaServiceException(StatusCode.BadSecureChannelTokenUnknown, "no security token has been issued yet.");
+        SymmetricKeys keys;
+        lock (_keysLock)
+        {
+            keys = _current ?? throw new UaServiceException(StatusCode.BadSecureChannelTokenUnknown, "no security token has been issued yet.");
+        }
+
         BinaryPrimitives.WriteUInt32LittleEndian(chunk[12..], keys.TokenId);
         int at = plainEnd;
         if (Encrypt)
@@ -289,26 +340,31 @@ internal sealed class SecureChannelCrypto : IDisposable
 
         int size = at + Policy.SymmetricSignatureLength;
         BinaryPrimitives.WriteUInt32LittleEndian(chunk[4..], (uint)size);
-        HMACSHA256.HashData(keys.ClientSigningKey, chunk[..at], chunk[at..size]);
+        HMACSHA256.HashData(keys.SendSigningKey, chunk[..at], chunk[at..size]);
         if (Encrypt)
         {
             Span<byte> encrypted = chunk[SymmetricSecurityHeaderEnd..size];
-            keys.ClientAes.EncryptCbc(encrypted, keys.ClientIv, encrypted, PaddingMode.None);
+            keys.SendAes.EncryptCbc(encrypted, keys.SendIv, encrypted, PaddingMode.None);
         }
 
         return size;
     }
 
     /// <summary>
-    /// Decrypts (SignAndEncrypt) and verifies a whole MSG/CLO chunk from the server in place with the
+    /// Decrypts (SignAndEncrypt) and verifies a whole MSG/CLO chunk from the peer in place with the
     /// keys of the token it names; returns where its body ends.
     /// </summary>
     public int OpenSymmetric(Span<byte> chunk)
     {
         uint tokenId = BinaryPrimitives.ReadUInt32LittleEndian(chunk[12..]);
-        SymmetricKeys keys = _current?.TokenId == tokenId ? _current
-            : _previous?.TokenId == tokenId ? _previous
-            : throw new UaServiceException(StatusCode.BadSecureChannelTokenUnknown, $"a chunk uses security token {tokenId}, which this channel does not hold.");
+        SymmetricKeys keys;
+        lock (_keysLock)
+        {
+            keys = _current?.TokenId == tokenId ? _current
+                : _previous?.TokenId == tokenId ? _previous
+                : throw new UaServiceException(StatusCode.BadSecureChannelTokenUnknown, $"a chunk uses security token {tokenId}, which this channel does not hold.");
+        }
+
         int signatureStart = chunk.Length - Policy.SymmetricSignatureLength;
         if (signatureStart < SymmetricSecurityHeaderEnd + SequenceHeaderSize + (Encrypt ? 1 : 0))
         {
@@ -325,11 +381,11 @@ internal sealed class SecureChannelCrypto : IDisposable
                     throw new UaServiceException(StatusCode.BadSecurityChecksFailed, $"the encrypted part of a chunk is {encrypted.Length} bytes, not a multiple of the AES block.");
                 }
 
-                keys.ServerAes.DecryptCbc(encrypted, keys.ServerIv, encrypted, PaddingMode.None);
+                keys.ReceiveAes.DecryptCbc(encrypted, keys.ReceiveIv, encrypted, PaddingMode.None);
             }
 
             Span<byte> expected = stackalloc byte[32];
-            HMACSHA256.HashData(keys.ServerSigningKey, chunk[..signatureStart], expected);
+            HMACSHA256.HashData(keys.ReceiveSigningKey, chunk[..signatureStart], expected);
             if (!CryptographicOperations.FixedTimeEquals(expected, chunk[signatureStart..]))
             {
                 throw new UaServiceException(StatusCode.BadSecurityChecksFailed, "a chunk's signature is invalid.");
@@ -380,13 +436,20 @@ internal sealed class SecureChannelCrypto : IDisposable
 
     public void Dispose()
     {
-        _current?.Dispose();
-        _previous?.Dispose();
+        lock (_keysLock)
+        {
+            _current?.Dispose();
+            _previous?.Dispose();
+        }
+
+        _localKey.Dispose();
+        _remoteKey.Dispose();
     }
 
+    /// <summary>One token's keys: the client's (P_SHA256(ServerNonce, ClientNonce)) protect what the client sends, the server's what the server sends.</summary>
     private sealed class SymmetricKeys : IDisposable
     {
-        public SymmetricKeys(uint tokenId, UaSecurityPolicy policy, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce)
+        public SymmetricKeys(uint tokenId, UaSecurityPolicy policy, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, bool isServer)
         {
             TokenId = tokenId;
             int sign = policy.SymmetricSigningKeyLength;
@@ -394,36 +457,38 @@ internal sealed class SecureChannelCrypto : IDisposable
             int iv = policy.SymmetricBlockSize;
             byte[] client = PSha256.Derive(serverNonce, clientNonce, sign + encrypt + iv);
             byte[] server = PSha256.Derive(clientNonce, serverNonce, sign + encrypt + iv);
-            ClientSigningKey = client[..sign];
-            ClientIv = client[(sign + encrypt)..];
-            ServerSigningKey = server[..sign];
-            ServerIv = server[(sign + encrypt)..];
-            ClientAes = Aes.Create();
-            ClientAes.Key = client[sign..(sign + encrypt)];
-            ServerAes = Aes.Create();
-            ServerAes.Key = server[sign..(sign + encrypt)];
+            byte[] send = isServer ? server : client;
+            byte[] receive = isServer ? client : server;
+            SendSigningKey = send[..sign];
+            SendIv = send[(sign + encrypt)..];
+            ReceiveSigningKey = receive[..sign];
+            ReceiveIv = receive[(sign + encrypt)..];
+            SendAes = Aes.Create();
+            SendAes.Key = send[sign..(sign + encrypt)];
+            ReceiveAes = Aes.Create();
+            ReceiveAes.Key = receive[sign..(sign + encrypt)];
             CryptographicOperations.ZeroMemory(client);
             CryptographicOperations.ZeroMemory(server);
         }
 
         public uint TokenId { get; }
 
-        public byte[] ClientSigningKey { get; }
+        public byte[] SendSigningKey { get; }
 
-        public byte[] ClientIv { get; }
+        public byte[] SendIv { get; }
 
-        public Aes ClientAes { get; }
+        public Aes SendAes { get; }
 
-        public byte[] ServerSigningKey { get; }
+        public byte[] ReceiveSigningKey { get; }
 
-        public byte[] ServerIv { get; }
+        public byte[] ReceiveIv { get; }
 
-        public Aes ServerAes { get; }
+        public Aes ReceiveAes { get; }
 
         public void Dispose()
         {
-            ClientAes.Dispose();
-            ServerAes.Dispose();
+            SendAes.Dispose();
+            ReceiveAes.Dispose();
         }
     }
 }
