@@ -13,7 +13,11 @@ internal readonly record struct OutgoingItem(MqttApplicationMessage? Message, Ou
 /// <summary>A packet in a connection's control lane; <paramref name="Written"/> completes once it is flushed.</summary>
 internal readonly record struct ControlItem(MqttPacket Packet, TaskCompletionSource? Written = null);
 
-internal readonly record struct IncomingItem(MqttReceivedMessage Message, ushort PacketId);
+/// <summary>
+/// A received PUBLISH for the handler loop. <paramref name="Generation"/> is the session generation it arrived in
+/// (QoS 2); <paramref name="Duplicate"/> marks a second copy of a QoS 2 message whose first copy was still queued.
+/// </summary>
+internal readonly record struct IncomingItem(MqttReceivedMessage Message, ushort PacketId, long Generation = 0, bool Duplicate = false);
 
 /// <summary>
 /// One TCP (optionally TLS) connection to the broker, over System.IO.Pipelines. Four loops: the reader
@@ -38,6 +42,9 @@ internal sealed class MqttConnection : IDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly Dictionary<ushort, string> _incomingAliases = [];
     private readonly Dictionary<string, ushort> _outgoingAliases = new(StringComparer.Ordinal);
+
+    // Incoming QoS 2 packet ids read on this connection whose handler has not finished (guarded by the session lock).
+    private readonly HashSet<ushort> _qos2Queued = [];
     private readonly TimeProvider _time;
     private string? _closeReason;
     private long _lastSent;
@@ -228,11 +235,15 @@ internal sealed class MqttConnection : IDisposable
             ReadResult result = await _reader.ReadAsync(cancellationToken);
             ReadOnlySequence<byte> buffer = result.Buffer;
             MqttPacket? packet = TryParseOne(buffer, out SequencePosition consumed);
-            _reader.AdvanceTo(consumed, buffer.End);
             if (packet is not null)
             {
+                // Only up to the packet is examined: what the broker sent right behind CONNACK in the same
+                // read (a session's resent PUBLISH or PUBREL) must wake the read loop's first ReadAsync.
+                _reader.AdvanceTo(consumed);
                 return packet;
             }
+
+            _reader.AdvanceTo(consumed, buffer.End);
 
             if (result.IsCompleted)
             {
@@ -304,7 +315,10 @@ internal sealed class MqttConnection : IDisposable
             if (Version == MqttProtocolVersion.V500)
             {
                 var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (TryEnqueueControl(new DisconnectPacket { ReasonCode = e.ReasonCode == MqttReasonCode.PacketTooLarge ? MqttReasonCode.PacketTooLarge : e.ReasonCode == MqttReasonCode.MalformedPacket ? MqttReasonCode.MalformedPacket : MqttReasonCode.ProtocolError }, written))
+                MqttReasonCode reason = e.ReasonCode is MqttReasonCode.PacketTooLarge or MqttReasonCode.MalformedPacket or MqttReasonCode.TopicAliasInvalid
+                    ? e.ReasonCode
+                    : MqttReasonCode.ProtocolError;
+                if (TryEnqueueControl(new DisconnectPacket { ReasonCode = reason }, written))
                 {
                     await Task.WhenAny(written.Task, Task.Delay(TimeSpan.FromSeconds(1), _time));
                 }
@@ -371,12 +385,23 @@ internal sealed class MqttConnection : IDisposable
     {
         string topic = ResolveTopicAlias(publish);
         _client.CountReceived();
-        if (publish.Qos == MqttQos.ExactlyOnce && _client.IsAwaitingRelease(publish.PacketId))
+        long generation = 0;
+        bool duplicate = false;
+        if (publish.Qos == MqttQos.ExactlyOnce)
         {
-            // Accepted before (PUBREC sent), PUBREL not yet seen: acknowledge again, deliver once.
-            _client.CountDuplicateSuppressed();
-            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = publish.PacketId });
-            return;
+            switch (_client.ClassifyIncomingQos2(publish.PacketId, _qos2Queued, out generation))
+            {
+                case IncomingQos2.Accepted:
+                    // Accepted before (PUBREC sent), PUBREL not yet seen: acknowledge again, deliver once.
+                    _client.CountDuplicateSuppressed();
+                    await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = publish.PacketId });
+                    return;
+                case IncomingQos2.Queued:
+                    // The first copy is still waiting for the handler: this one only queues its PUBREC behind it.
+                    _client.CountDuplicateSuppressed();
+                    duplicate = true;
+                    break;
+            }
         }
 
         var item = new IncomingItem(
@@ -389,7 +414,9 @@ internal sealed class MqttConnection : IDisposable
                 Dup = publish.Dup,
                 Properties = publish.Properties,
             },
-            publish.PacketId);
+            publish.PacketId,
+            generation,
+            duplicate);
         if (_incoming.Writer.TryWrite(item))
         {
             return;
@@ -639,7 +666,24 @@ internal sealed class MqttConnection : IDisposable
             {
                 while (_closeReason is null && _incoming.Reader.TryRead(out IncomingItem item))
                 {
-                    if (!await _client.InvokeHandlerAsync(item.Message, stopping))
+                    if (item.Duplicate)
+                    {
+                        // Never delivered; acknowledged like its first copy while that one waits for PUBREL.
+                        if (_client.IsAwaitingRelease(item.PacketId))
+                        {
+                            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
+                        }
+
+                        continue;
+                    }
+
+                    HandlerOutcome outcome = await _client.InvokeHandlerAsync(item.Message, item.PacketId, item.Generation, stopping);
+                    if (item.Message.Qos == MqttQos.ExactlyOnce)
+                    {
+                        _client.EndIncomingQos2(item.PacketId, _qos2Queued);
+                    }
+
+                    if (outcome == HandlerOutcome.Failed)
                     {
                         Close("the message handler failed");
                         return;
@@ -651,7 +695,6 @@ internal sealed class MqttConnection : IDisposable
                             await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubAck) { PacketId = item.PacketId });
                             break;
                         case MqttQos.ExactlyOnce:
-                            _client.AwaitRelease(item.PacketId);
                             await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
                             break;
                     }
