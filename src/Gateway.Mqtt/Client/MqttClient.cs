@@ -48,6 +48,7 @@ public sealed class MqttClient : IAsyncDisposable
     private long _protocolErrors;
     private long _resubscribes;
     private long _aliasesUsed;
+    private long _flushes;
 
     /// <param name="handler">Called for every received message, one at a time, in order; null acknowledges messages on receipt.</param>
     public MqttClient(
@@ -261,6 +262,7 @@ public sealed class MqttClient : IAsyncDisposable
         ProtocolErrors = Interlocked.Read(ref _protocolErrors),
         Resubscribes = Interlocked.Read(ref _resubscribes),
         TopicAliasesUsed = Interlocked.Read(ref _aliasesUsed),
+        Flushes = Interlocked.Read(ref _flushes),
     };
 
     /// <summary>Closes the connection abruptly (no DISCONNECT: the broker publishes the will) and lets the supervisor reconnect. For failover tests and operators.</summary>
@@ -472,6 +474,8 @@ public sealed class MqttClient : IAsyncDisposable
     internal void CountPingTimeout() => Interlocked.Increment(ref _pingTimeouts);
 
     internal void CountAliasUsed() => Interlocked.Increment(ref _aliasesUsed);
+
+    internal void CountFlush() => Interlocked.Increment(ref _flushes);
 
     internal void CountProtocolError() => Interlocked.Increment(ref _protocolErrors);
 

@@ -10,14 +10,18 @@ namespace FactoryGateway.Mqtt.Client;
 /// <summary>An outgoing message in the client's data lane: a QoS 0 message or a QoS 1/2 flight.</summary>
 internal readonly record struct OutgoingItem(MqttApplicationMessage? Message, OutgoingFlight? Flight);
 
-/// <summary>A packet in a connection's control lane; <paramref name="Written"/> completes once it is flushed.</summary>
-internal readonly record struct ControlItem(MqttPacket Packet, TaskCompletionSource? Written = null);
+/// <summary>
+/// A packet in a connection's control lane, or a batch of acknowledgements (<paramref name="Acks"/>, written
+/// back to back and flushed once); <paramref name="Written"/> completes once it is flushed.
+/// </summary>
+internal readonly record struct ControlItem(MqttPacket? Packet, TaskCompletionSource? Written = null, PublishAckPacket[]? Acks = null);
 
 /// <summary>
 /// A received PUBLISH for the handler loop. <paramref name="Generation"/> is the session generation it arrived in
-/// (QoS 2); <paramref name="Duplicate"/> marks a second copy of a QoS 2 message whose first copy was still queued.
+/// (QoS 2); <paramref name="Duplicate"/> marks a second copy of a QoS 2 message whose first copy was still queued;
+/// <paramref name="EndOfRead"/> marks the last PUBLISH decoded from one socket read.
 /// </summary>
-internal readonly record struct IncomingItem(MqttReceivedMessage Message, ushort PacketId, long Generation = 0, bool Duplicate = false);
+internal readonly record struct IncomingItem(MqttReceivedMessage Message, ushort PacketId, long Generation = 0, bool Duplicate = false, bool EndOfRead = false);
 
 /// <summary>
 /// One TCP (optionally TLS) connection to the broker, over System.IO.Pipelines. Four loops: the reader
@@ -30,6 +34,9 @@ internal sealed class MqttConnection : IDisposable
 {
     // Packets written before one flush: enough to amortise the syscall, small enough that control traffic waits little.
     private const int WriteBatch = 64;
+
+    // Acknowledgements the handler loop gathers into one control item: the write batch, so one batch is one flush.
+    private const int AckBatch = WriteBatch;
 
     private readonly MqttClient _client;
     private readonly MqttClientOptions _options;
@@ -296,9 +303,10 @@ internal sealed class MqttConnection : IDisposable
                     Volatile.Write(ref _lastReceived, _time.GetTimestamp());
                 }
 
-                foreach (MqttPacket packet in packets)
+                int lastPublish = packets.FindLastIndex(p => p is PublishPacket);
+                for (int i = 0; i < packets.Count; i++)
                 {
-                    await HandleAsync(packet);
+                    await HandleAsync(packets[i], endOfRead: i == lastPublish);
                 }
 
                 if (result.IsCompleted)
@@ -332,12 +340,12 @@ internal sealed class MqttConnection : IDisposable
         }
     }
 
-    private async ValueTask HandleAsync(MqttPacket packet)
+    private async ValueTask HandleAsync(MqttPacket packet, bool endOfRead)
     {
         switch (packet)
         {
             case PublishPacket publish:
-                await ReceivePublishAsync(publish);
+                await ReceivePublishAsync(publish, endOfRead);
                 break;
             case PublishAckPacket { Type: MqttPacketType.PubAck or MqttPacketType.PubComp } ack:
                 _client.CompleteFlight(ack.PacketId, ack.ReasonCode, ack.Properties.ReasonString);
@@ -381,7 +389,7 @@ internal sealed class MqttConnection : IDisposable
         }
     }
 
-    private async ValueTask ReceivePublishAsync(PublishPacket publish)
+    private async ValueTask ReceivePublishAsync(PublishPacket publish, bool endOfRead)
     {
         string topic = ResolveTopicAlias(publish);
         _client.CountReceived();
@@ -416,7 +424,8 @@ internal sealed class MqttConnection : IDisposable
             },
             publish.PacketId,
             generation,
-            duplicate);
+            duplicate,
+            endOfRead);
         if (_incoming.Writer.TryWrite(item))
         {
             return;
@@ -478,8 +487,21 @@ internal sealed class MqttConnection : IDisposable
                     bool any = false;
                     while (_control.Reader.TryRead(out ControlItem control))
                     {
-                        MqttPacketWriter.Write(_writer, control.Packet, Version);
-                        written++;
+                        if (control.Acks is { } acks)
+                        {
+                            foreach (PublishAckPacket ack in acks)
+                            {
+                                MqttPacketWriter.Write(_writer, ack, Version);
+                            }
+
+                            written += acks.Length;
+                        }
+                        else
+                        {
+                            MqttPacketWriter.Write(_writer, control.Packet!, Version);
+                            written++;
+                        }
+
                         any = true;
                         if (control.Written is { } done)
                         {
@@ -537,6 +559,8 @@ internal sealed class MqttConnection : IDisposable
 
     private async ValueTask FlushAsync()
     {
+        // Counted before the bytes leave, so whoever has received them also sees the count.
+        _client.CountFlush();
         FlushResult result = await _writer.FlushAsync(_cts.Token);
         Volatile.Write(ref _lastSent, _time.GetTimestamp());
         if (result.IsCompleted || result.IsCanceled)
@@ -660,6 +684,9 @@ internal sealed class MqttConnection : IDisposable
 
     private async Task HandlerLoopAsync(CancellationToken stopping)
     {
+        // Acknowledgements wait here until the messages of one socket read are handled, then go to the
+        // control lane as one item: written back to back and flushed once, not one write per message.
+        var acks = new List<PublishAckPacket>(AckBatch);
         try
         {
             while (await _incoming.Reader.WaitToReadAsync(stopping))
@@ -671,32 +698,40 @@ internal sealed class MqttConnection : IDisposable
                         // Never delivered; acknowledged like its first copy while that one waits for PUBREL.
                         if (_client.IsAwaitingRelease(item.PacketId))
                         {
-                            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
+                            acks.Add(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
+                        }
+                    }
+                    else
+                    {
+                        HandlerOutcome outcome = await _client.InvokeHandlerAsync(item.Message, item.PacketId, item.Generation, stopping);
+                        if (item.Message.Qos == MqttQos.ExactlyOnce)
+                        {
+                            _client.EndIncomingQos2(item.PacketId, _qos2Queued);
                         }
 
-                        continue;
+                        if (outcome == HandlerOutcome.Failed)
+                        {
+                            await SendAcksAsync(acks);
+                            Close("the message handler failed");
+                            return;
+                        }
+
+                        switch (item.Message.Qos)
+                        {
+                            case MqttQos.AtLeastOnce:
+                                acks.Add(new PublishAckPacket(MqttPacketType.PubAck) { PacketId = item.PacketId });
+                                break;
+                            case MqttQos.ExactlyOnce:
+                                acks.Add(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
+                                break;
+                        }
                     }
 
-                    HandlerOutcome outcome = await _client.InvokeHandlerAsync(item.Message, item.PacketId, item.Generation, stopping);
-                    if (item.Message.Qos == MqttQos.ExactlyOnce)
+                    // Held no longer than the read they came in, nor past an empty queue (the broker may be
+                    // waiting for them: our Receive Maximum).
+                    if (acks.Count > 0 && (item.EndOfRead || acks.Count >= AckBatch || !_incoming.Reader.TryPeek(out _)))
                     {
-                        _client.EndIncomingQos2(item.PacketId, _qos2Queued);
-                    }
-
-                    if (outcome == HandlerOutcome.Failed)
-                    {
-                        Close("the message handler failed");
-                        return;
-                    }
-
-                    switch (item.Message.Qos)
-                    {
-                        case MqttQos.AtLeastOnce:
-                            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubAck) { PacketId = item.PacketId });
-                            break;
-                        case MqttQos.ExactlyOnce:
-                            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
-                            break;
+                        await SendAcksAsync(acks);
                     }
                 }
 
@@ -708,6 +743,25 @@ internal sealed class MqttConnection : IDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private async ValueTask SendAcksAsync(List<PublishAckPacket> acks)
+    {
+        if (acks.Count == 0)
+        {
+            return;
+        }
+
+        PublishAckPacket[] batch = [.. acks];
+        acks.Clear();
+        try
+        {
+            await _control.Writer.WriteAsync(new ControlItem(null, null, batch), _cts.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
+        {
+            // The connection is closing: the broker sends the unacknowledged messages again.
         }
     }
 }

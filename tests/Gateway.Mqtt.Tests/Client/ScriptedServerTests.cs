@@ -37,6 +37,44 @@ public sealed class ScriptedServerTests
     }
 
     [Fact]
+    public async Task The_acknowledgements_of_the_messages_of_one_read_are_written_with_one_flush()
+    {
+        const int Count = 20;
+        await using ScriptedMqttServer server = await ScriptedMqttServer.StartAsync(Ct);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var collector = new MessageCollector
+        {
+            // Each message gives the other loops a turn: a writer woken per acknowledgement would flush it alone.
+            Before = async (_, ct) =>
+            {
+                await release.Task.WaitAsync(ct);
+                await Task.Yield();
+            },
+        };
+        await using var client = new MqttClient(Options(server), collector.HandleAsync);
+        Task start = client.StartAsync(Ct);
+        await server.AcceptAsync(Ct);
+        await start;
+
+        // Twenty QoS 1 messages and a SUBACK in one write: once SubscribeAsync returns, all twenty have been
+        // read (while the handler holds the first), and the client has nothing else to send.
+        Task<IReadOnlyList<MqttReasonCode>> subscribing = client.SubscribeAsync([new MqttSubscription("plant/#", MqttQos.AtLeastOnce)], Ct);
+        ScriptedPacket subscribe = await server.ExpectAsync("subscribe", Ct);
+        await server.SendAsync([.. Enumerable.Range(1, Count).Select(i => Publish("plant/a", $"m{i}", qos: 1, id: i)), SubAck(subscribe.MessageId)]);
+        await subscribing.WaitAsync(s_deadline, Ct);
+        long flushesBefore = client.GetStats().Flushes;
+        release.SetResult();
+
+        for (int i = 1; i <= Count; i++)
+        {
+            Assert.Equal(i, (await server.ExpectAsync("puback", Ct)).MessageId);
+        }
+
+        Assert.Equal(1, client.GetStats().Flushes - flushesBefore);
+        Assert.Equal(Count, collector.Count);
+    }
+
+    [Fact]
     public async Task Incoming_topic_aliases_map_to_their_topics_and_end_with_the_connection()
     {
         await using ScriptedMqttServer server = await ScriptedMqttServer.StartAsync(Ct);
