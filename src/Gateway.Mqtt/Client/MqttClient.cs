@@ -48,6 +48,7 @@ public sealed class MqttClient : IAsyncDisposable
     private long _protocolErrors;
     private long _resubscribes;
     private long _aliasesUsed;
+    private long _flushes;
 
     /// <param name="handler">Called for every received message, one at a time, in order; null acknowledges messages on receipt.</param>
     public MqttClient(
@@ -261,6 +262,7 @@ public sealed class MqttClient : IAsyncDisposable
         ProtocolErrors = Interlocked.Read(ref _protocolErrors),
         Resubscribes = Interlocked.Read(ref _resubscribes),
         TopicAliasesUsed = Interlocked.Read(ref _aliasesUsed),
+        Flushes = Interlocked.Read(ref _flushes),
     };
 
     /// <summary>Closes the connection abruptly (no DISCONNECT: the broker publishes the will) and lets the supervisor reconnect. For failover tests and operators.</summary>
@@ -353,11 +355,30 @@ public sealed class MqttClient : IAsyncDisposable
         }
     }
 
-    internal void AwaitRelease(ushort packetId)
+    /// <summary>
+    /// The reader's check of an incoming QoS 2 PUBLISH: accepted before (awaiting PUBREL), a second copy of
+    /// one still queued on this connection, or new (then recorded in <paramref name="queued"/>).
+    /// </summary>
+    internal IncomingQos2 ClassifyIncomingQos2(ushort packetId, HashSet<ushort> queued, out long generation)
     {
         lock (_session.Lock)
         {
-            _session.AwaitingRelease.Add(packetId);
+            generation = _session.Generation;
+            if (_session.AwaitingRelease.Contains(packetId))
+            {
+                return IncomingQos2.Accepted;
+            }
+
+            return queued.Add(packetId) ? IncomingQos2.New : IncomingQos2.Queued;
+        }
+    }
+
+    /// <summary>The handler loop is done with an incoming QoS 2 message (accepted, duplicate or failed).</summary>
+    internal void EndIncomingQos2(ushort packetId, HashSet<ushort> queued)
+    {
+        lock (_session.Lock)
+        {
+            queued.Remove(packetId);
         }
     }
 
@@ -386,29 +407,61 @@ public sealed class MqttClient : IAsyncDisposable
         request?.Completion.TrySetResult(ack);
     }
 
-    /// <summary>Runs the handler (one message at a time across connections); false when it threw.</summary>
-    internal async ValueTask<bool> InvokeHandlerAsync(MqttReceivedMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the handler, one message at a time across connections. QoS 2: under the same gate, a packet id
+    /// already accepted (a copy that came on a new connection while the old one's handler still ran) is not
+    /// delivered again, and an accepted one is recorded as awaiting PUBREL before the next handler call can
+    /// look — unless the broker started a new session since it arrived (<paramref name="generation"/>).
+    /// </summary>
+    internal async ValueTask<HandlerOutcome> InvokeHandlerAsync(MqttReceivedMessage message, ushort packetId, long generation, CancellationToken cancellationToken)
     {
-        if (_handler is null)
+        bool exactlyOnce = message.Qos == MqttQos.ExactlyOnce;
+        if (_handler is null && !exactlyOnce)
         {
-            return true;
+            return HandlerOutcome.Accepted;
         }
 
         await _handlerGate.WaitAsync(cancellationToken);
         try
         {
-            await _handler(message, cancellationToken);
-            return true;
+            if (exactlyOnce && IsAwaitingRelease(packetId))
+            {
+                CountDuplicateSuppressed();
+                return HandlerOutcome.Duplicate;
+            }
+
+            if (_handler is not null)
+            {
+                await _handler(message, cancellationToken);
+            }
+
+            if (exactlyOnce)
+            {
+                AwaitRelease(packetId, generation);
+            }
+
+            return HandlerOutcome.Accepted;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref _handlerFailures);
             MqttClientLog.HandlerFailed(Logger, Options.ClientId, message.Topic, e);
-            return false;
+            return HandlerOutcome.Failed;
         }
         finally
         {
             _handlerGate.Release();
+        }
+    }
+
+    private void AwaitRelease(ushort packetId, long generation)
+    {
+        lock (_session.Lock)
+        {
+            if (generation == _session.Generation)
+            {
+                _session.AwaitingRelease.Add(packetId);
+            }
         }
     }
 
@@ -421,6 +474,8 @@ public sealed class MqttClient : IAsyncDisposable
     internal void CountPingTimeout() => Interlocked.Increment(ref _pingTimeouts);
 
     internal void CountAliasUsed() => Interlocked.Increment(ref _aliasesUsed);
+
+    internal void CountFlush() => Interlocked.Increment(ref _flushes);
 
     internal void CountProtocolError() => Interlocked.Increment(ref _protocolErrors);
 
@@ -586,6 +641,7 @@ public sealed class MqttClient : IAsyncDisposable
             if (!sessionPresent)
             {
                 _session.AwaitingRelease.Clear();
+                _session.Generation++;
             }
 
             foreach (OutgoingFlight flight in _session.FlightsInOrder())
@@ -660,4 +716,29 @@ public sealed class MqttClient : IAsyncDisposable
 
         return resent;
     }
+}
+
+/// <summary>How the reader classifies an incoming QoS 2 PUBLISH.</summary>
+internal enum IncomingQos2
+{
+    /// <summary>Not seen in this session: deliver.</summary>
+    New,
+
+    /// <summary>A copy of one still queued on this connection: never delivered.</summary>
+    Queued,
+
+    /// <summary>Accepted before and awaiting PUBREL: acknowledged again, not delivered.</summary>
+    Accepted,
+}
+
+/// <summary>What became of one incoming message in the handler loop.</summary>
+internal enum HandlerOutcome
+{
+    Accepted,
+
+    /// <summary>QoS 2, accepted before: not delivered again.</summary>
+    Duplicate,
+
+    /// <summary>The handler threw: not accepted.</summary>
+    Failed,
 }

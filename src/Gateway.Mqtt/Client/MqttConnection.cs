@@ -10,10 +10,18 @@ namespace FactoryGateway.Mqtt.Client;
 /// <summary>An outgoing message in the client's data lane: a QoS 0 message or a QoS 1/2 flight.</summary>
 internal readonly record struct OutgoingItem(MqttApplicationMessage? Message, OutgoingFlight? Flight);
 
-/// <summary>A packet in a connection's control lane; <paramref name="Written"/> completes once it is flushed.</summary>
-internal readonly record struct ControlItem(MqttPacket Packet, TaskCompletionSource? Written = null);
+/// <summary>
+/// A packet in a connection's control lane, or a batch of acknowledgements (<paramref name="Acks"/>, written
+/// back to back and flushed once); <paramref name="Written"/> completes once it is flushed.
+/// </summary>
+internal readonly record struct ControlItem(MqttPacket? Packet, TaskCompletionSource? Written = null, PublishAckPacket[]? Acks = null);
 
-internal readonly record struct IncomingItem(MqttReceivedMessage Message, ushort PacketId);
+/// <summary>
+/// A received PUBLISH for the handler loop. <paramref name="Generation"/> is the session generation it arrived in
+/// (QoS 2); <paramref name="Duplicate"/> marks a second copy of a QoS 2 message whose first copy was still queued;
+/// <paramref name="EndOfRead"/> marks the last PUBLISH decoded from one socket read.
+/// </summary>
+internal readonly record struct IncomingItem(MqttReceivedMessage Message, ushort PacketId, long Generation = 0, bool Duplicate = false, bool EndOfRead = false);
 
 /// <summary>
 /// One TCP (optionally TLS) connection to the broker, over System.IO.Pipelines. Four loops: the reader
@@ -27,6 +35,9 @@ internal sealed class MqttConnection : IDisposable
     // Packets written before one flush: enough to amortise the syscall, small enough that control traffic waits little.
     private const int WriteBatch = 64;
 
+    // Acknowledgements the handler loop gathers into one control item: the write batch, so one batch is one flush.
+    private const int AckBatch = WriteBatch;
+
     private readonly MqttClient _client;
     private readonly MqttClientOptions _options;
     private readonly Stream _stream;
@@ -38,6 +49,9 @@ internal sealed class MqttConnection : IDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly Dictionary<ushort, string> _incomingAliases = [];
     private readonly Dictionary<string, ushort> _outgoingAliases = new(StringComparer.Ordinal);
+
+    // Incoming QoS 2 packet ids read on this connection whose handler has not finished (guarded by the session lock).
+    private readonly HashSet<ushort> _qos2Queued = [];
     private readonly TimeProvider _time;
     private string? _closeReason;
     private long _lastSent;
@@ -228,11 +242,15 @@ internal sealed class MqttConnection : IDisposable
             ReadResult result = await _reader.ReadAsync(cancellationToken);
             ReadOnlySequence<byte> buffer = result.Buffer;
             MqttPacket? packet = TryParseOne(buffer, out SequencePosition consumed);
-            _reader.AdvanceTo(consumed, buffer.End);
             if (packet is not null)
             {
+                // Only up to the packet is examined: what the broker sent right behind CONNACK in the same
+                // read (a session's resent PUBLISH or PUBREL) must wake the read loop's first ReadAsync.
+                _reader.AdvanceTo(consumed);
                 return packet;
             }
+
+            _reader.AdvanceTo(consumed, buffer.End);
 
             if (result.IsCompleted)
             {
@@ -285,9 +303,10 @@ internal sealed class MqttConnection : IDisposable
                     Volatile.Write(ref _lastReceived, _time.GetTimestamp());
                 }
 
-                foreach (MqttPacket packet in packets)
+                int lastPublish = packets.FindLastIndex(p => p is PublishPacket);
+                for (int i = 0; i < packets.Count; i++)
                 {
-                    await HandleAsync(packet);
+                    await HandleAsync(packets[i], endOfRead: i == lastPublish);
                 }
 
                 if (result.IsCompleted)
@@ -304,7 +323,10 @@ internal sealed class MqttConnection : IDisposable
             if (Version == MqttProtocolVersion.V500)
             {
                 var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (TryEnqueueControl(new DisconnectPacket { ReasonCode = e.ReasonCode == MqttReasonCode.PacketTooLarge ? MqttReasonCode.PacketTooLarge : e.ReasonCode == MqttReasonCode.MalformedPacket ? MqttReasonCode.MalformedPacket : MqttReasonCode.ProtocolError }, written))
+                MqttReasonCode reason = e.ReasonCode is MqttReasonCode.PacketTooLarge or MqttReasonCode.MalformedPacket or MqttReasonCode.TopicAliasInvalid
+                    ? e.ReasonCode
+                    : MqttReasonCode.ProtocolError;
+                if (TryEnqueueControl(new DisconnectPacket { ReasonCode = reason }, written))
                 {
                     await Task.WhenAny(written.Task, Task.Delay(TimeSpan.FromSeconds(1), _time));
                 }
@@ -318,12 +340,12 @@ internal sealed class MqttConnection : IDisposable
         }
     }
 
-    private async ValueTask HandleAsync(MqttPacket packet)
+    private async ValueTask HandleAsync(MqttPacket packet, bool endOfRead)
     {
         switch (packet)
         {
             case PublishPacket publish:
-                await ReceivePublishAsync(publish);
+                await ReceivePublishAsync(publish, endOfRead);
                 break;
             case PublishAckPacket { Type: MqttPacketType.PubAck or MqttPacketType.PubComp } ack:
                 _client.CompleteFlight(ack.PacketId, ack.ReasonCode, ack.Properties.ReasonString);
@@ -367,16 +389,27 @@ internal sealed class MqttConnection : IDisposable
         }
     }
 
-    private async ValueTask ReceivePublishAsync(PublishPacket publish)
+    private async ValueTask ReceivePublishAsync(PublishPacket publish, bool endOfRead)
     {
         string topic = ResolveTopicAlias(publish);
         _client.CountReceived();
-        if (publish.Qos == MqttQos.ExactlyOnce && _client.IsAwaitingRelease(publish.PacketId))
+        long generation = 0;
+        bool duplicate = false;
+        if (publish.Qos == MqttQos.ExactlyOnce)
         {
-            // Accepted before (PUBREC sent), PUBREL not yet seen: acknowledge again, deliver once.
-            _client.CountDuplicateSuppressed();
-            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = publish.PacketId });
-            return;
+            switch (_client.ClassifyIncomingQos2(publish.PacketId, _qos2Queued, out generation))
+            {
+                case IncomingQos2.Accepted:
+                    // Accepted before (PUBREC sent), PUBREL not yet seen: acknowledge again, deliver once.
+                    _client.CountDuplicateSuppressed();
+                    await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = publish.PacketId });
+                    return;
+                case IncomingQos2.Queued:
+                    // The first copy is still waiting for the handler: this one only queues its PUBREC behind it.
+                    _client.CountDuplicateSuppressed();
+                    duplicate = true;
+                    break;
+            }
         }
 
         var item = new IncomingItem(
@@ -389,7 +422,10 @@ internal sealed class MqttConnection : IDisposable
                 Dup = publish.Dup,
                 Properties = publish.Properties,
             },
-            publish.PacketId);
+            publish.PacketId,
+            generation,
+            duplicate,
+            endOfRead);
         if (_incoming.Writer.TryWrite(item))
         {
             return;
@@ -451,8 +487,21 @@ internal sealed class MqttConnection : IDisposable
                     bool any = false;
                     while (_control.Reader.TryRead(out ControlItem control))
                     {
-                        MqttPacketWriter.Write(_writer, control.Packet, Version);
-                        written++;
+                        if (control.Acks is { } acks)
+                        {
+                            foreach (PublishAckPacket ack in acks)
+                            {
+                                MqttPacketWriter.Write(_writer, ack, Version);
+                            }
+
+                            written += acks.Length;
+                        }
+                        else
+                        {
+                            MqttPacketWriter.Write(_writer, control.Packet!, Version);
+                            written++;
+                        }
+
                         any = true;
                         if (control.Written is { } done)
                         {
@@ -510,6 +559,8 @@ internal sealed class MqttConnection : IDisposable
 
     private async ValueTask FlushAsync()
     {
+        // Counted before the bytes leave, so whoever has received them also sees the count.
+        _client.CountFlush();
         FlushResult result = await _writer.FlushAsync(_cts.Token);
         Volatile.Write(ref _lastSent, _time.GetTimestamp());
         if (result.IsCompleted || result.IsCanceled)
@@ -633,27 +684,54 @@ internal sealed class MqttConnection : IDisposable
 
     private async Task HandlerLoopAsync(CancellationToken stopping)
     {
+        // Acknowledgements wait here until the messages of one socket read are handled, then go to the
+        // control lane as one item: written back to back and flushed once, not one write per message.
+        var acks = new List<PublishAckPacket>(AckBatch);
         try
         {
             while (await _incoming.Reader.WaitToReadAsync(stopping))
             {
                 while (_closeReason is null && _incoming.Reader.TryRead(out IncomingItem item))
                 {
-                    if (!await _client.InvokeHandlerAsync(item.Message, stopping))
+                    if (item.Duplicate)
                     {
-                        Close("the message handler failed");
-                        return;
+                        // Never delivered; acknowledged like its first copy while that one waits for PUBREL.
+                        if (_client.IsAwaitingRelease(item.PacketId))
+                        {
+                            acks.Add(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
+                        }
+                    }
+                    else
+                    {
+                        HandlerOutcome outcome = await _client.InvokeHandlerAsync(item.Message, item.PacketId, item.Generation, stopping);
+                        if (item.Message.Qos == MqttQos.ExactlyOnce)
+                        {
+                            _client.EndIncomingQos2(item.PacketId, _qos2Queued);
+                        }
+
+                        if (outcome == HandlerOutcome.Failed)
+                        {
+                            await SendAcksAsync(acks);
+                            Close("the message handler failed");
+                            return;
+                        }
+
+                        switch (item.Message.Qos)
+                        {
+                            case MqttQos.AtLeastOnce:
+                                acks.Add(new PublishAckPacket(MqttPacketType.PubAck) { PacketId = item.PacketId });
+                                break;
+                            case MqttQos.ExactlyOnce:
+                                acks.Add(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
+                                break;
+                        }
                     }
 
-                    switch (item.Message.Qos)
+                    // Held no longer than the read they came in, nor past an empty queue (the broker may be
+                    // waiting for them: our Receive Maximum).
+                    if (acks.Count > 0 && (item.EndOfRead || acks.Count >= AckBatch || !_incoming.Reader.TryPeek(out _)))
                     {
-                        case MqttQos.AtLeastOnce:
-                            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubAck) { PacketId = item.PacketId });
-                            break;
-                        case MqttQos.ExactlyOnce:
-                            _client.AwaitRelease(item.PacketId);
-                            await EnqueueControlAsync(new PublishAckPacket(MqttPacketType.PubRec) { PacketId = item.PacketId });
-                            break;
+                        await SendAcksAsync(acks);
                     }
                 }
 
@@ -665,6 +743,25 @@ internal sealed class MqttConnection : IDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private async ValueTask SendAcksAsync(List<PublishAckPacket> acks)
+    {
+        if (acks.Count == 0)
+        {
+            return;
+        }
+
+        PublishAckPacket[] batch = [.. acks];
+        acks.Clear();
+        try
+        {
+            await _control.Writer.WriteAsync(new ControlItem(null, null, batch), _cts.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
+        {
+            // The connection is closing: the broker sends the unacknowledged messages again.
         }
     }
 }

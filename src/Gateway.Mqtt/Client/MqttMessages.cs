@@ -115,4 +115,7 @@ public sealed record MqttClientStats
 
     /// <summary>Outgoing PUBLISH packets sent with a topic alias instead of the topic name.</summary>
     public long TopicAliasesUsed { get; init; }
+
+    /// <summary>Writes to the connection (flushes of the outgoing pipe): packets sent per flush say how well the writer batches.</summary>
+    public long Flushes { get; init; }
 }

@@ -58,6 +58,12 @@ internal sealed class MqttSessionState
     /// <summary>Incoming QoS 2 messages accepted (PUBREC sent) whose PUBREL has not arrived: a DUP of one is acknowledged, not delivered again.</summary>
     public HashSet<ushort> AwaitingRelease { get; } = [];
 
+    /// <summary>
+    /// Counts the broker's sessions (a CONNACK without session present starts a new one): a handler of the old
+    /// session that finishes after the reconnect does not record its packet id as awaiting PUBREL in the new one.
+    /// </summary>
+    public long Generation { get; set; }
+
     /// <summary>Subscriptions acknowledged or requested, by filter, restored when the broker has no session.</summary>
     public Dictionary<string, MqttSubscription> Subscriptions { get; } = new(StringComparer.Ordinal);
 
