@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace FactoryGateway.Edge.Signals;
 
 /// <summary>
@@ -26,7 +28,7 @@ public static class CurrentSensorRule
     /// <summary>Why the thresholds cannot be used, or null when they can: both finite, <c>0 ≤ t_idle &lt; t_run</c>.</summary>
     public static string? CheckThresholds(double idleThreshold, double runThreshold) =>
         !double.IsFinite(idleThreshold) || !double.IsFinite(runThreshold) ? "the thresholds must be finite numbers"
-        : idleThreshold < 0 ? $"the idle threshold {idleThreshold} is negative"
-        : runThreshold <= idleThreshold ? $"the run threshold {runThreshold} is not above the idle threshold {idleThreshold}"
+        : idleThreshold < 0 ? string.Create(CultureInfo.InvariantCulture, $"the idle threshold {idleThreshold} is negative")
+        : runThreshold <= idleThreshold ? string.Create(CultureInfo.InvariantCulture, $"the run threshold {runThreshold} is not above the idle threshold {idleThreshold}")
         : null;
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -307,7 +308,7 @@ public sealed class MqttSource : IEdgeSource
     private async Task StartJsonAsync(MqttClient client, CancellationToken cancellationToken)
     {
         await client.StartAsync(cancellationToken);
-        MqttSubscription[] subscriptions = [.. _routes.Select(r => r.Mapper.Mapping.SubscriptionFilter).Distinct(StringComparer.Ordinal).Select(f => new MqttSubscription(f, (MqttQos)_options.SubscriptionQos))];
+        MqttSubscription[] subscriptions = [.. _routes.Select(r => r.SubscriptionFilter).Distinct(StringComparer.Ordinal).Select(f => new MqttSubscription(f, (MqttQos)_options.SubscriptionQos))];
         IReadOnlyList<MqttReasonCode> granted = await client.SubscribeAsync(subscriptions, cancellationToken);
         if (granted.Any(code => (byte)code >= 0x80))
         {
@@ -395,7 +396,7 @@ public sealed class MqttSource : IEdgeSource
 
             foreach (string device in silent ?? [])
             {
-                SetDown(device, _links[device], $"no message for {_options.SilenceTimeout.TotalSeconds:0.#} s");
+                SetDown(device, _links[device], string.Create(CultureInfo.InvariantCulture, $"no message for {_options.SilenceTimeout.TotalSeconds:0.###} s"));
             }
         }
     }
@@ -681,7 +682,7 @@ public sealed class MqttSource : IEdgeSource
         switch (value)
         {
             case sbyte or short or int or long or byte or ushort or uint:
-                result = SignalValue.Integer(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+                result = SignalValue.Integer(Convert.ToInt64(value, CultureInfo.InvariantCulture));
                 return true;
             case ulong u:
                 result = u <= long.MaxValue ? SignalValue.Integer((long)u) : SignalValue.Unsigned(u);
@@ -774,6 +775,9 @@ public sealed class MqttSource : IEdgeSource
         public JsonPayloadMapper Mapper { get; }
 
         public string? FixedDevice { get; }
+
+        /// <summary>The configured topic's filter (not the mapper's, whose first level may be a stand-in variable).</summary>
+        public string SubscriptionFilter => _firstLevel is null ? Mapper.Mapping.SubscriptionFilter : Options.Topic;
 
         public bool Matches(string topic)
         {
