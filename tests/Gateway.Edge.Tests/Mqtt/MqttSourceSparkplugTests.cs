@@ -80,4 +80,44 @@ public sealed class MqttSourceSparkplugTests(MosquittoServer broker) : IClassFix
         Assert.Equal((7L, 0L, 0L), (stats.SamplesAccepted, stats.SparkplugMalformed, stats.SparkplugUnmapped));
         Assert.Equal(["press-7", "node-1"], run.Source.Devices);
     }
+
+    [Fact]
+    public async Task A_broker_restart_takes_the_sparkplug_devices_down_and_the_next_birth_brings_them_back_with_data()
+    {
+        await using var own = new MosquittoServer();
+        await own.InitializeAsync();
+        string group = $"g{Guid.NewGuid():N}";
+        var options = new MqttSourceOptions
+        {
+            Host = MosquittoServer.Host,
+            Port = own.Port,
+            Sparkplug = new MqttSparkplugOptions
+            {
+                Enabled = true,
+                Devices = { new MqttSparkplugDeviceOptions { EdgeNode = "node1", Device = "press", Id = "press-7" } },
+                MetricNames = { ["Counter"] = CanonicalSignals.PartsTotal },
+            },
+        };
+        await using MqttSourceRun run = await MqttSourceRun.StartAsync(options, own, Ct);
+        RecordingSink sink = run.Sink;
+        await using var node = SparkplugPress.Start(own.Port, group, "node1");
+        await sink.WaitForConnectionAsync("press-7", up: true, Ct);
+        await node.RunAsync("ddata", Ct);
+        await sink.WaitForSamplesAsync("press-7", 2, Ct);
+
+        // Stopping, mosquitto may hand the edge node's will (its NDEATH) to the host before it closes the host's
+        // own connection: either takes the device down first.
+        await own.StopAsync();
+        ConnectionEvent down = await sink.WaitForConnectionAsync("press-7", up: false, Ct);
+        Assert.True(down.Reason is "broker connection lost" or "DDEATH implied: edge node dead", down.Reason);
+        int afterDown = sink.Events.Count;
+        await own.StartAsync();
+
+        // The edge node births again on its reconnect (or on the rebirth the host asks for, if the birth came
+        // before the host was back): the device is up again, and its data flows.
+        await sink.WaitForConnectionAsync("press-7", up: true, Ct, afterDown);
+        await node.RunAsync("ddata", Ct);
+        IReadOnlyList<EdgeSample> samples = await sink.WaitForSamplesAsync("press-7", 4, Ct);
+        Assert.Equal(new EdgeSample("press-7", CanonicalSignals.PartsTotal, SignalValue.Integer(102), SignalQuality.Good, (T0 + 2000) * Ms), samples[2]);
+    }
 }

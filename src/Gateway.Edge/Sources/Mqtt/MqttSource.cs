@@ -233,32 +233,26 @@ public sealed class MqttSource : IEdgeSource
                 await silence.DisposeAsync();
             }
 
-            if (_host is not null)
-            {
-                await _host.DisposeAsync();
-            }
-
-            if (_jsonClient is not null)
-            {
-                await _jsonClient.DisconnectAsync();
-                await _jsonClient.DisposeAsync();
-            }
-
+            await CloseConnectionsAsync();
             MarkAllDown(null, "source stopped");
             MqttSourceLog.Stopped(_logger, Name);
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(CloseConnectionsAsync());
+
+    // The Sparkplug host says STATE offline; both connections end with DISCONNECT, which keeps the persistent session.
+    private async Task CloseConnectionsAsync()
     {
-        if (_host is not null)
+        if (Interlocked.Exchange(ref _host, null) is { } host)
         {
-            await _host.DisposeAsync();
+            await host.DisposeAsync();
         }
 
-        if (_jsonClient is not null)
+        if (Interlocked.Exchange(ref _jsonClient, null) is { } client)
         {
-            await _jsonClient.DisposeAsync();
+            await client.DisconnectAsync();
+            await client.DisposeAsync();
         }
     }
 
