@@ -228,11 +228,15 @@ internal sealed class MqttConnection : IDisposable
             ReadResult result = await _reader.ReadAsync(cancellationToken);
             ReadOnlySequence<byte> buffer = result.Buffer;
             MqttPacket? packet = TryParseOne(buffer, out SequencePosition consumed);
-            _reader.AdvanceTo(consumed, buffer.End);
             if (packet is not null)
             {
+                // Only what was consumed is examined: bytes that came with the CONNACK (a session's queued
+                // PUBLISH) are read at once by the read loop, not when the next segment arrives.
+                _reader.AdvanceTo(consumed);
                 return packet;
             }
+
+            _reader.AdvanceTo(consumed, buffer.End);
 
             if (result.IsCompleted)
             {

@@ -159,6 +159,42 @@ public sealed class MqttSourceJsonTests(MosquittoServer broker) : IClassFixture<
         static List<double> Values(IReadOnlyList<SinkEvent> events) => [.. events.OfType<SampleEvent>().Select(e => e.Sample.Value.AsFloat)];
     }
 
+    [Fact]
+    public async Task A_qos1_message_is_acknowledged_only_after_the_sink_returned_so_one_it_held_when_the_broker_went_away_is_delivered_again()
+    {
+        await using var own = new MosquittoServer();
+        await own.InitializeAsync();
+        string prefix = $"plant{Guid.NewGuid():N}";
+        var options = new MqttSourceOptions
+        {
+            Host = MosquittoServer.Host,
+            Port = own.Port,
+            Json = { new MqttJsonMappingOptions { Topic = prefix + "/{device}/seq", Signals = { ["n"] = "n" }, TimestampPath = "ts" } },
+            KeepAlive = TimeSpan.FromSeconds(60),
+        };
+        using var gate = new ManualResetEventSlim(false);
+        var sink = new RecordingSink { Gate = gate };
+        await using MqttSourceRun run = await MqttSourceRun.StartAsync(options, own, Ct, sink);
+        await using (MqttClient publisher = await StartPublisherAsync(own.Port))
+        {
+            await PublishAsync(publisher, $"{prefix}/m1/seq", """{"ts":1700000000001,"n":1}""");
+        }
+
+        // The sink holds the sample (a full buffer under the Block policy): the broker has no PUBACK for it.
+        await sink.WaitForSamplesAsync("m1", 1, Ct);
+        await own.StopAsync();
+        sink.Gate = null;
+        gate.Set();
+        await sink.WaitForConnectionAsync("m1", up: false, Ct);
+        await own.StartAsync();
+
+        // The broker resends it right after its CONNACK, often in the same TCP segment: it must be handled then,
+        // not when the next packet (a PINGRESP, half a keep-alive later) arrives.
+        await sink.WaitAsync("m1's sample again", events => events.OfType<SampleEvent>().Count() == 2, Ct, deadline: TimeSpan.FromSeconds(20));
+        IReadOnlyList<EdgeSample> samples = sink.Samples;
+        Assert.Equal(samples[0], samples[1]);
+    }
+
     private MqttSourceOptions Options(string prefix) => new()
     {
         Host = MosquittoServer.Host,

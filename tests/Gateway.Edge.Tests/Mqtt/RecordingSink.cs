@@ -28,6 +28,9 @@ internal sealed class RecordingSink : IEdgeSink
 
     public SampleAcceptance Acceptance { get; set; } = SampleAcceptance.Accepted;
 
+    /// <summary>When set, <see cref="Sample"/> records, then waits for it (at most the deadline), as a full buffer under the Block policy does.</summary>
+    public ManualResetEventSlim? Gate { get; set; }
+
     public IReadOnlyList<SinkEvent> Events
     {
         get
@@ -44,6 +47,11 @@ internal sealed class RecordingSink : IEdgeSink
     public SampleAcceptance Sample(in EdgeSample sample)
     {
         Record(new SampleEvent(sample));
+        if (Gate is { } gate && !gate.Wait(s_deadline))
+        {
+            throw new TimeoutException("The test did not open the sink's gate.");
+        }
+
         return Acceptance;
     }
 
