@@ -84,8 +84,27 @@ public static partial class EdgeConfiguration
                 $"is not a setting of {unknown[0].Groups["type"].Value.Split('.')[^1]} (a misspelt key is refused, never ignored)");
         }
 
+        // Inside a list element the binder wraps it: "… the following properties were not found on the instance of
+        // FactoryGateway.Edge.Config.MqttJsonMappingOptions: 'Qualty'" in the innermost exception.
+        Exception innermost = e;
+        while (innermost.InnerException is not null)
+        {
+            innermost = innermost.InnerException;
+        }
+
+        Match nested = NestedUnknownKeys().Match(innermost.Message);
+        if (nested.Success)
+        {
+            return new EdgeConfigurationError(
+                nested.Groups["keys"].Value.Replace("'", "", StringComparison.Ordinal),
+                $"is not a setting of {nested.Groups["type"].Value.Split('.')[^1]} (a misspelt key is refused, never ignored)");
+        }
+
         return new EdgeConfigurationError("(binding)", e.InnerException?.Message ?? e.Message);
     }
+
+    [GeneratedRegex(@"not found on the instance of (?<type>[^:]+): (?<keys>.+)$")]
+    private static partial Regex NestedUnknownKeys();
 
     private static string FriendlyType(string type) => type switch
     {
