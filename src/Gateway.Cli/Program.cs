@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("FactoryGateway: measured, checkable smart-manufacturing indicators from shop-floor telemetry.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(EdgeCommand.Create());
         root.Subcommands.Add(IndicatorsCommand.Create());
         root.Subcommands.Add(LedgerCommand.Create());
         root.Subcommands.Add(FlagsCommand.Create());
