@@ -25,21 +25,32 @@ public sealed class LedgerDeviceDays
 
     public string Device { get; }
 
-    /// <summary>The month rollups (<see cref="LedgerMonth"/>) overlapping the window, in month order.</summary>
-    internal List<(int Month, byte[] Rollup)> Months { get; } = [];
+    /// <summary>
+    /// The month rollups (<see cref="LedgerMonth"/>) overlapping the window, in month order, each with its days'
+    /// encoded minute vectors (<see cref="LedgerMonth.EncodeMinutes"/>; null when the month has none).
+    /// </summary>
+    internal List<(int Month, byte[] Rollup, byte[]? Minutes)> Months { get; } = [];
 
     /// <summary>The open (unsealed) days in the window.</summary>
     internal List<LedgerDayFigures> Open { get; } = [];
 
-    /// <summary>Replaces the content of <paramref name="into"/> with the device's days in the window, in day order (decodes the rollups; thread-safe).</summary>
+    /// <summary>
+    /// Replaces the content of <paramref name="into"/> with the device's days in the window, in day order, each
+    /// with its encoded minute vector when the ledger holds it (decodes the rollups; thread-safe).
+    /// </summary>
     /// <exception cref="InvalidDataException">A rollup cannot be read.</exception>
     public void ReadDays(List<LedgerDayFigures> into)
     {
         ArgumentNullException.ThrowIfNull(into);
         into.Clear();
-        foreach ((int month, byte[] rollup) in Months)
+        foreach ((int month, byte[] rollup, byte[]? minutes) in Months)
         {
+            int start = into.Count;
             LedgerMonth.Decode(rollup, month, _fromDay, _toDay, into);
+            if (minutes is not null)
+            {
+                LedgerMonth.AttachMinutes(minutes, month, into, start);
+            }
         }
 
         if (Open.Count > 0)
