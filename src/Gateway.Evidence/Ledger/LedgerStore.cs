@@ -181,7 +181,7 @@ public sealed class LedgerStore
     /// <summary>
     /// The indicator view of the window [<paramref name="fromDay"/>, <paramref name="toDay"/>) in one consistent
     /// read: every device's month rollups (its sealed days) and its open rows' figures, devices in ordinal
-    /// (enterprise, device) order. The rollups are decoded by whoever evaluates them (<see cref="LedgerDeviceDays.ReadDays"/>).
+    /// (enterprise, device) order. The rollups are decoded by whoever evaluates them (<see cref="LedgerDeviceDays.ReadDays(List{LedgerDayFigures}, int)"/>).
     /// </summary>
     public LedgerWindow ReadWindow(int fromDay, int toDay)
     {

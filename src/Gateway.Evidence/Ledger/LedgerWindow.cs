@@ -39,7 +39,15 @@ public sealed class LedgerDeviceDays
     /// with its encoded minute vector when the ledger holds it (decodes the rollups; thread-safe).
     /// </summary>
     /// <exception cref="InvalidDataException">A rollup cannot be read.</exception>
-    public void ReadDays(List<LedgerDayFigures> into)
+    public void ReadDays(List<LedgerDayFigures> into) => ReadDays(into, 0);
+
+    /// <summary>
+    /// As <see cref="ReadDays(List{LedgerDayFigures})"/>, with the minute vectors only of the days with at least
+    /// <paramref name="minutesFromTransitions"/> state transitions (the others get none): the clone test reads
+    /// the vectors of busy days only, and a month without one is not looked into.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A rollup cannot be read.</exception>
+    public void ReadDays(List<LedgerDayFigures> into, int minutesFromTransitions)
     {
         ArgumentNullException.ThrowIfNull(into);
         into.Clear();
@@ -47,16 +55,40 @@ public sealed class LedgerDeviceDays
         {
             int start = into.Count;
             LedgerMonth.Decode(rollup, month, _fromDay, _toDay, into);
-            if (minutes is not null)
+            if (minutes is not null && Busy(into, start, minutesFromTransitions))
             {
                 LedgerMonth.AttachMinutes(minutes, month, into, start);
+                for (int i = start; i < into.Count; i++)
+                {
+                    if (into[i].Transitions < minutesFromTransitions && !into[i].MinuteRuns.IsEmpty)
+                    {
+                        into[i] = into[i] with { MinuteRuns = default };
+                    }
+                }
             }
         }
 
         if (Open.Count > 0)
         {
-            into.AddRange(Open);
+            foreach (LedgerDayFigures day in Open)
+            {
+                into.Add(day.Transitions >= minutesFromTransitions ? day : day with { MinuteRuns = default });
+            }
+
             into.Sort((a, b) => a.Day.CompareTo(b.Day));
         }
+    }
+
+    private static bool Busy(List<LedgerDayFigures> days, int start, int transitions)
+    {
+        for (int i = start; i < days.Count; i++)
+        {
+            if (days[i].Transitions >= transitions)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -43,7 +43,7 @@ public sealed partial class DeviceEvaluator
             for (int i = ledgerDevices.Count * s / slices; i < ledgerDevices.Count * (s + 1) / slices; i++)
             {
                 LedgerDeviceDays device = ledgerDevices[i];
-                device.ReadDays(days);
+                device.ReadDays(days, _parameters.CloneMinTransitions); // the minute vectors of the days the clone test reads only
                 Totals? totals = accumulators.GetValueOrDefault((device.Enterprise, device.Device));
                 foreach (ref readonly LedgerDayFigures day in CollectionsMarshal.AsSpan(days))
                 {
