@@ -228,6 +228,17 @@ public sealed class LedgerMonthTests : IDisposable
 
         Assert.NotEmpty(fromRows);
         Assert.Equal(fromRows, fromRollups);
+
+        // Asked for the vectors of days with more transitions than any has: the same days, without vectors.
+        var busyOnly = new List<string>();
+        foreach (LedgerDeviceDays device in window.Devices)
+        {
+            device.ReadDays(days, int.MaxValue);
+            busyOnly.AddRange(days.Select(d => $"{device.Enterprise}/{device.Device} {Describe(d)}"));
+            Assert.All(days, d => Assert.True(d.MinuteRuns.IsEmpty));
+        }
+
+        Assert.Equal(store.Ledger.ReadDays(s_july, s_october).Select(d => $"{d.Enterprise}/{d.Device} {Describe(d.ToFigures() with { MinuteRuns = default })}"), busyOnly);
         Assert.Equal(expectOpen, window.UnsealedEnterprises.Contains(Ent));
         Assert.Equal(expectOpen, store.Ledger.ReadDays(s_july, s_october).Any(d => !d.IsSealed));
     }
