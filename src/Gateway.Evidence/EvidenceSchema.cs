@@ -285,7 +285,15 @@ internal static class EvidenceSchema
         CREATE INDEX ledger_rows_open ON ledger_rows (day) WHERE sealed = 0;
         """;
 
-    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, Migration4, Migration5];
+    // Migration 6: beside each month rollup, its sealed days' per-minute state vectors (LedgerMonth.EncodeMinutes),
+    // for the clone test's correlation (spec §6 "Pearson ≥ 0.99"), so that a window read from the rollups has
+    // them without reading the rows. Derived like the rollup: the rows' hashed minutes column is the evidence;
+    // filled here from the rows sealed so far (LedgerStore.FillMonthMinutes), checked by verify-ledger.
+    private const string Migration6 = """
+        ALTER TABLE ledger_months ADD COLUMN minutes BLOB;
+        """;
+
+    private static readonly string[] s_migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6];
 
 
     /// <summary>The schema version this build writes: the number of the last migration.</summary>
@@ -323,6 +331,10 @@ internal static class EvidenceSchema
             if (ReferenceEquals(s_migrations[version - 1], Migration5))
             {
                 Ledger.LedgerStore.FillMonths(connection, transaction);
+            }
+            else if (ReferenceEquals(s_migrations[version - 1], Migration6))
+            {
+                Ledger.LedgerStore.FillMonthMinutes(connection, transaction);
             }
 
             using SqliteCommand record = connection.CreateCommand();

@@ -21,7 +21,7 @@ public sealed class EvidenceStoreTests
         Assert.Equal(Path.Combine(dataDirectory, "evidence.db"), store.DatabasePath);
         Assert.True(File.Exists(store.DatabasePath));
         Assert.Equal(Enumerable.Range(1, EvidenceStore.SchemaVersion), store.AppliedMigrations);
-        Assert.Equal(5, EvidenceStore.SchemaVersion);
+        Assert.Equal(6, EvidenceStore.SchemaVersion);
         using SqliteConnection connection = store.OpenConnection();
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
         Assert.Equal("2", Scalar(connection, "PRAGMA synchronous;")); // FULL

@@ -32,6 +32,7 @@ internal static class IndicatorHarness
         int enterprises = (int)Option(args, "--enterprises", 1_000);
         int runs = (int)Option(args, "--runs", 3);
         bool fromRows = args.Contains("--rows");
+        bool busy = args.Contains("--busy");
         IndicatorWindow window = IndicatorWindow.Parse("2026Q3");
         int dataDir = Array.IndexOf(args, "--data-dir");
         string? kept = dataDir >= 0 && dataDir + 1 < args.Length ? Path.GetFullPath(args[dataDir + 1]) : null;
@@ -42,7 +43,7 @@ internal static class IndicatorHarness
             using EvidenceStore store = EvidenceStore.Open(root);
             RegisterView register = Register(devices, enterprises);
             long started = Stopwatch.GetTimestamp();
-            long rows = reuse ? (long)devices * window.Days : Fill(store, register, window);
+            long rows = reuse ? (long)devices * window.Days : Fill(store, register, window, busy);
             TimeSpan fill = Stopwatch.GetElapsedTime(started);
             long bytes = new FileInfo(store.DatabasePath).Length + (File.Exists(store.DatabasePath + "-wal") ? new FileInfo(store.DatabasePath + "-wal").Length : 0);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -128,7 +129,7 @@ internal static class IndicatorHarness
         return new RegisterView(list, registered, "benchmark");
     }
 
-    private static long Fill(EvidenceStore store, RegisterView register, IndicatorWindow window)
+    private static long Fill(EvidenceStore store, RegisterView register, IndicatorWindow window, bool busy)
     {
         using var connection = new SqliteConnection($"Data Source={store.DatabasePath}");
         connection.Open();
@@ -148,10 +149,10 @@ internal static class IndicatorHarness
                 transitions, regular_transitions, identities, minutes, minute_digest, covered_min, scheduled_min, covered_shift_min,
                 sealed, hash, prev_hash, summary)
             VALUES ($e, $d, $day, 480, 'fg-2026.1', $samples, $substantive, 720, 0, 0, 0, 0, $idle, $run, 0, $parts, $good, $cycles,
-                $power, 0.0, 0, 2, 0, 0, 1000000, 0, 0, 0, $transitions, 0, '[]', X'FFE00B04A00803A00BFF8804', $digest, $covered, $scheduled,
+                $power, 0.0, 0, 2, 0, 0, 1000000, 0, 0, 0, $transitions, 0, '[]', $minutes, $digest, $covered, $scheduled,
                 $covered, 1, $hash, $hash, $summary);
             """;
-        string[] names = ["$e", "$d", "$day", "$samples", "$substantive", "$idle", "$run", "$parts", "$good", "$cycles", "$power", "$transitions", "$digest", "$covered", "$scheduled", "$hash", "$summary"];
+        string[] names = ["$e", "$d", "$day", "$samples", "$substantive", "$idle", "$run", "$parts", "$good", "$cycles", "$power", "$transitions", "$digest", "$covered", "$scheduled", "$hash", "$summary", "$minutes"];
         foreach (string name in names)
         {
             insert.Parameters.Add(new SqliteParameter { ParameterName = name });
@@ -160,8 +161,8 @@ internal static class IndicatorHarness
         insert.Prepare();
         using SqliteCommand month = connection.CreateCommand();
         month.Transaction = transaction;
-        month.CommandText = "INSERT INTO ledger_months (enterprise, device, month, days, rollup) VALUES ($e, $d, $month, $days, $rollup);";
-        foreach (string name in (string[])["$e", "$d", "$month", "$days", "$rollup"])
+        month.CommandText = "INSERT INTO ledger_months (enterprise, device, month, days, rollup, minutes) VALUES ($e, $d, $month, $days, $rollup, $minutes);";
+        foreach (string name in (string[])["$e", "$d", "$month", "$days", "$rollup", "$minutes"])
         {
             month.Parameters.Add(new SqliteParameter { ParameterName = name });
         }
@@ -176,16 +177,25 @@ internal static class IndicatorHarness
             month.Parameters[2].Value = first;
             month.Parameters[3].Value = sealedDays.Count;
             month.Parameters[4].Value = LedgerMonth.Encode(first, sealedDays);
+            month.Parameters[5].Value = LedgerMonth.EncodeMinutes(first, sealedDays);
             month.ExecuteNonQuery();
             sealedDays.Clear();
         }
 
         long rows = 0;
         byte[] hash = RandomNumberGenerator.GetBytes(32);
+        byte[] weekdayMinutes = Vector(runMinutes: 8 * 60);
+        byte[] weekendMinutes = Vector(runMinutes: 60);
+        byte[] silentMinutes = Vector(runMinutes: 0);
         int index = 0;
         foreach (IndicatorDevice device in register.Devices)
         {
             bool silent = index++ % 97 == 0; // about 1% never report beyond heartbeats
+            // --busy: weekdays alternate run and idle in stretches of 20–59 minutes from a device's own offset, so
+            // every weekday takes part in the clone tests (the devices of an enterprise with the same stretch
+            // length are compared); without it a day has 2 transitions, under the clone tests' minimum.
+            int stretch = 20 + (index * 7 % 40);
+            (byte[] Minutes, int Transitions) busyDay = Alternating(stretch, index * 13 % stretch);
             for (int day = window.FromDay; day < window.ToDay; day++)
             {
                 DateOnly date = DateOnly.FromDayNumber(LocalDays.EpochDayNumber + day);
@@ -204,7 +214,9 @@ internal static class IndicatorHarness
                 p[8].Value = device.Class == DeviceClass.CncMachineTool ? output * 98 / 100 : 0;
                 p[9].Value = device.Class is DeviceClass.IndustrialRobot or DeviceClass.PlcAutomated ? output : 0;
                 p[10].Value = run / 1e9 * 1.05;
-                p[11].Value = silent ? 0 : 2;
+                bool busyToday = busy && weekday && !silent;
+                int transitions = busyToday ? busyDay.Transitions : silent ? 0 : 2;
+                p[11].Value = transitions;
                 p[12].Value = SHA256.HashData(BitConverter.GetBytes(((long)index << 20) + day));
                 p[13].Value = weekday ? 700 : 0;
                 p[14].Value = weekday ? 720 : 0;
@@ -223,10 +235,12 @@ internal static class IndicatorHarness
                     GoodDelta = device.Class == DeviceClass.CncMachineTool ? output * 98 / 100 : 0,
                     CyclesDelta = device.Class is DeviceClass.IndustrialRobot or DeviceClass.PlcAutomated ? output : 0,
                     PowerOnDeltaSeconds = run / 1e9 * 1.05,
-                    Transitions = silent ? 0 : 2,
+                    Transitions = transitions,
                     MinuteDigest = (byte[])p[12].Value!,
                 }.ToSummary();
                 p[16].Value = summary;
+                byte[] minutes = silent ? silentMinutes : busyToday ? busyDay.Minutes : weekday ? weekdayMinutes : weekendMinutes;
+                p[17].Value = minutes;
                 insert.ExecuteNonQuery();
                 rows++;
 
@@ -236,7 +250,7 @@ internal static class IndicatorHarness
                     WriteMonth(device);
                 }
 
-                sealedDays.Add(LedgerDayFigures.FromSummary(day, summary, []));
+                sealedDays.Add(LedgerDayFigures.FromSummary(day, summary, []) with { MinuteRuns = minutes });
             }
 
             WriteMonth(device);
@@ -244,6 +258,29 @@ internal static class IndicatorHarness
 
         transaction.Commit();
         return rows;
+    }
+
+    // A day's encoded minute vector: covered 08:00–20:00, run for the first runMinutes, idle after.
+    private static byte[] Vector(int runMinutes)
+    {
+        byte[] minutes = MinuteStates.CreateEmpty();
+        minutes.AsSpan(8 * 60, 12 * 60).Fill((byte)MachineState.Idle);
+        minutes.AsSpan(8 * 60, runMinutes).Fill((byte)MachineState.Run);
+        return MinuteStates.Encode(minutes);
+    }
+
+    // A day covered 08:00–20:00 alternating run and idle every stretch minutes (the first stretch offset minutes short).
+    private static (byte[] Minutes, int Transitions) Alternating(int stretch, int offset)
+    {
+        byte[] minutes = MinuteStates.CreateEmpty();
+        int transitions = 0;
+        for (int m = 8 * 60; m < 20 * 60; m++)
+        {
+            minutes[m] = (byte)((m - (8 * 60) + offset) / stretch % 2 == 0 ? MachineState.Run : MachineState.Idle);
+            transitions += m > 8 * 60 && minutes[m] != minutes[m - 1] ? 1 : 0;
+        }
+
+        return (MinuteStates.Encode(minutes), transitions);
     }
 
     private static long Option(string[] args, string name, long fallback)

@@ -3,8 +3,9 @@ using System.Buffers.Binary;
 namespace FactoryGateway.Evidence.Ledger;
 
 /// <summary>
-/// The part of a device-day row that indicators read (spec §3–§4, §6): counts and times, without the
-/// per-minute vector (only its digest). Small enough to stream a quarter of a city's devices.
+/// The part of a device-day row that indicators read (spec §3–§4, §6): counts and times, the per-minute
+/// vector's digest and the vector itself run-length encoded (<see cref="MinuteStates.Encode"/>, for the clone
+/// test's correlation). Small enough to stream a quarter of a city's devices.
 /// </summary>
 public sealed record LedgerDay
 {
@@ -50,6 +51,9 @@ public sealed record LedgerDay
     /// <summary>SHA-256 of the per-minute state vector.</summary>
     public byte[] MinuteDigest { get; init; } = [];
 
+    /// <summary>The per-minute state vector, run-length encoded (<see cref="MinuteStates.Encode"/>); empty when not read.</summary>
+    public byte[] MinuteRuns { get; init; } = [];
+
     public bool IsSealed { get; init; }
 
     /// <summary>The numbers of this view without its keys (the minute digest as its 16-byte key).</summary>
@@ -73,6 +77,7 @@ public sealed record LedgerDay
         Identities = Identities,
         DigestKey = LedgerDayFigures.KeyOf(MinuteDigest),
         HasDigest = MinuteDigest.Length > 0,
+        MinuteRuns = MinuteRuns,
     };
 
     /// <summary>The bytes of <see cref="ToSummary"/>: the indicator view of a row in one column.</summary>
@@ -107,7 +112,12 @@ public sealed record LedgerDay
 
     /// <summary>Reads <see cref="ToSummary"/>'s bytes back.</summary>
     /// <exception cref="InvalidDataException">Not a summary.</exception>
-    public static LedgerDay FromSummary(string enterprise, string device, int day, ReadOnlySpan<byte> s, IReadOnlyList<string> identities, bool isSealed)
+    public static LedgerDay FromSummary(string enterprise, string device, int day, ReadOnlySpan<byte> s, IReadOnlyList<string> identities, bool isSealed) =>
+        FromSummary(enterprise, device, day, s, identities, isSealed, []);
+
+    /// <summary>Reads <see cref="ToSummary"/>'s bytes back, with the row's encoded minute vector.</summary>
+    /// <exception cref="InvalidDataException">Not a summary.</exception>
+    public static LedgerDay FromSummary(string enterprise, string device, int day, ReadOnlySpan<byte> s, IReadOnlyList<string> identities, bool isSealed, byte[] minuteRuns)
     {
         if (s.Length != SummaryLength)
         {
@@ -136,16 +146,22 @@ public sealed record LedgerDay
             MinuteDigest = s[104..].ToArray(),
             Identities = identities,
             IsSealed = isSealed,
+            MinuteRuns = minuteRuns,
         };
     }
 
     public static LedgerDay From(DeviceDayRow row) => From(row, MinuteStates.Digest(row?.Minutes ?? throw new ArgumentNullException(nameof(row))));
 
     /// <summary>The view of <paramref name="row"/> with its minute digest already computed.</summary>
-    public static LedgerDay From(DeviceDayRow row, byte[] minuteDigest)
+    public static LedgerDay From(DeviceDayRow row, byte[] minuteDigest) =>
+        From(row, minuteDigest, MinuteStates.Encode(row?.Minutes ?? throw new ArgumentNullException(nameof(row))));
+
+    /// <summary>The view of <paramref name="row"/> with its minute digest and encoded vector already computed.</summary>
+    public static LedgerDay From(DeviceDayRow row, byte[] minuteDigest, byte[] minuteRuns)
     {
         ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(minuteDigest);
+        ArgumentNullException.ThrowIfNull(minuteRuns);
         return new LedgerDay
         {
             Enterprise = row.Enterprise,
@@ -167,6 +183,7 @@ public sealed record LedgerDay
             Backfill = row.Backfill,
             Identities = [.. row.Identities],
             MinuteDigest = minuteDigest,
+            MinuteRuns = minuteRuns,
             IsSealed = row.IsSealed,
         };
     }

@@ -54,6 +54,12 @@ public readonly record struct LedgerDayFigures
     /// <summary>False for a view built without a minute digest (rows always have one).</summary>
     public bool HasDigest { get; init; }
 
+    /// <summary>
+    /// The per-minute state vector, run-length encoded (<see cref="MinuteStates.Encode"/>), usually a slice of
+    /// the blob it was read from; empty when the view was read without it.
+    /// </summary>
+    public ReadOnlyMemory<byte> MinuteRuns { get; init; }
+
     /// <summary>The key of a minute digest: its first 16 bytes, big-endian (zero-padded when shorter).</summary>
     public static UInt128 KeyOf(ReadOnlySpan<byte> digest)
     {

@@ -145,6 +145,89 @@ public static class LedgerMonth
         }
     }
 
+    /// <summary>
+    /// Packs the encoded per-minute vectors (<see cref="LedgerDayFigures.MinuteRuns"/>; days without one are left
+    /// out) of one month's sealed days (column
+    /// <c>ledger_months.minutes</c>, beside the rollup): a version byte, the day count (varint), then per day in
+    /// day order its offset in the month (varint), the encoding's length (varint) and the encoding.
+    /// </summary>
+    /// <exception cref="ArgumentException">A day outside the month, or twice.</exception>
+    public static byte[] EncodeMinutes(int month, IReadOnlyList<LedgerDayFigures> days)
+    {
+        ArgumentNullException.ThrowIfNull(days);
+        LedgerDayFigures[] ordered = [.. days.Where(d => !d.MinuteRuns.IsEmpty).OrderBy(d => d.Day)];
+        int end = EndOf(month);
+        var writer = new Writer(16 + ordered.Sum(d => d.MinuteRuns.Length + 4));
+        writer.Byte(Version);
+        writer.Unsigned((ulong)ordered.Length);
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            int day = ordered[i].Day;
+            if (day < month || day >= end || (i > 0 && day == ordered[i - 1].Day))
+            {
+                throw new ArgumentException($"day {day} is not a distinct day of the month starting at day {month}.", nameof(days));
+            }
+
+            writer.Unsigned((ulong)(day - month));
+            writer.Bytes(ordered[i].MinuteRuns.Span);
+        }
+
+        return writer.ToArray();
+    }
+
+    /// <summary>
+    /// Sets <see cref="LedgerDayFigures.MinuteRuns"/> of the days of <paramref name="days"/> from index
+    /// <paramref name="start"/> on (in day order, all of month <paramref name="month"/>) to their slices of
+    /// <paramref name="blob"/> (<see cref="EncodeMinutes"/>); a day the blob does not hold keeps none.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a minutes blob of this version; names the byte offset and the reason.</exception>
+    public static void AttachMinutes(ReadOnlyMemory<byte> blob, int month, List<LedgerDayFigures> days, int start)
+    {
+        ArgumentNullException.ThrowIfNull(days);
+        var reader = new Reader(blob.Span);
+        byte version = reader.Byte();
+        if (version != Version)
+        {
+            throw new InvalidDataException($"a month's minute vectors of version {version} at offset 0 (this build reads version {Version}).");
+        }
+
+        int count = reader.Count(MaxDays, "days");
+        int end = EndOf(month);
+        int previous = -1;
+        int next = start;
+        for (int i = 0; i < count; i++)
+        {
+            int offset = reader.Position;
+            int day = month + reader.Count(MaxDays - 1, "day offset");
+            if (day >= end || day <= previous)
+            {
+                throw new InvalidDataException($"a month's minute vector at offset {offset} is outside its month or out of order.");
+            }
+
+            previous = day;
+            int length = reader.Count(MaxMinuteRunsBytes, "vector length");
+            int at = reader.Skip(length);
+            while (next < days.Count && days[next].Day < day)
+            {
+                next++;
+            }
+
+            if (next < days.Count && days[next].Day == day)
+            {
+                days[next] = days[next] with { MinuteRuns = blob.Slice(at, length) };
+                next++;
+            }
+        }
+
+        if (reader.Position != blob.Length)
+        {
+            throw new InvalidDataException($"a month's minute vectors have {blob.Length - reader.Position} byte(s) after the last day at offset {reader.Position}.");
+        }
+    }
+
+    // The longest run-length encoding of 1,440 minutes: a value byte and a 1-byte length per minute.
+    private const int MaxMinuteRunsBytes = 2 * MinuteStates.MinutesPerDay;
+
     private sealed class Writer(int capacity)
     {
         private byte[] _buffer = new byte[Math.Max(16, capacity)];
@@ -195,6 +278,14 @@ public static class LedgerMonth
             Unsigned((ulong)bytes);
             Ensure(bytes);
             _length += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_length));
+        }
+
+        public void Bytes(ReadOnlySpan<byte> value)
+        {
+            Unsigned((ulong)value.Length);
+            Ensure(value.Length);
+            value.CopyTo(_buffer.AsSpan(_length));
+            _length += value.Length;
         }
 
         public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
@@ -318,6 +409,15 @@ public static class LedgerMonth
             }
 
             return identities;
+        }
+
+        // Skips count bytes and returns where they start.
+        public int Skip(int count)
+        {
+            Need(count);
+            int at = Position;
+            Position += count;
+            return at;
         }
 
         private readonly void Need(int count)

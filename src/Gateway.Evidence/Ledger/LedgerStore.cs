@@ -144,14 +144,14 @@ public sealed class LedgerStore
 
     /// <summary>
     /// Streams the indicator view of the rows with local day in [<paramref name="fromDay"/>, <paramref name="toDay"/>),
-    /// ordered by enterprise, device and day: narrow columns, the minute vector only as its digest.
+    /// ordered by enterprise, device and day: narrow columns, the minute vector's digest and its encoding.
     /// </summary>
     public IEnumerable<LedgerDay> ReadDays(int fromDay, int toDay)
     {
         using SqliteConnection connection = _store.OpenConnection();
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = """
-            SELECT enterprise, device, day, summary, identities, sealed
+            SELECT enterprise, device, day, summary, identities, sealed, minutes
             FROM ledger_rows WHERE +day >= $from AND +day < $to ORDER BY enterprise, device, day;
             """;
         command.Parameters.AddWithValue("$from", fromDay);
@@ -173,14 +173,15 @@ public sealed class LedgerStore
                 r.GetInt32(2),
                 (byte[])r.GetValue(3),
                 identities == "[]" ? [] : JsonSerializer.Deserialize<string[]>(identities) ?? [],
-                r.GetInt32(5) == 1);
+                r.GetInt32(5) == 1,
+                (byte[])r.GetValue(6));
         }
     }
 
     /// <summary>
     /// The indicator view of the window [<paramref name="fromDay"/>, <paramref name="toDay"/>) in one consistent
     /// read: every device's month rollups (its sealed days) and its open rows' figures, devices in ordinal
-    /// (enterprise, device) order. The rollups are decoded by whoever evaluates them (<see cref="LedgerDeviceDays.ReadDays"/>).
+    /// (enterprise, device) order. The rollups are decoded by whoever evaluates them (<see cref="LedgerDeviceDays.ReadDays(List{LedgerDayFigures}, int)"/>).
     /// </summary>
     public LedgerWindow ReadWindow(int fromDay, int toDay)
     {
@@ -206,13 +207,13 @@ public sealed class LedgerStore
         using (SqliteCommand command = connection.CreateCommand())
         {
             command.Transaction = snapshot;
-            command.CommandText = "SELECT enterprise, device, month, rollup FROM ledger_months WHERE month >= $from AND month < $to;";
+            command.CommandText = "SELECT enterprise, device, month, rollup, minutes FROM ledger_months WHERE month >= $from AND month < $to;";
             command.Parameters.AddWithValue("$from", LedgerMonth.MonthOf(fromDay));
             command.Parameters.AddWithValue("$to", toDay);
             using SqliteDataReader r = command.ExecuteReader();
             while (r.Read())
             {
-                DeviceOf(r.GetString(0), r.GetString(1)).Months.Add((r.GetInt32(2), (byte[])r.GetValue(3)));
+                DeviceOf(r.GetString(0), r.GetString(1)).Months.Add((r.GetInt32(2), (byte[])r.GetValue(3), r.IsDBNull(4) ? null : (byte[])r.GetValue(4)));
             }
         }
 
@@ -220,14 +221,14 @@ public sealed class LedgerStore
         using (SqliteCommand command = connection.CreateCommand())
         {
             command.Transaction = snapshot;
-            command.CommandText = "SELECT enterprise, device, day, summary, identities FROM ledger_rows WHERE sealed = 0 AND day >= $from AND day < $to;";
+            command.CommandText = "SELECT enterprise, device, day, summary, identities, minutes FROM ledger_rows WHERE sealed = 0 AND day >= $from AND day < $to;";
             command.Parameters.AddWithValue("$from", fromDay);
             command.Parameters.AddWithValue("$to", toDay);
             using SqliteDataReader r = command.ExecuteReader();
             while (r.Read())
             {
                 LedgerDeviceDays device = DeviceOf(r.GetString(0), r.GetString(1));
-                device.Open.Add(LedgerDayFigures.FromSummary(r.GetInt32(2), (byte[])r.GetValue(3), ParseIdentities(r.GetString(4))));
+                device.Open.Add(LedgerDayFigures.FromSummary(r.GetInt32(2), (byte[])r.GetValue(3), ParseIdentities(r.GetString(4))) with { MinuteRuns = (byte[])r.GetValue(5) });
                 unsealed.Add(device.Enterprise);
             }
         }
@@ -280,7 +281,7 @@ public sealed class LedgerStore
         using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // one consistent read
         var leaves = new Dictionary<(string Enterprise, int Day), List<(string Device, byte[] Hash)>>();
         long rows = 0;
-        Dictionary<(string Enterprise, string Device, int Month), (long Days, byte[] Rollup)> months = LoadMonths(connection, snapshot);
+        Dictionary<(string Enterprise, string Device, int Month), (long Days, byte[] Rollup, byte[]? Minutes)> months = LoadMonths(connection, snapshot);
         var monthDays = new List<LedgerDayFigures>(LedgerMonth.MaxDays);
         (string Enterprise, string Device, int Month)? month = null;
         string? MonthBreak()
@@ -292,11 +293,14 @@ public sealed class LedgerStore
 
             int count = monthDays.Count;
             byte[] recomputed = LedgerMonth.Encode(key.Month, monthDays);
+            byte[] minutes = LedgerMonth.EncodeMinutes(key.Month, monthDays);
             monthDays.Clear();
             string name = DateOnly.FromDayNumber(LocalDays.EpochDayNumber + key.Month).ToString("yyyy-MM", CultureInfo.InvariantCulture);
-            return !months.Remove(key, out (long Days, byte[] Rollup) stored) ? $"its month {name} has sealed rows but no rollup"
+            return !months.Remove(key, out (long Days, byte[] Rollup, byte[]? Minutes) stored) ? $"its month {name} has sealed rows but no rollup"
                 : stored.Days != count || !stored.Rollup.AsSpan().SequenceEqual(recomputed)
                     ? $"its month {name} rollup does not match the rollup recomputed from the month's {count} sealed row(s)"
+                : stored.Minutes is null || !stored.Minutes.AsSpan().SequenceEqual(minutes)
+                    ? $"its month {name} minute vectors do not match the vectors of the month's {count} sealed row(s)"
                     : null;
         }
 
@@ -359,7 +363,7 @@ public sealed class LedgerStore
                         "its indicator summary does not match its hashed columns");
                 }
 
-                monthDays.Add(LedgerDayFigures.FromSummary(row.Day, summary, [.. row.Identities]));
+                monthDays.Add(LedgerDayFigures.FromSummary(row.Day, summary, [.. row.Identities]) with { MinuteRuns = MinuteStates.Encode(row.Minutes) });
 
                 previous = recomputed;
                 rows++;
@@ -434,7 +438,7 @@ public sealed class LedgerStore
         using SqliteCommand read = connection.CreateCommand();
         read.Transaction = transaction;
         read.CommandText = "SELECT enterprise, device, day, summary, identities FROM ledger_rows WHERE sealed = 1 ORDER BY enterprise, device, day;";
-        using SqliteCommand write = MonthWriter(connection, transaction);
+        using SqliteCommand write = MonthWriter(connection, transaction, withMinutes: false);
         using SqliteDataReader r = read.ExecuteReader();
         var days = new List<LedgerDayFigures>(LedgerMonth.MaxDays);
         (string Enterprise, string Device, int Month)? current = null;
@@ -474,7 +478,8 @@ public sealed class LedgerStore
                 }
 
                 // Through the summary, as the rows' readers see the day.
-                list.Add(LedgerDayFigures.FromSummary(row.Day, LedgerDay.From(row).ToSummary(), [.. row.Identities]));
+                LedgerDay view = LedgerDay.From(row);
+                list.Add(LedgerDayFigures.FromSummary(row.Day, view.ToSummary(), [.. row.Identities]) with { MinuteRuns = view.MinuteRuns });
             }
         }
 
@@ -485,11 +490,11 @@ public sealed class LedgerStore
 
         using SqliteCommand read = connection.CreateCommand();
         read.Transaction = transaction;
-        read.CommandText = "SELECT rollup FROM ledger_months WHERE enterprise = $enterprise AND device = $device AND month = $month;";
+        read.CommandText = "SELECT rollup, minutes FROM ledger_months WHERE enterprise = $enterprise AND device = $device AND month = $month;";
         SqliteParameter enterprise = read.Parameters.Add("$enterprise", SqliteType.Text);
         SqliteParameter device = read.Parameters.Add("$device", SqliteType.Text);
         SqliteParameter month = read.Parameters.Add("$month", SqliteType.Integer);
-        using SqliteCommand write = MonthWriter(connection, transaction);
+        using SqliteCommand write = MonthWriter(connection, transaction, withMinutes: true);
         var days = new List<LedgerDayFigures>(LedgerMonth.MaxDays);
         foreach (((string Enterprise, string Device, int Month) key, List<LedgerDayFigures> added) in sealedDays)
         {
@@ -497,10 +502,18 @@ public sealed class LedgerStore
             device.Value = key.Device;
             month.Value = key.Month;
             days.Clear();
-            if (read.ExecuteScalar() is byte[] stored)
+            using (SqliteDataReader stored = read.ExecuteReader())
             {
-                LedgerMonth.Decode(stored, key.Month, int.MinValue, int.MaxValue, days);
-                days.RemoveAll(d => added.Exists(a => a.Day == d.Day));
+                if (stored.Read())
+                {
+                    LedgerMonth.Decode((byte[])stored.GetValue(0), key.Month, int.MinValue, int.MaxValue, days);
+                    if (!stored.IsDBNull(1))
+                    {
+                        LedgerMonth.AttachMinutes((byte[])stored.GetValue(1), key.Month, days, 0);
+                    }
+
+                    days.RemoveAll(d => added.Exists(a => a.Day == d.Day));
+                }
             }
 
             days.AddRange(added);
@@ -508,19 +521,31 @@ public sealed class LedgerStore
         }
     }
 
-    private static SqliteCommand MonthWriter(SqliteConnection connection, SqliteTransaction transaction)
+    // Writes a month's rollup and, since migration 6, its days' minute vectors (migration 5 fills the rollups
+    // before the column exists; migration 6 then fills the column, FillMonthMinutes).
+    private static SqliteCommand MonthWriter(SqliteConnection connection, SqliteTransaction transaction, bool withMinutes)
     {
         SqliteCommand write = connection.CreateCommand();
         write.Transaction = transaction;
-        write.CommandText = """
-            INSERT INTO ledger_months (enterprise, device, month, days, rollup) VALUES ($enterprise, $device, $month, $days, $rollup)
-            ON CONFLICT (enterprise, device, month) DO UPDATE SET days = excluded.days, rollup = excluded.rollup;
-            """;
+        write.CommandText = withMinutes
+            ? """
+                INSERT INTO ledger_months (enterprise, device, month, days, rollup, minutes) VALUES ($enterprise, $device, $month, $days, $rollup, $minutes)
+                ON CONFLICT (enterprise, device, month) DO UPDATE SET days = excluded.days, rollup = excluded.rollup, minutes = excluded.minutes;
+                """
+            : """
+                INSERT INTO ledger_months (enterprise, device, month, days, rollup) VALUES ($enterprise, $device, $month, $days, $rollup)
+                ON CONFLICT (enterprise, device, month) DO UPDATE SET days = excluded.days, rollup = excluded.rollup;
+                """;
         write.Parameters.Add("$enterprise", SqliteType.Text);
         write.Parameters.Add("$device", SqliteType.Text);
         write.Parameters.Add("$month", SqliteType.Integer);
         write.Parameters.Add("$days", SqliteType.Integer);
         write.Parameters.Add("$rollup", SqliteType.Blob);
+        if (withMinutes)
+        {
+            write.Parameters.Add("$minutes", SqliteType.Blob);
+        }
+
         return write;
     }
 
@@ -531,19 +556,81 @@ public sealed class LedgerStore
         write.Parameters[2].Value = key.Month;
         write.Parameters[3].Value = days.Count;
         write.Parameters[4].Value = LedgerMonth.Encode(key.Month, days);
+        if (write.Parameters.Count > 5)
+        {
+            write.Parameters[5].Value = LedgerMonth.EncodeMinutes(key.Month, days);
+        }
+
         write.ExecuteNonQuery();
     }
 
-    private static Dictionary<(string Enterprise, string Device, int Month), (long Days, byte[] Rollup)> LoadMonths(SqliteConnection connection, SqliteTransaction snapshot)
+    /// <summary>
+    /// Writes every month's minute vectors (<see cref="LedgerMonth.EncodeMinutes"/>) from the sealed rows' hashed
+    /// <c>minutes</c> column (schema migration 6, inside its transaction): every sealed row already holds its
+    /// vector, so no month is left without.
+    /// </summary>
+    internal static void FillMonthMinutes(SqliteConnection connection, SqliteTransaction transaction)
     {
-        var months = new Dictionary<(string, string, int), (long, byte[])>();
+        using SqliteCommand read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT enterprise, device, day, minutes FROM ledger_rows WHERE sealed = 1 ORDER BY enterprise, device, day;";
+        using SqliteCommand write = connection.CreateCommand();
+        write.Transaction = transaction;
+        write.CommandText = "UPDATE ledger_months SET minutes = $minutes WHERE enterprise = $enterprise AND device = $device AND month = $month;";
+        SqliteParameter minutes = write.Parameters.Add("$minutes", SqliteType.Blob);
+        SqliteParameter enterprise = write.Parameters.Add("$enterprise", SqliteType.Text);
+        SqliteParameter device = write.Parameters.Add("$device", SqliteType.Text);
+        SqliteParameter month = write.Parameters.Add("$month", SqliteType.Integer);
+        var days = new List<LedgerDayFigures>(LedgerMonth.MaxDays);
+        (string Enterprise, string Device, int Month)? current = null;
+        void Flush()
+        {
+            if (current is { } key)
+            {
+                minutes.Value = LedgerMonth.EncodeMinutes(key.Month, days);
+                enterprise.Value = key.Enterprise;
+                device.Value = key.Device;
+                month.Value = key.Month;
+                write.ExecuteNonQuery();
+                days.Clear();
+            }
+        }
+
+        using SqliteDataReader r = read.ExecuteReader();
+        while (r.Read())
+        {
+            int day = r.GetInt32(2);
+            var key = (r.GetString(0), r.GetString(1), LedgerMonth.MonthOf(day));
+            if (current != key)
+            {
+                Flush();
+                current = key;
+            }
+
+            // Re-encoded from the decoded vector: the canonical encoding, as sealing writes it. A row whose vector
+            // cannot be read is left out (the store must still open, for verify-ledger to name that row).
+            try
+            {
+                days.Add(new LedgerDayFigures { Day = day, MinuteRuns = MinuteStates.Encode(MinuteStates.Decode((byte[])r.GetValue(3))), Identities = [] });
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+
+        Flush();
+    }
+
+    private static Dictionary<(string Enterprise, string Device, int Month), (long Days, byte[] Rollup, byte[]? Minutes)> LoadMonths(SqliteConnection connection, SqliteTransaction snapshot)
+    {
+        var months = new Dictionary<(string, string, int), (long, byte[], byte[]?)>();
         using SqliteCommand command = connection.CreateCommand();
         command.Transaction = snapshot;
-        command.CommandText = "SELECT enterprise, device, month, days, rollup FROM ledger_months;";
+        command.CommandText = "SELECT enterprise, device, month, days, rollup, minutes FROM ledger_months;";
         using SqliteDataReader r = command.ExecuteReader();
         while (r.Read())
         {
-            months[(r.GetString(0), r.GetString(1), r.GetInt32(2))] = (r.GetInt64(3), (byte[])r.GetValue(4));
+            months[(r.GetString(0), r.GetString(1), r.GetInt32(2))] = (r.GetInt64(3), (byte[])r.GetValue(4), r.IsDBNull(5) ? null : (byte[])r.GetValue(5));
         }
 
         return months;
@@ -619,7 +706,8 @@ public sealed class LedgerStore
         p.AddWithValue("$transitions", row.Transitions);
         p.AddWithValue("$regular", row.RegularTransitions);
         p.AddWithValue("$identities", JsonSerializer.Serialize(row.Identities.ToArray()));
-        p.AddWithValue("$minutes", MinuteStates.Encode(row.Minutes));
+        byte[] runs = MinuteStates.Encode(row.Minutes);
+        p.AddWithValue("$minutes", runs);
         byte[] digest = MinuteStates.Digest(row.Minutes); // once: the column and the summary both carry it
         p.AddWithValue("$digest", digest);
         p.AddWithValue("$covered", row.CoveredMinutes);
@@ -628,7 +716,7 @@ public sealed class LedgerStore
         p.AddWithValue("$sealed", row.IsSealed ? 1 : 0);
         p.AddWithValue("$hash", (object?)row.Hash ?? DBNull.Value);
         p.AddWithValue("$prev", (object?)row.PreviousHash ?? DBNull.Value);
-        p.AddWithValue("$summary", LedgerDay.From(row, digest).ToSummary());
+        p.AddWithValue("$summary", LedgerDay.From(row, digest, runs).ToSummary());
     }
 
     private static DeviceDayRow ReadRow(SqliteDataReader r)

@@ -43,14 +43,19 @@ public sealed partial class DeviceEvaluator
             for (int i = ledgerDevices.Count * s / slices; i < ledgerDevices.Count * (s + 1) / slices; i++)
             {
                 LedgerDeviceDays device = ledgerDevices[i];
-                device.ReadDays(days);
+                device.ReadDays(days, _parameters.CloneMinTransitions); // the minute vectors of the days the clone test reads only
                 Totals? totals = accumulators.GetValueOrDefault((device.Enterprise, device.Device));
                 foreach (ref readonly LedgerDayFigures day in CollectionsMarshal.AsSpan(days))
                 {
                     totals?.Add(day, _parameters);
-                    if (day.Transitions >= _parameters.CloneMinTransitions && day.HasDigest)
+                    if (day.Transitions >= _parameters.CloneMinTransitions)
                     {
-                        slice.Digests[day.Day - window.FromDay].Add((day.DigestKey, i));
+                        if (day.HasDigest)
+                        {
+                            slice.Digests[day.Day - window.FromDay].Add((day.DigestKey, i));
+                        }
+
+                        AddSeries(slice.Series, day.Day, i, day);
                     }
 
                     foreach (string identity in day.Identities)
@@ -101,7 +106,28 @@ public sealed partial class DeviceEvaluator
             }
         }
 
-        Dictionary<(string, string), List<string>> clones = Clones(groups.SelectMany(g => g));
+        // Per enterprise and day, the devices' vectors for the correlation test (in device order).
+        var series = new Dictionary<(string Enterprise, int Day), List<Series>>();
+        foreach (Slice slice in found)
+        {
+            foreach ((int day, List<Series> list) in slice.Series)
+            {
+                foreach (Series one in list)
+                {
+                    var key = (ledgerDevices[one.Device].Enterprise, day);
+                    if (!series.TryGetValue(key, out List<Series>? group))
+                    {
+                        series[key] = group = [];
+                    }
+
+                    group.Add(one);
+                }
+            }
+        }
+
+        Dictionary<(string, string), string> clones = Clones(
+            groups.SelectMany(g => g),
+            Correlate([.. series.Values]).Select(p => (Key(ledgerDevices[p.A]), Key(ledgerDevices[p.B]), p.R)));
         Dictionary<(string, string), List<string>> duplicates = Duplicates(owners);
         var evaluations = new DeviceEvaluation[devices.Count];
         Run(evaluations.Length, i => evaluations[i] = Finish(accumulators[(devices[i].Enterprise, devices[i].Device)], window, clones, duplicates, resolutions ?? ResolutionBook.Empty, futureRefusals));
@@ -170,6 +196,9 @@ public sealed partial class DeviceEvaluator
         }
 
         public List<(UInt128 Key, int Device)>[] Digests { get; }
+
+        /// <summary>Per day, the slice's device-days taking part in the correlation test.</summary>
+        public Dictionary<int, List<Series>> Series { get; } = [];
 
         public List<(string Identity, int Device)> Identities { get; } = [];
     }

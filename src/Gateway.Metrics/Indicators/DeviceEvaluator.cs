@@ -44,9 +44,13 @@ public sealed partial class DeviceEvaluator
         ArgumentNullException.ThrowIfNull(days);
         (Dictionary<(string, string), Totals> accumulators, Dictionary<string, HashSet<(string, string)>> owners) = Prepare(window, devices);
         var digests = new Dictionary<(int Day, UInt128 Digest), List<(string, string)>>();
+        var series = new Dictionary<(string Enterprise, int Day), List<Series>>();
+        var numbers = new Dictionary<(string, string), int>();
+        var keys = new List<(string, string)>();
 
         Totals? current = null;
         (string, string) currentKey = ("", "");
+        int currentNumber = -1;
         foreach (LedgerDay day in days)
         {
             if (day.Day < window.FromDay || day.Day >= window.ToDay)
@@ -59,19 +63,29 @@ public sealed partial class DeviceEvaluator
             {
                 current = accumulators.GetValueOrDefault(key);
                 currentKey = key;
+                if (!numbers.TryGetValue(key, out currentNumber))
+                {
+                    numbers[key] = currentNumber = keys.Count;
+                    keys.Add(key);
+                }
             }
 
             LedgerDayFigures figures = day.ToFigures();
             current?.Add(figures, _parameters);
-            if (day.Transitions >= _parameters.CloneMinTransitions && figures.HasDigest)
+            if (day.Transitions >= _parameters.CloneMinTransitions)
             {
-                var digest = (day.Day, figures.DigestKey);
-                if (!digests.TryGetValue(digest, out List<(string, string)>? same))
+                if (figures.HasDigest)
                 {
-                    digests[digest] = same = [];
+                    var digest = (day.Day, figures.DigestKey);
+                    if (!digests.TryGetValue(digest, out List<(string, string)>? same))
+                    {
+                        digests[digest] = same = [];
+                    }
+
+                    same.Add(key);
                 }
 
-                same.Add(key);
+                AddSeries(series, (day.Enterprise, day.Day), currentNumber, figures);
             }
 
             foreach (string identity in day.Identities)
@@ -84,7 +98,7 @@ public sealed partial class DeviceEvaluator
             }
         }
 
-        Dictionary<(string, string), List<string>> clones = Clones(digests.Values);
+        Dictionary<(string, string), string> clones = Clones(digests.Values, Correlate([.. series.Values]).Select(p => (keys[p.A], keys[p.B], p.R)));
         Dictionary<(string, string), List<string>> duplicates = Duplicates(owners);
         var evaluations = new List<DeviceEvaluation>(devices.Count);
         foreach (IndicatorDevice device in devices)
@@ -111,7 +125,7 @@ public sealed partial class DeviceEvaluator
     private DeviceEvaluation Finish(
         Totals t,
         IndicatorWindow window,
-        Dictionary<(string, string), List<string>> clones,
+        Dictionary<(string, string), string> clones,
         Dictionary<(string, string), List<string>> duplicates,
         ResolutionBook resolutions,
         IReadOnlyDictionary<(string Enterprise, string Device), long>? futureRefusals)
@@ -147,9 +161,9 @@ public sealed partial class DeviceEvaluator
             Raise(IntegrityCheck.NoOutput, Invariant($"{runSeconds / 3600:0.#} h run with no parts or cycles"));
         }
 
-        if (clones.TryGetValue((device.Enterprise, device.Device), out List<string>? twins))
+        if (clones.TryGetValue((device.Enterprise, device.Device), out string? twins))
         {
-            Raise(IntegrityCheck.Clone, $"per-minute state vectors identical to {string.Join(", ", twins)} on {_parameters.CloneDays}+ day(s)");
+            Raise(IntegrityCheck.Clone, twins);
         }
 
         if (duplicates.TryGetValue((device.Enterprise, device.Device), out List<string>? others))
@@ -243,43 +257,6 @@ public sealed partial class DeviceEvaluator
         DeviceClass.IndustrialRobot or DeviceClass.PlcAutomated => day.CyclesDelta > 0,
         _ => day.PartsDelta > 0 || day.CyclesDelta > 0,
     };
-
-    // Devices whose per-minute state vectors are identical on at least CloneDays days (only days with at
-    // least CloneMinTransitions transitions took part: flat idle days prove nothing). Each group holds the
-    // devices sharing one (day, digest key): the digest's first 16 bytes (LedgerDayFigures.DigestKey).
-    // A device's twins are listed in ordinal order.
-    private Dictionary<(string, string), List<string>> Clones(IEnumerable<List<(string, string)>> groups)
-    {
-        var sameDays = new Dictionary<((string, string) A, (string, string) B), int>();
-        foreach (List<(string, string)> same in groups.Where(s => s.Count > 1))
-        {
-            for (int i = 0; i < same.Count; i++)
-            {
-                for (int j = i + 1; j < same.Count; j++)
-                {
-                    var pair = string.CompareOrdinal(Name(same[i]), Name(same[j])) <= 0 ? (same[i], same[j]) : (same[j], same[i]);
-                    sameDays[pair] = sameDays.GetValueOrDefault(pair) + 1;
-                }
-            }
-        }
-
-        var clones = new Dictionary<(string, string), List<string>>();
-        foreach ((((string, string) a, (string, string) b), int days) in sameDays)
-        {
-            if (days >= _parameters.CloneDays)
-            {
-                Add(clones, a, Name(b));
-                Add(clones, b, Name(a));
-            }
-        }
-
-        foreach (List<string> twins in clones.Values)
-        {
-            twins.Sort(StringComparer.Ordinal);
-        }
-
-        return clones;
-    }
 
     private static void Own(Dictionary<string, HashSet<(string, string)>> owners, string identity, (string, string) device)
     {

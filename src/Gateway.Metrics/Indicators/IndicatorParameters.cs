@@ -47,11 +47,32 @@ public sealed record IndicatorParameters
     /// <summary>§6 no_output: run hours in the window without parts or cycles.</summary>
     public decimal NoOutputRunHours { get; init; } = 40m;
 
-    /// <summary>§6 clone: days with identical per-minute state vectors.</summary>
+    /// <summary>§6 clone: days with identical per-minute state vectors (digest), or with correlated ones (<see cref="ClonePearsonMin"/>).</summary>
     public int CloneDays { get; init; } = 3;
 
     /// <summary>§6 clone: a day's vector takes part only with at least this many state transitions (an idle machine's flat day proves nothing).</summary>
     public int CloneMinTransitions { get; init; } = 5;
+
+    /// <summary>§6 clone: a day counts for a pair when Pearson's r of their per-minute state codes is at least this (the spec's 0.99).</summary>
+    public decimal ClonePearsonMin { get; init; } = 0.99m;
+
+    /// <summary>§6 clone: … over at least this many minutes where both devices' states are known (an hour; fewer prove little).</summary>
+    public int ClonePearsonMinMinutes { get; init; } = 60;
+
+    /// <summary>
+    /// §6 clone: a day's r is the highest over lags of −this … +this minutes (a copy re-timestamped by a minute
+    /// otherwise escapes: with 40-minute stretches of run and idle a one-minute shift alone brings r to about 0.95).
+    /// </summary>
+    public int ClonePearsonMaxLagMinutes { get; init; } = 2;
+
+    /// <summary>
+    /// §6 clone, which pairs are correlated at all: devices of one enterprise whose day's vectors have run counts
+    /// (state changes + 1, <see cref="Evidence.Ledger.MinuteStates.CountRuns"/>) within this many runs of each other …
+    /// </summary>
+    public int ClonePearsonRunSlack { get; init; } = 4;
+
+    /// <summary>… or within this share of the larger count (a copy shifted in time keeps its runs; each changed stretch adds at most two).</summary>
+    public decimal ClonePearsonRunShare { get; init; } = 0.1m;
 
     /// <summary>§6 synthetic_timing: state transitions with sub-millisecond jitter against a fixed period.</summary>
     public int SyntheticTransitions { get; init; } = 50;

@@ -55,6 +55,16 @@ public sealed class LedgerMonthTests : IDisposable
             [.. rows.Where(r => r.Device == "m0").GroupBy(r => LedgerMonth.MonthOf(r.Day)).Select(g => (g.Key, (long)g.Count()))],
             Months(store, "m0"));
         Assert.Equal(2, Months(store, "m0").Count);
+
+        // The accumulator's per-minute vectors reach the indicator views: each row's, run-length encoded, with runs of run and idle.
+        Dictionary<(string, int), DeviceDayRow> byDay = rows.ToDictionary(r => (r.Device, r.Day));
+        foreach (LedgerDay day in store.Ledger.ReadDays(s_july, s_october))
+        {
+            Assert.Equal(MinuteStates.Encode(byDay[(day.Device, day.Day)].Minutes), day.MinuteRuns);
+            Assert.True(MinuteStates.CountRuns(day.MinuteRuns) > 10);
+        }
+
+        Assert.All(AllMinutes(store), m => Assert.NotNull(m.Minutes));
         LedgerVerification verification = store.Ledger.Verify();
         Assert.True(verification.IsIntact, verification.FirstBreak?.ToString());
         Assert.Equal(rows.Count, verification.RowsVerified);
@@ -64,7 +74,9 @@ public sealed class LedgerMonthTests : IDisposable
     [InlineData("UPDATE ledger_months SET rollup = CAST(substr(rollup, 1, 3) || X'7F' || substr(rollup, 5) AS BLOB) WHERE device = 'm1'", "rollup does not match")]
     [InlineData("UPDATE ledger_months SET days = days + 1 WHERE device = 'm1'", "rollup does not match")]
     [InlineData("DELETE FROM ledger_months WHERE device = 'm1'", "has sealed rows but no rollup")]
-    [InlineData("INSERT INTO ledger_months SELECT enterprise, 'm1', month - 31, days, rollup FROM ledger_months WHERE device = 'm0'", "has a rollup but no sealed rows")]
+    [InlineData("UPDATE ledger_months SET minutes = CAST(substr(minutes, 1, 4) || X'05' || substr(minutes, 6) AS BLOB) WHERE device = 'm1'", "minute vectors do not match")]
+    [InlineData("UPDATE ledger_months SET minutes = NULL WHERE device = 'm1'", "minute vectors do not match")]
+    [InlineData("INSERT INTO ledger_months SELECT enterprise, 'm1', month - 31, days, rollup, minutes FROM ledger_months WHERE device = 'm0'", "has a rollup but no sealed rows")]
     public void Verification_names_the_device_month_whose_rollup_differs_from_its_rows(string tamper, string reason)
     {
         using EvidenceStore store = EvidenceTest.Open(_directory, TimeProvider.System);
@@ -96,7 +108,7 @@ public sealed class LedgerMonthTests : IDisposable
             Assert.NotEmpty(written);
 
             // Back to the schema before the rollups.
-            Execute(store, $"DROP TABLE ledger_months; DROP INDEX ledger_rows_open; DELETE FROM schema_version WHERE version = {EvidenceSchema.LatestVersion};");
+            Execute(store, "DROP TABLE ledger_months; DROP INDEX ledger_rows_open; DELETE FROM schema_version WHERE version >= 5;");
         }
 
         SqliteConnection.ClearAllPools();
@@ -104,6 +116,66 @@ public sealed class LedgerMonthTests : IDisposable
         Assert.Equal(written, AllMonths(reopened));
         Assert.True(reopened.Ledger.Verify().IsIntact);
         AssertWindowReadsAsRows(reopened, expectOpen: true);
+    }
+
+    [Fact]
+    public void The_migration_fills_the_minute_vectors_of_rollups_written_before_it()
+    {
+        List<(string Device, int Month, byte[]? Minutes)> written;
+        using (EvidenceStore store = EvidenceTest.Open(_directory, TimeProvider.System))
+        {
+            var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
+            Feed(evidence, Lines(new DateOnly(2026, 7, 29), 5));
+            evidence.AdvanceWatermark(Local(new DateOnly(2026, 8, 4)));
+            store.Ledger.Save(Consumer, 1, evidence.TakeChanges());
+            written = AllMinutes(store);
+            Assert.NotEmpty(written);
+            Assert.All(written, m => Assert.NotNull(m.Minutes));
+
+            // Back to the schema before the minute vectors (rollups written by migration 5 or by sealing then).
+            Execute(store, "ALTER TABLE ledger_months DROP COLUMN minutes; DELETE FROM schema_version WHERE version = 6;");
+        }
+
+        SqliteConnection.ClearAllPools();
+        using EvidenceStore reopened = EvidenceTest.Open(_directory, TimeProvider.System);
+        Assert.Equal([6], reopened.AppliedMigrations);
+        Assert.Equal(written.Select(m => (m.Item1, m.Item2, Convert.ToHexString(m.Item3!))), AllMinutes(reopened).Select(m => (m.Item1, m.Item2, Convert.ToHexString(m.Item3!))));
+        Assert.True(reopened.Ledger.Verify().IsIntact);
+        AssertWindowReadsAsRows(reopened, expectOpen: true);
+    }
+
+    [Fact]
+    public void Minute_vectors_of_a_month_round_trip_and_damaged_ones_are_refused()
+    {
+        int month = LedgerMonth.MonthOf(s_july);
+        byte[] busy = MinuteStates.CreateEmpty();
+        busy.AsSpan(480, 720).Fill((byte)MachineState.Idle);
+        busy.AsSpan(500, 50).Fill((byte)MachineState.Run);
+        LedgerDayFigures[] days =
+        [
+            new() { Day = month + 9, MinuteRuns = MinuteStates.Encode(busy), Identities = [] },
+            new() { Day = month, MinuteRuns = MinuteStates.Encode(MinuteStates.CreateEmpty()), Identities = [] },
+            new() { Day = month + 3, Identities = [] }, // read without its vector: left out
+        ];
+        byte[] blob = LedgerMonth.EncodeMinutes(month, days);
+
+        // Attached to the days a rollup decoded, in day order, from a start index; days the blob lacks keep none.
+        List<LedgerDayFigures> read = [new() { Day = month - 1, Identities = [] }, new() { Day = month, Identities = [] }, new() { Day = month + 3, Identities = [] }, new() { Day = month + 9, Identities = [] }];
+        LedgerMonth.AttachMinutes(blob, month, read, 1);
+        Assert.Equal(
+            ["", Convert.ToHexString(days[1].MinuteRuns.Span), "", Convert.ToHexString(days[0].MinuteRuns.Span)],
+            read.Select(d => Convert.ToHexString(d.MinuteRuns.Span)));
+
+        Assert.Throws<ArgumentException>(() => LedgerMonth.EncodeMinutes(month, [days[0], days[0]]));
+        Assert.Throws<ArgumentException>(() => LedgerMonth.EncodeMinutes(month, [days[0] with { Day = month + 31 }]));
+        for (int length = 0; length < blob.Length; length++)
+        {
+            InvalidDataException error = Assert.Throws<InvalidDataException>(() => LedgerMonth.AttachMinutes(blob.AsMemory(0, length), month, [], 0));
+            Assert.Contains("offset", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Throws<InvalidDataException>(() => LedgerMonth.AttachMinutes(blob.Append((byte)0).ToArray(), month, [], 0));
+        Assert.Throws<InvalidDataException>(() => LedgerMonth.AttachMinutes((byte[])[2, .. blob[1..]], month, [], 0));
     }
 
     [Fact]
@@ -139,7 +211,7 @@ public sealed class LedgerMonthTests : IDisposable
     }
 
     internal static string Describe(LedgerDayFigures figures) =>
-        $"{figures with { Identities = [] }} identities [{string.Join(", ", figures.Identities)}]";
+        $"{figures with { Identities = [] }} identities [{string.Join(", ", figures.Identities)}] minutes {Convert.ToHexString(figures.MinuteRuns.Span)}";
 
     // Every device's days of July–September: from the rollups and open rows exactly what the rows give.
     private static void AssertWindowReadsAsRows(EvidenceStore store, bool expectOpen)
@@ -156,6 +228,17 @@ public sealed class LedgerMonthTests : IDisposable
 
         Assert.NotEmpty(fromRows);
         Assert.Equal(fromRows, fromRollups);
+
+        // Asked for the vectors of days with more transitions than any has: the same days, without vectors.
+        var busyOnly = new List<string>();
+        foreach (LedgerDeviceDays device in window.Devices)
+        {
+            device.ReadDays(days, int.MaxValue);
+            busyOnly.AddRange(days.Select(d => $"{device.Enterprise}/{device.Device} {Describe(d)}"));
+            Assert.All(days, d => Assert.True(d.MinuteRuns.IsEmpty));
+        }
+
+        Assert.Equal(store.Ledger.ReadDays(s_july, s_october).Select(d => $"{d.Enterprise}/{d.Device} {Describe(d.ToFigures() with { MinuteRuns = default })}"), busyOnly);
         Assert.Equal(expectOpen, window.UnsealedEnterprises.Contains(Ent));
         Assert.Equal(expectOpen, store.Ledger.ReadDays(s_july, s_october).Any(d => !d.IsSealed));
     }
@@ -200,6 +283,22 @@ public sealed class LedgerMonthTests : IDisposable
         while (r.Read())
         {
             months.Add((r.GetString(0), r.GetInt32(1), r.GetInt64(2), Convert.ToHexString((byte[])r.GetValue(3))));
+        }
+
+        return months;
+    }
+
+    private static List<(string Device, int Month, byte[]? Minutes)> AllMinutes(EvidenceStore store)
+    {
+        using var connection = new SqliteConnection($"Data Source={store.DatabasePath}");
+        connection.Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT device, month, minutes FROM ledger_months ORDER BY device, month;";
+        using SqliteDataReader r = command.ExecuteReader();
+        var months = new List<(string, int, byte[]?)>();
+        while (r.Read())
+        {
+            months.Add((r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? null : (byte[])r.GetValue(2)));
         }
 
         return months;

@@ -88,6 +88,104 @@ public sealed class IntegrityFlagTests
         Assert.Equal(raised, devices.Any(d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone)));
     }
 
+    // Kinds of day for the correlation half of the clone test (08:00–20:00, a state sample every minute).
+    public enum CloneDay
+    {
+        /// <summary>b copies a's day 90 s later: its per-minute vector is a's shifted by two minutes.</summary>
+        Shifted,
+
+        /// <summary>b copies a's day 90 s later with 2 minutes of one idle stretch changed to run.</summary>
+        ShiftedEdited,
+
+        /// <summary>b runs its own day: other stretch lengths, about as many transitions (compared, not alike).</summary>
+        Different,
+
+        /// <summary>Both run 08:00–13:00 then idle, b 90 s later: one transition, under the clone tests' minimum of 5.</summary>
+        Flat,
+    }
+
+    [Theory]
+    [InlineData(new[] { CloneDay.Shifted, CloneDay.Shifted, CloneDay.Shifted }, true)]
+    [InlineData(new[] { CloneDay.Shifted, CloneDay.ShiftedEdited, CloneDay.Shifted, CloneDay.Different }, true)]
+    [InlineData(new[] { CloneDay.Shifted, CloneDay.Shifted, CloneDay.Different, CloneDay.Different }, false)]
+    [InlineData(new[] { CloneDay.Different, CloneDay.Different, CloneDay.Different, CloneDay.Different }, false)]
+    [InlineData(new[] { CloneDay.Shifted, CloneDay.Shifted, CloneDay.Flat, CloneDay.Flat }, false)]
+    public void Clone_by_correlation_needs_r_of_at_least_0_99_on_three_busy_days(CloneDay[] days, bool raised)
+    {
+        var lines = new List<(string, long)>();
+        int[] own = [17, 23, 11, 31, 19, 29, 13, 37, 41, 19];
+        int[] other = [29, 13, 23, 19, 37, 11, 31, 17, 19, 41];
+        int d = 0;
+        foreach (long eight in Weekdays(days.Length))
+        {
+            CloneDay kind = days[d++];
+            int[] flat = [300, 420];
+            Day(lines, "a", eight, kind == CloneDay.Flat ? flat : own, edit: false);
+            long shifted = eight + (90 * Second);
+            switch (kind)
+            {
+                case CloneDay.Different:
+                    Day(lines, "b", eight, other, edit: false);
+                    break;
+                case CloneDay.Flat:
+                    Day(lines, "b", shifted, flat, edit: false);
+                    break;
+                default:
+                    Day(lines, "b", shifted, own, edit: kind == CloneDay.ShiftedEdited);
+                    break;
+            }
+        }
+
+        IReadOnlyList<DeviceEvaluation> devices = Evaluate(lines, Register("a", "b"));
+        Assert.Equal([raised, raised], devices.Select(e => e.Flags.Any(f => f.Flag == IntegrityCheck.Clone)));
+        if (raised)
+        {
+            string evidence = devices[0].Flags.Single(f => f.Flag == IntegrityCheck.Clone).Evidence;
+            Assert.Matches($@"^per-minute states correlated with {Ent}/b \(r ≥ (0\.99\d\d|1\.0000) on 3 day\(s\)\)", evidence);
+            Assert.Contains("(Pearson, limit r ≥ 0.99 on 3+ day(s), lag within ±2 min)", evidence, StringComparison.Ordinal);
+            Assert.DoesNotContain("digest", evidence, StringComparison.Ordinal);
+            Assert.StartsWith($"per-minute states correlated with {Ent}/a (r ≥ ", devices[1].Flags.Single(f => f.Flag == IntegrityCheck.Clone).Evidence, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_correlation_half_finds_a_shifted_copy_only_with_its_lag_and_flat_days_only_below_the_transition_minimum()
+    {
+        // The same telemetry as above, judged with other parameters: the test can fail both ways.
+        var lines = new List<(string, long)>();
+        int[] own = [17, 23, 11, 31, 19, 29, 13, 37, 41, 19];
+        int[] flat = [300, 420];
+        int d = 0;
+        foreach (long eight in Weekdays(3))
+        {
+            Day(lines, "a", eight, d == 2 ? flat : own, edit: false);
+            Day(lines, "b", eight + (90 * Second), d == 2 ? flat : own, edit: false);
+            d++;
+        }
+
+        static bool Clone(IReadOnlyList<DeviceEvaluation> devices) => devices.All(e => e.Flags.Any(f => f.Flag == IntegrityCheck.Clone));
+        Assert.False(Clone(Evaluate(lines, Register("a", "b"))));
+        Assert.True(Clone(Evaluate(lines, Register("a", "b"), parameters: new IndicatorParameters { CloneMinTransitions = 1 })));
+        Assert.False(Clone(Evaluate(lines, Register("a", "b"), parameters: new IndicatorParameters { CloneMinTransitions = 1, ClonePearsonMaxLagMinutes = 0 })));
+    }
+
+    // A device's shift 08:00–20:00 from `start`: run and idle alternating in stretches of the given minutes
+    // (repeated), a state sample every minute; `edit` turns the first 2 minutes of the second idle stretch to run.
+    private static void Day(List<(string, long)> lines, string device, long start, int[] stretches, bool edit)
+    {
+        int minute = 0;
+        for (int s = 0; minute < 720; s++)
+        {
+            int length = stretches[s % stretches.Length];
+            for (int i = 0; i < length && minute < 720; i++, minute++)
+            {
+                bool run = s % 2 == 0 || (edit && s == 3 && i < 2);
+                long t = start + (minute * Minute);
+                lines.Add(($"telemetry,ent={Ent},dev={device} state={(run ? 4 : 3)}i {t}", t));
+            }
+        }
+    }
+
     [Fact]
     public void Duplicate_identity_is_the_same_serial_under_two_devices()
     {
@@ -237,7 +335,12 @@ public sealed class IntegrityFlagTests
     private static IndicatorDevice[] Register(params string[] devices) =>
         [.. devices.Select(d => new IndicatorDevice { Enterprise = Ent, Device = d, Class = DeviceClass.CncMachineTool, Production = true, Digital = true, Nc = true })];
 
-    private static IReadOnlyList<DeviceEvaluation> Evaluate(List<(string Line, long Arrival)> lines, IndicatorDevice[] devices, ResolutionBook? resolutions = null, IReadOnlyDictionary<(string, string), long>? futureRefusals = null)
+    private static IReadOnlyList<DeviceEvaluation> Evaluate(
+        List<(string Line, long Arrival)> lines,
+        IndicatorDevice[] devices,
+        ResolutionBook? resolutions = null,
+        IReadOnlyDictionary<(string, string), long>? futureRefusals = null,
+        IndicatorParameters? parameters = null)
     {
         using var reader = new LineProtocolReader(new LineProtocolLimits());
         var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
@@ -247,7 +350,7 @@ public sealed class IntegrityFlagTests
         }
 
         evidence.AdvanceWatermark(LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 8, 10)), LocalDays.DefaultOffsetMinutes));
-        return new DeviceEvaluator(new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolutions, futureRefusals);
+        return new DeviceEvaluator(parameters ?? new IndicatorParameters(), DefaultShiftCalendar.Instance).Evaluate(s_july, devices, [.. evidence.TakeChanges().Rows.Select(LedgerDay.From)], resolutions, futureRefusals);
     }
 
     // 08:00 local of the first `count` weekdays of July 2026.

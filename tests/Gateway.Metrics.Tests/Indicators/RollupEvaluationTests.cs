@@ -51,6 +51,7 @@ public sealed class RollupEvaluationTests : IDisposable
             new(EnterpriseA, "manual-01", DeviceClass.Conventional, Phase: 0, HeartbeatOnly: true, Retrofit: "R1"),
             new(EnterpriseB, "cnc-11", DeviceClass.CncMachineTool, Phase: 1),
             new(EnterpriseB, "cnc-12", DeviceClass.CncMachineTool, Phase: 1, CopyOf: "cnc-11"), // a copy of cnc-11's stream: clone
+            new(EnterpriseB, "cnc-13", DeviceClass.CncMachineTool, Phase: 1, CopyOf: "cnc-11", ShiftSeconds: 75), // a copy 75 s later: clone by correlation
             new(EnterpriseB, "robot-11", DeviceClass.IndustrialRobot, Phase: 4, Serial: "SN-02"), // cnc-02's serial: duplicate identity
             new(EnterpriseB, "robot-12", DeviceClass.IndustrialRobot, Phase: 6, Reports: false), // registered, never reports
             new(EnterpriseB, "ghost-01", DeviceClass.CncMachineTool, Phase: 0, Registered: false), // unregistered copy of cnc-01
@@ -87,6 +88,7 @@ public sealed class RollupEvaluationTests : IDisposable
         devices[5] = devices[5] with { Reports = true, HeartbeatOnly = false };
         devices.Add(devices[3] with { Device = "copy-03", CopyOf = devices[3].Device });
         devices.Add(devices[5] with { Enterprise = EnterpriseC, Device = "copy-05", CopyOf = devices[5].Device });
+        devices.Add(devices[3] with { Device = "late-03", CopyOf = devices[3].Device, ShiftSeconds = 100 });
         AssertIdentical([.. devices]);
     }
 
@@ -103,7 +105,8 @@ public sealed class RollupEvaluationTests : IDisposable
         string? CopyOf = null,
         string? Retrofit = null,
         bool Registered = true,
-        bool Reports = true);
+        bool Reports = true,
+        int ShiftSeconds = 0);
 
     private void AssertIdentical(Spec[] specs)
     {
@@ -144,7 +147,8 @@ public sealed class RollupEvaluationTests : IDisposable
                 // The scenario shows what it is meant to: open days, a device entering mid-quarter, clones.
                 Assert.NotEmpty(fromRows.UnsealedEnterprises);
                 Assert.Contains(fromRollups.Devices, d => d.Weight is > 0 and < 1);
-                Assert.Contains(fromRollups.Devices, d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone));
+                Assert.Contains(fromRollups.Devices, d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone && f.Evidence.Contains("(digest)", StringComparison.Ordinal)));
+                Assert.Contains(fromRollups.Devices, d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone && f.Evidence.Contains("(Pearson", StringComparison.Ordinal)));
                 Assert.Contains(fromRollups.Devices, d => d.IsNetworked);
             }
         }
@@ -185,7 +189,7 @@ public sealed class RollupEvaluationTests : IDisposable
                 };
                 for (int slot = 0; slot < 360; slot++) // every 2 minutes, 08:00–19:58, a few ms late (real clocks jitter)
                 {
-                    long t = midnight + (8 * 3600 * Second) + (slot * 120 * Second) + (((slot * slot * 7919) + day.DayNumber) % 997 * 1_000_000);
+                    long t = midnight + (8 * 3600 * Second) + (slot * 120 * Second) + (((slot * slot * 7919) + day.DayNumber) % 997 * 1_000_000) + (spec.ShiftSeconds * Second);
                     if (source.HeartbeatOnly)
                     {
                         body.Append(CultureInfo.InvariantCulture, $"connection,{tags} up=true {t}\n");
