@@ -63,8 +63,8 @@ internal static class DemoCommand
             Directory.Delete(quarterDirectory, recursive: true);
         }
 
-        output.WriteLine("Not there yet: devices over OPC UA and MQTT (the edge agent; the MQTT client exists), the metrics");
-        output.WriteLine("query API, claims and signed verification reports. Each joins this demo as it is built. To forward to a");
+        output.WriteLine("Not there yet: devices over OPC UA in the edge agent (fgw edge run takes MQTT devices today), claims and");
+        output.WriteLine("signed verification reports, the simulated factory. Each joins this demo as it is built. To forward to a");
         output.WriteLine("real InfluxDB, run: fgw ingest run --data-dir DIR --influx-url http://127.0.0.1:8086 --influx-db factory");
         return 0;
     }
@@ -200,13 +200,13 @@ internal sealed record DemoStage(string Name, string Description, string Status 
 {
     public static IReadOnlyList<DemoStage> All { get; } =
     [
-        new("Gateway.OpcUa", "OPC UA client (SecurityPolicy None: browse, read, subscriptions) is built; security, reconnect and the server subset are not yet", "partly built"),
-        new("Gateway.Mqtt", "MQTT 3.1.1/5.0 codec and client are built (proven against mosquitto and aedes); Sparkplug B and JSON payload mapping are not yet", "partly built"),
-        new("Gateway.Edge", "edge agent: devices to canonical signals, disk buffer, uplink"),
+        new("Gateway.OpcUa", "OPC UA client (None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss; PKI; reconnect with subscription transfer) and a server subset (None, Basic256Sha256)", "built"),
+        new("Gateway.Mqtt", "MQTT 3.1.1/5.0 client, Sparkplug B host application, JSON payload mapping", "built"),
+        new("Gateway.Edge", "edge agent: normaliser, disk buffer, uplink, health and the MQTT source are built (fgw edge run); the OPC UA source and device profiles are not yet", "partly built"),
         new("Gateway.Telemetry", "line protocol, segment log (WAL), InfluxDB client", "built"),
         new("Gateway.Ingest", "InfluxDB-compatible write API, WAL, exactly-once edge batches, InfluxDB forwarder, evidence accumulator", "built"),
         new("Gateway.Evidence", "tokens, asset register with frozen snapshots, sealed and hash-chained device-day ledger", "built"),
-        new("Gateway.Metrics", "indicators, flags and policy targets are built as a library; the query API, claims and signed reports are not yet", "partly built"),
+        new("Gateway.Metrics", "indicators, flags, policy targets and the query API (fgw metrics serve) are built; claims and signed reports are not yet", "partly built"),
         new("Gateway.Simulator", "simulated factory with fraud scenarios on an accelerated clock"),
     ];
 }
