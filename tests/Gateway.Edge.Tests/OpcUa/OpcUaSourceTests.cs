@@ -90,6 +90,8 @@ public sealed class OpcUaSourceTests(MachinesOpcUaServer server) : IClassFixture
                         new OpcUaNodeOptions { Node = "ns=1;s=No.Such.Node", Signal = "ghost" },
                     },
                 },
+                // Not in the Machines folder (which holds Mill1 and Robot1) and no Root: reported, and the others still run.
+                new OpcUaDeviceOptions { Id = "Lathe9" },
                 new OpcUaDeviceOptions
                 {
                     Id = "Press3",
@@ -106,16 +108,22 @@ public sealed class OpcUaSourceTests(MachinesOpcUaServer server) : IClassFixture
         await sink.WaitAsync("spindle speeds, the bad sensor, the unknown node and the press's three states", e =>
             e.OfType<EdgeSample>().Where(s => s.Device == "Mill1-extra" && s.Signal == "spindle_rpm").Select(s => s.Value.AsFloat).Distinct().Count() >= 2
             && Has(e, "Mill1-extra", "coolant_temp", _ => true)
-            && e.OfType<ItemStatusEvent>().Any(i => i.Device == "Mill1-extra")
+            && e.OfType<ItemStatusEvent>().Any(i => i.Device == "Mill1-extra") && e.OfType<ItemStatusEvent>().Any(i => i.Device == "Lathe9")
             && HasStates(e, "Press3", MachineState.Off, MachineState.Idle, MachineState.Run));
         await stop.CancelAsync();
         await run;
 
         Assert.All(sink.Samples("Mill1-extra", "coolant_temp"), s => Assert.Equal(BadSensorFailure, s.Status));
-        ItemStatusEvent ghost = sink.Events.OfType<ItemStatusEvent>().First();
+        ItemStatusEvent lathe = sink.Events.OfType<ItemStatusEvent>().Single(i => i.Device == "Lathe9");
+        Assert.Equal((OpcUaSource.DeviceItemName, BadNodeIdUnknown), (lathe.Item, lathe.Status));
+        Assert.Contains("Mill1, Robot1", lathe.Reason, StringComparison.Ordinal);
+        Assert.Contains(new ConnectionEvent("Lathe9", false, lathe.Reason), sink.Events);
+        Assert.DoesNotContain(sink.Events.OfType<ConnectionEvent>(), c => c.Device == "Lathe9" && c.Up);
+        Assert.Contains(new ConnectionEvent("Press3", true, null), sink.Events);
+        ItemStatusEvent ghost = sink.Events.OfType<ItemStatusEvent>().First(i => i.Device == "Mill1-extra");
         Assert.Equal(("Mill1-extra", "ns=1;s=No.Such.Node", BadNodeIdUnknown), (ghost.Device, ghost.Item, ghost.Status));
         Assert.False(string.IsNullOrEmpty(ghost.Reason));
         Assert.Equal([0.2, 3, 12], sink.Samples("Press3", "current_a").Select(s => s.Value.AsFloat).Distinct().Order());
-        Assert.Equal(OpcUaDeviceProfile.Custom, source.Plans![0].Profile);
+        Assert.Equal([OpcUaDeviceProfile.Custom, OpcUaDeviceProfile.CurrentSensor], source.Plans!.Select(p => p.Profile));
     }
 }

@@ -59,7 +59,7 @@ internal static class OpcUaDiscovery
     public const string RoboticsNamespace = "http://opcfoundation.org/UA/Robotics/";
 
     // OPC 10000-4 §7.39 status codes this discovery reports.
-    private const uint BadTypeDefinitionInvalid = 0x8075_0000;
+    public const uint BadTypeDefinitionInvalid = 0x8075_0000;
 
     private static readonly NodeId s_hasTypeDefinition = new(40u);
     private static readonly NodeId s_hasSubtype = new(45u);

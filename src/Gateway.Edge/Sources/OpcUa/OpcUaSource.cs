@@ -36,6 +36,9 @@ public sealed class OpcUaSource : IEdgeSource
     // OPC 10000-4 §7.39: the value's type does not fit (here: the line protocol cannot hold it).
     private const uint BadTypeMismatch = 0x8074_0000;
 
+    /// <summary>The item name under which a device that is not on the server (no root, no known profile) is reported.</summary>
+    public const string DeviceItemName = "(device)";
+
     private readonly OpcUaSourceOptions _options;
     private readonly string _dataDirectory;
     private readonly ILoggerFactory _loggerFactory;
@@ -140,9 +143,9 @@ public sealed class OpcUaSource : IEdgeSource
         return certificate.CopyWithPrivateKey(key);
     }
 
-    private void Report(IEdgeSink sink, Dictionary<string, bool> reported, bool up, string? reason)
+    private static void Report(IEdgeSink sink, Dictionary<string, bool> reported, IEnumerable<string> devices, bool up, string? reason)
     {
-        foreach (string device in Devices)
+        foreach (string device in devices)
         {
             if (!reported.TryGetValue(device, out bool was) || was != up)
             {
@@ -169,11 +172,32 @@ public sealed class OpcUaSource : IEdgeSource
                 await using UaSession session = await UaSession.ConnectAsync(_options.Endpoint, options, _time, cancellationToken);
                 IReadOnlyList<string> namespaces = await session.ReadNamespaceArrayAsync(cancellationToken);
                 var plans = new List<OpcUaDevicePlan>();
+                var missing = new List<(string Device, UaServiceException Error)>();
                 foreach (OpcUaDeviceOptions device in _options.Devices)
                 {
-                    OpcUaDevicePlan plan = await OpcUaDiscovery.DiscoverAsync(session, namespaces, device, cancellationToken);
-                    OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
-                    plans.Add(plan);
+                    try
+                    {
+                        OpcUaDevicePlan plan = await OpcUaDiscovery.DiscoverAsync(session, namespaces, device, cancellationToken);
+                        OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
+                        plans.Add(plan);
+                    }
+                    catch (UaServiceException e) when (e.Status.Code is StatusCode.BadNodeIdUnknown or OpcUaDiscovery.BadTypeDefinitionInvalid)
+                    {
+                        // This device is not on the server as configured; the others still run.
+                        missing.Add((device.Id, e));
+                    }
+                }
+
+                if (plans.Count == 0)
+                {
+                    throw missing[0].Error;
+                }
+
+                foreach ((string device, UaServiceException error) in missing)
+                {
+                    OpcUaSourceLog.DeviceNotFound(_logger, Name, device, error.Message);
+                    sink.ItemStatus(device, DeviceItemName, error.Status.Code, error.Message);
+                    Report(sink, reported, [device], up: false, error.Message);
                 }
 
                 await CloseQuietlyAsync(session);
@@ -192,7 +216,7 @@ public sealed class OpcUaSource : IEdgeSource
                 reason = "the discovery timed out";
             }
 
-            Report(sink, reported, up: false, reason);
+            Report(sink, reported, Devices, up: false, reason);
             TimeSpan delay = Backoff(failures);
             OpcUaSourceLog.DiscoveryFailed(_logger, Name, reason, delay);
             await Task.Delay(delay, _time, cancellationToken);
@@ -269,13 +293,13 @@ public sealed class OpcUaSource : IEdgeSource
                         tracker.Reset();
                     }
 
-                    Report(sink, reported, up: true, null);
+                    Report(sink, reported, byName.Keys, up: true, null);
                     await SendIdentitiesAsync(session, plans, sink, cancellationToken);
                     break;
                 case UaConnectionStateChanged { State: UaConnectionState.Disconnected } down:
                     string reason = down.Reason ?? "disconnected";
                     OpcUaSourceLog.Disconnected(_logger, Name, reason);
-                    Report(sink, reported, up: false, reason);
+                    Report(sink, reported, byName.Keys, up: false, reason);
                     break;
                 case UaItemUnavailable item when byName.TryGetValue(item.Subscription, out OpcUaDevicePlan? plan)
                         && int.TryParse(item.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < plan.Items.Count:

@@ -23,6 +23,9 @@ internal static partial class OpcUaSourceLog
     [LoggerMessage(5605, LogLevel.Warning, "OPC UA source {Source}: device {Device} item {Item} is unavailable (0x{Status:X8}): {Reason}")]
     public static partial void ItemUnavailable(ILogger logger, string source, string device, string item, uint status, string reason);
 
+    [LoggerMessage(5607, LogLevel.Warning, "OPC UA source {Source}: device {Device} is not on the server as configured and is not read until the edge restarts: {Reason}")]
+    public static partial void DeviceNotFound(ILogger logger, string source, string device, string reason);
+
     [LoggerMessage(5606, LogLevel.Information, "OPC UA source {Source}: data gap of {Duration} ({Recovery})")]
     public static partial void DataGap(ILogger logger, string source, TimeSpan duration, string recovery);
 }
