@@ -378,11 +378,14 @@ public sealed class OpcUaSource : IEdgeSource
         }
     }
 
-    private long TimeOf(DataValue value)
+    private long TimeOf(DataValue value) => TimeOf(value, _time);
+
+    /// <summary>The value's SourceTimestamp, else its ServerTimestamp, else now: Unix nanoseconds UTC.</summary>
+    internal static long TimeOf(DataValue value, TimeProvider time)
     {
         DateTime t = value.SourceTimestamp != default ? value.SourceTimestamp
             : value.ServerTimestamp != default ? value.ServerTimestamp
-            : _time.GetUtcNow().UtcDateTime;
+            : time.GetUtcNow().UtcDateTime;
         return (DateTime.SpecifyKind(t, DateTimeKind.Utc).Ticks - DateTime.UnixEpoch.Ticks) * 100;
     }
 
