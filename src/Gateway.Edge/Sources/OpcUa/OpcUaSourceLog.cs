@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace FactoryGateway.Edge.Sources.OpcUa;
+
+/// <summary>Log messages of the edge's OPC UA source (event ids 5600–5649). Passwords are never logged.</summary>
+internal static partial class OpcUaSourceLog
+{
+    [LoggerMessage(5600, LogLevel.Information, "OPC UA source {Source}: device {Device} is a {Profile} at {Root} with {Items} monitored item(s)")]
+    public static partial void DeviceFound(ILogger logger, string source, string device, string profile, string root, int items);
+
+    [LoggerMessage(5601, LogLevel.Warning, "OPC UA source {Source}: discovery failed ({Reason}); retrying in {Delay}")]
+    public static partial void DiscoveryFailed(ILogger logger, string source, string reason, TimeSpan delay);
+
+    [LoggerMessage(5602, LogLevel.Information, "OPC UA source {Source}: connected")]
+    public static partial void Connected(ILogger logger, string source);
+
+    [LoggerMessage(5603, LogLevel.Warning, "OPC UA source {Source}: disconnected: {Reason}")]
+    public static partial void Disconnected(ILogger logger, string source, string reason);
+
+    [LoggerMessage(5604, LogLevel.Warning, "OPC UA source {Source}: reading the nameplates failed: {Reason}")]
+    public static partial void NameplateFailed(ILogger logger, string source, string reason);
+
+    [LoggerMessage(5605, LogLevel.Warning, "OPC UA source {Source}: device {Device} item {Item} is unavailable (0x{Status:X8}): {Reason}")]
+    public static partial void ItemUnavailable(ILogger logger, string source, string device, string item, uint status, string reason);
+
+    [LoggerMessage(5607, LogLevel.Warning, "OPC UA source {Source}: device {Device} is not on the server as configured and is not read until the edge restarts: {Reason}")]
+    public static partial void DeviceNotFound(ILogger logger, string source, string device, string reason);
+
+    [LoggerMessage(5606, LogLevel.Information, "OPC UA source {Source}: data gap of {Duration} ({Recovery})")]
+    public static partial void DataGap(ILogger logger, string source, TimeSpan duration, string recovery);
+}
