@@ -63,8 +63,8 @@ internal static class DemoCommand
             Directory.Delete(quarterDirectory, recursive: true);
         }
 
-        output.WriteLine("Not there yet: devices over OPC UA in the edge agent (fgw edge run takes MQTT devices today), claims and");
-        output.WriteLine("signed verification reports, the simulated factory. Each joins this demo as it is built. To forward to a");
+        output.WriteLine("Not there yet: claims and signed verification reports, the simulated factory (which will drive fgw edge in");
+        output.WriteLine("this demo). Each joins this demo as it is built. To forward to a");
         output.WriteLine("real InfluxDB, run: fgw ingest run --data-dir DIR --influx-url http://127.0.0.1:8086 --influx-db factory");
         return 0;
     }
@@ -202,7 +202,7 @@ internal sealed record DemoStage(string Name, string Description, string Status 
     [
         new("Gateway.OpcUa", "OPC UA client (None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss; PKI; reconnect with subscription transfer) and a server subset (None, Basic256Sha256)", "built"),
         new("Gateway.Mqtt", "MQTT 3.1.1/5.0 client, Sparkplug B host application, JSON payload mapping", "built"),
-        new("Gateway.Edge", "edge agent: normaliser, disk buffer, uplink, health and the MQTT source are built (fgw edge run); the OPC UA source and device profiles are not yet", "partly built"),
+        new("Gateway.Edge", "edge agent: OPC UA (machine-tool, robot, Machinery and current-sensor profiles) and MQTT (JSON, Sparkplug B) sources, normaliser, disk buffer, uplink, health (fgw edge run)", "built"),
         new("Gateway.Telemetry", "line protocol, segment log (WAL), InfluxDB client", "built"),
         new("Gateway.Ingest", "InfluxDB-compatible write API, WAL, exactly-once edge batches, InfluxDB forwarder, evidence accumulator", "built"),
         new("Gateway.Evidence", "tokens, asset register with frozen snapshots, sealed and hash-chained device-day ledger", "built"),

@@ -5,6 +5,7 @@ using FactoryGateway.Edge;
 using FactoryGateway.Edge.Config;
 using FactoryGateway.Edge.Health;
 using FactoryGateway.Edge.Sources;
+using FactoryGateway.Edge.Sources.OpcUa;
 using Microsoft.Extensions.Logging;
 
 namespace FactoryGateway.Cli;
@@ -26,7 +27,66 @@ internal static class EdgeCommand
         var status = new Command("status", "Show a running agent's devices, buffer and uplink.") { url, json };
         status.SetAction(async (parse, cancellationToken) => await StatusAsync(parse.GetValue(url)!, parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
 
-        return new Command("edge", "The edge agent: OPC UA and MQTT devices in, canonical signals out to the ingest, nothing lost.") { run, status };
+        var file = new Argument<string>("FILE") { Description = "OPC Publisher's publishednodes.json." };
+        var secrets = new Option<bool>("--include-secrets") { Description = "Copy user names' passwords into the output (default: left out; set them with FGW_EDGE_OpcUa__N__Identity__Password)." };
+        var import = new Command("import-publishednodes", "Print the OpcUa section of an edge configuration made from OPC Publisher's publishednodes.json; what cannot be carried over is listed on stderr.") { file, secrets };
+        import.SetAction(parse => ImportPublishedNodes(parse.GetValue(file)!, parse.GetValue(secrets), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+
+        var dataDir = new Option<string>("--data-dir") { Description = "The edge's DataDirectory (its PKI is under pki/opcua).", Required = true };
+        var certificate = new Argument<string?>("CERT") { Description = "A thumbprint or certificate file to trust; without it, the rejected certificates are listed.", Arity = ArgumentArity.ZeroOrOne };
+        var trust = new Command("trust", "Trust an OPC UA server certificate the edge rejected (moves it from rejected/ to trusted/).") { dataDir, certificate };
+        trust.SetAction(parse => Trust(parse.GetValue(dataDir)!, parse.GetValue(certificate), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+
+        return new Command("edge", "The edge agent: OPC UA and MQTT devices in, canonical signals out to the ingest, nothing lost.") { run, status, import, trust };
+    }
+
+    private static int ImportPublishedNodes(string path, bool includeSecrets, TextWriter output, TextWriter error)
+    {
+        PublishedNodesImport import;
+        try
+        {
+            import = PublishedNodes.Import(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"fgw edge import-publishednodes: {path}: {e.Message}");
+            return 2;
+        }
+
+        foreach (PublishedNodesIssue issue in import.Issues)
+        {
+            error.WriteLine($"fgw edge import-publishednodes: {path}: {issue}");
+        }
+
+        output.WriteLine(PublishedNodes.ToEdgeConfigJson(import, includeSecrets));
+        return 0;
+    }
+
+    private static int Trust(string dataDirectory, string? certificate, TextWriter output, TextWriter error)
+    {
+        if (certificate is null)
+        {
+            IReadOnlyList<OpcUaTrustResult> rejected = OpcUaTrust.ListRejected(dataDirectory);
+            output.WriteLine(rejected.Count == 0 ? "no rejected server certificates" : "rejected server certificates (trust one with fgw edge trust --data-dir DIR THUMBPRINT):");
+            foreach (OpcUaTrustResult r in rejected)
+            {
+                output.WriteLine($"  {r.Thumbprint}  {r.Subject}");
+            }
+
+            return 0;
+        }
+
+        try
+        {
+            OpcUaTrustResult trusted = OpcUaTrust.Trust(dataDirectory, certificate);
+            output.WriteLine($"trusted {trusted.Thumbprint} ({trusted.Subject}){(trusted.WasRejected ? ", moved out of rejected/" : "")}; the edge connects at its next attempt");
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"fgw edge trust: {e.Message}");
+            return 2;
+        }
     }
 
     private static async Task<int> RunAsync(string configFile, TextWriter output, TextWriter error, CancellationToken cancellationToken)

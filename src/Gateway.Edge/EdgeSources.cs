@@ -1,6 +1,7 @@
 using FactoryGateway.Edge.Config;
 using FactoryGateway.Edge.Sources;
 using FactoryGateway.Edge.Sources.Mqtt;
+using FactoryGateway.Edge.Sources.OpcUa;
 using Microsoft.Extensions.Logging;
 
 namespace FactoryGateway.Edge;
@@ -13,6 +14,11 @@ public static class EdgeSources
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         var sources = new List<IEdgeSource>();
+        foreach (OpcUaSourceOptions opcUa in options.OpcUa)
+        {
+            sources.Add(new OpcUaSource(opcUa, options.DataDirectory, loggers, time));
+        }
+
         foreach (MqttSourceOptions mqtt in options.Mqtt)
         {
             sources.Add(new MqttSource(mqtt, options.EdgeId, loggers, time));

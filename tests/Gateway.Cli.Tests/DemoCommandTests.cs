@@ -13,7 +13,7 @@ public sealed class DemoCommandTests
 
         string text = output.ToString();
         Assert.Equal(0, exitCode);
-        Assert.Contains("[partly built] Gateway.Edge", text, StringComparison.Ordinal);
+        Assert.Contains("[built]        Gateway.Edge", text, StringComparison.Ordinal);
         Assert.Contains("6 gzip batches from edge-01 accepted: 1440 points", text, StringComparison.Ordinal);
         Assert.Contains("204 (X-FG-Duplicate: true)", text, StringComparison.Ordinal);
         Assert.Contains("a malformed line: 400 {\"code\":\"invalid\",\"message\":\"line 1 col 43: invalid integer field value", text, StringComparison.Ordinal);
