@@ -52,7 +52,7 @@ public sealed class EdgeAgent : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(sources);
-        options.Validate();
+        options.Validate(requireSources: false); // the sources are given; they checked their own options
         loggers ??= NullLoggerFactory.Instance;
         time ??= TimeProvider.System;
         ILogger logger = loggers.CreateLogger("FactoryGateway.Edge");

@@ -198,7 +198,7 @@ public sealed class EdgeBuffer : IAsyncDisposable
         if (!_stop.IsCancellationRequested)
         {
             await _stop.CancelAsync();
-            OpenRoom();
+            OpenRoom(ifNotFull: false);
             if (_flusher is not null)
             {
                 await _flusher;
@@ -256,55 +256,55 @@ public sealed class EdgeBuffer : IAsyncDisposable
         await _flushGate.WaitAsync(CancellationToken.None);
         try
         {
-            while (true)
+            ArrayBufferWriter<byte> batch;
+            int lines;
+            lock (_lock)
             {
-                ArrayBufferWriter<byte> batch;
-                int lines;
-                lock (_lock)
+                if (_pending.WrittenCount == 0)
                 {
-                    if (_pending.WrittenCount == 0)
-                    {
-                        return;
-                    }
-
-                    batch = _pending;
-                    lines = _pendingLines;
-                    _pending = _spare;
-                    _pendingLines = 0;
+                    return;
                 }
 
-                // A record holds whole lines and at most a record's worth: split what gathered while the disk was full.
-                (ReadOnlyMemory<byte> first, int firstLines) = TakeRecord(batch.WrittenMemory, lines);
-                LogAppendResult result = await _log.AppendAsync(first, CancellationToken.None);
+                batch = _pending;
+                lines = _pendingLines;
+                _pending = _spare;
+                _pendingLines = 0;
+            }
+
+            // Writers fill the other buffer meanwhile: memory room is there again at once (unless the disk is full).
+            OpenRoom(ifNotFull: true);
+
+            // Whole lines, at most a record's worth per record, in order; on a full disk the rest goes back in front.
+            int offset = 0;
+            while (offset < batch.WrittenCount)
+            {
+                (ReadOnlyMemory<byte> record, int recordLines) = TakeRecord(batch.WrittenMemory[offset..], lines);
+                LogAppendResult result = await _log.AppendAsync(record, CancellationToken.None);
                 if (!result.IsAppended)
                 {
-                    PutBack(batch.WrittenSpan, lines);
+                    PutBack(batch.WrittenSpan[offset..], lines);
                     MarkFull();
-                    return;
+                    break;
                 }
 
                 Interlocked.Increment(ref _records);
-                Interlocked.Add(ref _lines, firstLines);
-                ReadOnlySpan<byte> rest = batch.WrittenSpan[first.Length..];
-                if (rest.Length > 0)
-                {
-                    PutBack(rest, lines - firstLines);
-                }
-
-                batch.ResetWrittenCount();
-                lock (_lock)
-                {
-                    _spare = batch;
-                }
-
-                OpenRoom();
-                if (rest.Length == 0)
-                {
-                    return;
-                }
-
-                cancellationToken.ThrowIfCancellationRequested();
+                Interlocked.Add(ref _lines, recordLines);
+                offset += record.Length;
+                lines -= recordLines;
             }
+
+            batch.ResetWrittenCount();
+            lock (_lock)
+            {
+                _spare = batch;
+            }
+
+            if (offset > 0)
+            {
+                OpenRoom(ifNotFull: false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
         finally
         {
@@ -362,11 +362,18 @@ public sealed class EdgeBuffer : IAsyncDisposable
         }
     }
 
-    private void OpenRoom()
+    // Wakes writers waiting for room. After records reached the disk, the disk has room too (ifNotFull false clears
+    // the full state); after a swap of the memory buffers only memory has room (ifNotFull true keeps it).
+    private void OpenRoom(bool ifNotFull)
     {
         TaskCompletionSource room;
         lock (_lock)
         {
+            if (ifNotFull && _full)
+            {
+                return;
+            }
+
             if (_full)
             {
                 _full = false;

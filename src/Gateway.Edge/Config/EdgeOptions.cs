@@ -2,7 +2,7 @@ namespace FactoryGateway.Edge.Config;
 
 /// <summary>
 /// The edge agent's configuration: a JSON or YAML file with <c>FGW_EDGE_</c> environment overrides
-/// (<see cref="EdgeConfiguration.Load"/>), checked by <see cref="Validate(string?)"/>, which names every bad key.
+/// (<see cref="EdgeConfiguration.Load"/>), checked by <see cref="Validate(string?, bool)"/>, which names every bad key.
 /// </summary>
 public sealed class EdgeOptions
 {
@@ -33,16 +33,19 @@ public sealed class EdgeOptions
     /// <summary>MQTT brokers (key <c>Mqtt</c>).</summary>
     public IList<MqttSourceOptions> Mqtt { get; init; } = [];
 
-    /// <summary>Checks every option; throws <see cref="EdgeConfigurationException"/> naming each bad key.</summary>
-    public EdgeOptions Validate(string? source = null)
+    /// <summary>
+    /// Checks every option; throws <see cref="EdgeConfigurationException"/> naming each bad key. A host that builds
+    /// its sources itself (not from <see cref="OpcUa"/> and <see cref="Mqtt"/>) passes <paramref name="requireSources"/> false.
+    /// </summary>
+    public EdgeOptions Validate(string? source = null, bool requireSources = true)
     {
         var errors = new EdgeConfigurationErrors();
-        Validate(errors);
+        Validate(errors, requireSources);
         errors.ThrowIfAny(source);
         return this;
     }
 
-    internal void Validate(EdgeConfigurationErrors errors)
+    internal void Validate(EdgeConfigurationErrors errors, bool requireSources = true)
     {
         if (errors.Required(nameof(EdgeId), EdgeId) && (EdgeId.Length > 128 || EdgeId.Any(char.IsControl) || EdgeId.Contains('/', StringComparison.Ordinal)))
         {
@@ -59,7 +62,7 @@ public sealed class EdgeOptions
         Ingest.Validate(nameof(Ingest), errors);
         Buffer.Validate(nameof(Buffer), errors);
         Health.Validate(nameof(Health), errors);
-        if (OpcUa.Count == 0 && Mqtt.Count == 0)
+        if (requireSources && OpcUa.Count == 0 && Mqtt.Count == 0)
         {
             errors.Add("OpcUa", "no source is configured: give at least one OpcUa or Mqtt entry");
         }

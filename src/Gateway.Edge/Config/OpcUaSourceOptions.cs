@@ -91,6 +91,13 @@ public sealed class OpcUaSourceOptions
     /// </summary>
     public bool AutoAcceptUntrusted { get; set; }
 
+    /// <summary>
+    /// Accept a server certificate that does not name the endpoint's host (its SAN lists other DNS names or
+    /// addresses). Default false (OPC 10000-4 §6.1.3 host-name check): many controllers ship certificates naming
+    /// only their factory host name, and an operator who reaches them by address opts in here, per server.
+    /// </summary>
+    public bool AllowHostNameMismatch { get; set; }
+
     /// <summary>The subscription's publishing interval. Default 1 s: the usual telemetry cadence (and the OPC UA client's default).</summary>
     public TimeSpan PublishingInterval { get; set; } = TimeSpan.FromSeconds(1);
 

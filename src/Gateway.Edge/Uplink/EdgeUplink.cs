@@ -141,7 +141,18 @@ public sealed partial class EdgeUplink : IAsyncDisposable
                     return; // the buffer closed
                 }
 
-                pending = Plan(_state.Position, _state.NextSequence);
+                pending = Plan(_state.Position, _state.NextSequence, out long nothingBefore);
+                if (pending is null)
+                {
+                    // The tail moved into a new segment whose first record is not durable yet: wait for it.
+                    if (!await _log.WaitForAppendAsync(nothingBefore, cancellationToken))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 Save(_state with { Pending = pending });
             }
 
@@ -177,7 +188,7 @@ public sealed partial class EdgeUplink : IAsyncDisposable
                     Volatile.Write(ref _lastError, null);
                     continue;
                 case OutcomeKind.TooLarge when pending.Records > 1:
-                    PendingBatch half = Plan(pending.From, pending.Sequence, pending.Records / 2);
+                    PendingBatch half = Plan(pending.From, pending.Sequence, out _, pending.Records / 2)!;
                     Interlocked.Increment(ref _splits);
                     EdgeLog.UplinkSplit(_logger, pending.Sequence, half.Records);
                     Save(_state with { Pending = half });
@@ -263,9 +274,16 @@ public sealed partial class EdgeUplink : IAsyncDisposable
 
     // Plans the batch starting at `from`: whole records up to the line and byte limits (at least one record),
     // never across a segment (a read returns one segment's records).
-    private PendingBatch Plan(long from, long sequence, int maxRecords = int.MaxValue)
+    // Null when no durable record starts at or after `from` yet; `nothingBefore` is then where to wait.
+    private PendingBatch? Plan(long from, long sequence, out long nothingBefore, int maxRecords = int.MaxValue)
     {
         using LogReadBatch read = _log.ReadBatch(from, Math.Min(maxRecords, 100_000), _options.BatchBytes);
+        nothingBefore = read.NextPosition;
+        if (read.Count == 0)
+        {
+            return null;
+        }
+
         int records = 0;
         int lines = 0;
         long to = from;

@@ -27,7 +27,6 @@ internal static class EdgeRig
             Buffer = new BufferOptions { FlushInterval = TimeSpan.FromMilliseconds(50), SegmentBytes = 1024 * 1024, MaxBytes = 64L * 1024 * 1024 },
             Health = new HealthOptions { Urls = "http://127.0.0.1:0" },
         };
-        options.Mqtt.Add(new MqttSourceOptions { Host = "127.0.0.1" }); // only to pass validation: the tests hand the agent their own sources
         configure?.Invoke(options);
         return options;
     }

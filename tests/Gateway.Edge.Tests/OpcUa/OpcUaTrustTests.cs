@@ -19,6 +19,7 @@ public sealed class OpcUaTrustTests(MachinesOpcUaServer server) : IClassFixture<
             Endpoint = server.EndpointUrl,
             SecurityPolicy = "Basic256Sha256",
             SecurityMode = MessageSecurityMode.SignAndEncrypt,
+            AllowHostNameMismatch = true, // node-opcua's self-signed certificate names the machine's host name, not 127.0.0.1
             PublishingInterval = TimeSpan.FromMilliseconds(100),
             Devices = { new OpcUaDeviceOptions { Id = "Mill1" } },
         };

@@ -109,7 +109,7 @@ public sealed class MqttSource : IEdgeSource
     private long _invalid;
     private long _losses;
 
-    /// <param name="options">The broker's options, as validated by <see cref="EdgeOptions.Validate(string?)"/>.</param>
+    /// <param name="options">The broker's options, as validated by <see cref="EdgeOptions.Validate(string?, bool)"/>.</param>
     /// <param name="edgeId">The edge id (<see cref="EdgeOptions.EdgeId"/>): the default client id and Sparkplug host id derive from it.</param>
     public MqttSource(MqttSourceOptions options, string edgeId, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {

@@ -117,6 +117,7 @@ public sealed class OpcUaSource : IEdgeSource
             SecurityPolicyUri = "http://opcfoundation.org/UA/SecurityPolicy#" + policy,
             SecurityMode = _options.SecurityMode,
             Pki = pki,
+            AllowHostNameMismatch = _options.AllowHostNameMismatch,
             ApplicationUri = ApplicationUri,
             ApplicationName = ApplicationName,
             SessionName = $"{ApplicationName} {Name}",
