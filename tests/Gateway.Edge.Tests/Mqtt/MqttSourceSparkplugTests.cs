@@ -35,7 +35,7 @@ public sealed class MqttSourceSparkplugTests(MosquittoServer broker) : IClassFix
         };
         await using MqttSourceRun run = await MqttSourceRun.StartAsync(options, broker, Ct);
         RecordingSink sink = run.Sink;
-        await using var node = SparkplugPress.Start(broker.Port, group, "node1");
+        await using var node = SparkplugNodePeer.StartPress(broker.Port, group, "node1");
         await node.WaitForBirthAsync(1, Ct);
 
         await sink.WaitForConnectionAsync("node-1", up: true, Ct);
@@ -100,7 +100,7 @@ public sealed class MqttSourceSparkplugTests(MosquittoServer broker) : IClassFix
         };
         await using MqttSourceRun run = await MqttSourceRun.StartAsync(options, own, Ct);
         RecordingSink sink = run.Sink;
-        await using var node = SparkplugPress.Start(own.Port, group, "node1");
+        await using var node = SparkplugNodePeer.StartPress(own.Port, group, "node1");
         await sink.WaitForConnectionAsync("press-7", up: true, Ct);
         await node.RunAsync("ddata", Ct);
         await sink.WaitForSamplesAsync("press-7", 2, Ct);

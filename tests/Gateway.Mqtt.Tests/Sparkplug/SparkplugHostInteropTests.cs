@@ -25,7 +25,7 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
     {
         string group = Group();
         await using SparkplugHostApplication host = await StartHostAsync(group);
-        await using var edge = SparkplugEdgeNode.Start(broker.Port, group, "node1");
+        await using var edge = SparkplugNodePeer.StartEdge(broker.Port, group, "node1");
         await edge.WaitForBirthAsync(1, Ct);
 
         List<SparkplugSample> births = await TakeSamplesAsync(host, BirthSamples);
@@ -112,7 +112,7 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
     {
         string group = Group();
         await using SparkplugHostApplication host = await StartHostAsync(group);
-        await using var edge = SparkplugEdgeNode.Start(broker.Port, group, "node1");
+        await using var edge = SparkplugNodePeer.StartEdge(broker.Port, group, "node1");
         await edge.WaitForBirthAsync(1, Ct);
         await TakeSamplesAsync(host, BirthSamples);
 
@@ -142,7 +142,7 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
     {
         string group = Group();
         await using SparkplugHostApplication host = await StartHostAsync(group);
-        await using var edge = SparkplugEdgeNode.Start(broker.Port, group, "node1");
+        await using var edge = SparkplugNodePeer.StartEdge(broker.Port, group, "node1");
         await edge.WaitForBirthAsync(1, Ct);
         await TakeSamplesAsync(host, BirthSamples);
 
@@ -168,7 +168,7 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
         await using var watch = new MqttClient(ClientOptions($"fgw-sp-watch-{Guid.NewGuid():N}"), births.HandleAsync);
         await watch.StartAsync(Ct);
         await watch.SubscribeAsync([new MqttSubscription($"spBv1.0/{group}/#")], Ct);
-        await using var edge = SparkplugEdgeNode.Start(broker.Port, group, "node1");
+        await using var edge = SparkplugNodePeer.StartEdge(broker.Port, group, "node1");
         await births.WaitForAsync(2, s_deadline, Ct); // NBIRTH and DBIRTH have passed the broker: the host cannot see them
         await using SparkplugHostApplication host = await StartHostAsync(group);
 
@@ -197,7 +197,7 @@ public sealed class SparkplugHostInteropTests(MosquittoServer broker) : IClassFi
         SparkplugHostEvent malformed = await NextEventAsync(host, SparkplugHostEventKind.MalformedPayload);
         Assert.StartsWith("Sparkplug payload is not a valid protobuf Payload", malformed.Detail, StringComparison.Ordinal);
 
-        await using var edge = SparkplugEdgeNode.Start(broker.Port, group, "node1");
+        await using var edge = SparkplugNodePeer.StartEdge(broker.Port, group, "node1");
         await edge.WaitForBirthAsync(1, Ct);
         Assert.Equal(BirthSamples, (await TakeSamplesAsync(host, BirthSamples)).Count);
         Assert.Equal((1L, 0L), (host.GetStats().MalformedPayloads, host.Client!.GetStats().HandlerFailures));
