@@ -105,10 +105,11 @@ internal static class EdgeCommand
         using ILoggerFactory loggers = ServiceLogging.CreateConsole();
         IReadOnlyList<IEdgeSource> sources = EdgeSources.Create(options, loggers);
         await using EdgeAgent agent = EdgeAgent.Create(options, sources, loggers);
-        if (agent.Buffer.Recovery is { IsClean: false } recovery)
+        if (agent.Buffer.UncleanStop || !agent.Buffer.Recovery.IsClean)
         {
+            Telemetry.Storage.RecoveryReport recovery = agent.Buffer.Recovery;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"fgw edge: the buffer was not closed cleanly: cut {recovery.BytesTruncated} byte(s) of a torn record ({recovery.Reason}); the last record kept was written at {agent.Buffer.LastRecordTime:O}, and samples of at most one flush interval ({options.Buffer.FlushInterval.TotalSeconds:0.###} s) after it were lost"));
+                $"fgw edge: the last run did not stop cleanly; the buffer cut {recovery.BytesTruncated} byte(s){(recovery.Reason is null ? "" : $" ({recovery.Reason})")}; the last record kept was written at {agent.Buffer.LastRecordTime:O}: samples of at most one flush interval ({options.Buffer.FlushInterval.TotalSeconds:0.###} s) after it were lost"));
         }
 
         await using EdgeHealthServer health = await EdgeHealthServer.StartAsync(options.Health.Urls, agent.GetStatus, loggers, cancellationToken);

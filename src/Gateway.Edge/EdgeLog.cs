@@ -5,7 +5,7 @@ namespace FactoryGateway.Edge;
 /// <summary>Logging of the edge agent's core: buffer, normaliser, uplink, health (event ids 5000–5049).</summary>
 internal static partial class EdgeLog
 {
-    [LoggerMessage(EventId = 5000, Level = LogLevel.Warning, Message = "Disk buffer recovered after an unclean stop: cut {Bytes} bytes ({Reason}); the last record kept was written at {LastRecord}, and samples of at most one flush interval after it were lost")]
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Warning, Message = "The last run did not stop cleanly: the disk buffer cut {Bytes} byte(s) ({Reason}); the last record kept was written at {LastRecord}, and samples of at most one flush interval after it were lost")]
     public static partial void BufferRecovered(ILogger logger, long bytes, string reason, string lastRecord);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Disk buffer is full ({MaxBytes} bytes); overflow policy {Policy}: new samples are not taken until the uplink frees room")]

@@ -38,15 +38,7 @@ public sealed class EdgeEndToEndTests(InfluxDbServer influx, MosquittoServer bro
         long start = ((DateTimeOffset.UtcNow.AddMinutes(-10) - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond);
         foreach (string device in new[] { "press-1", "press-2" })
         {
-            string lines = Path.Combine(dir.Path, $"{device}.txt");
-            await File.WriteAllLinesAsync(lines, Enumerable.Range(0, PerDevice).Select(i => string.Create(CultureInfo.InvariantCulture, $$"""{"ts":{{start + (i * 100)}},"n":{{i}}}""")), Ct);
-            CommandResult published = await CommandRunner.RunAsync(
-                "/bin/sh",
-                ["-c", $"{Prerequisites.MosquittoPub} -h {MosquittoServer.Host} -p {broker.Port.ToString(CultureInfo.InvariantCulture)} -q 1 -t {prefix}/{device}/telemetry -l < {lines}"],
-                s_deadline,
-                environment: null,
-                Ct);
-            Assert.True(published.ExitCode == 0, published.Output);
+            await PublishAsync(dir.Path, prefix, device, start, PerDevice);
         }
 
         using var health = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort.ToString(CultureInfo.InvariantCulture)}/") };
@@ -57,20 +49,74 @@ public sealed class EdgeEndToEndTests(InfluxDbServer influx, MosquittoServer bro
         await using ServerProcess ingest = await FgwProcess.StartIngestAsync(ingestPort, ingestDir, influx.Url, Database, Ct);
         await WaitForStatusAsync(health, s => s.GetProperty("uplink").GetProperty("pending_bytes").GetInt64() == 0, edge);
 
-        long count = 0;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(s_deadline);
-        while (count < 2 * PerDevice && !deadline.IsCancellationRequested)
-        {
-            count = await influx.CountAsync(Database, "telemetry", "parts_total", Ct);
-            await Task.Delay(TimeSpan.FromMilliseconds(200), Ct); // polling interval of a deadline loop (the forwarder's 1 s batches)
-        }
-
+        long count = await CountAsync(Database, 2 * PerDevice);
         Assert.Equal(2 * PerDevice, count);
         using JsonDocument values = await influx.QueryAsync(Database, "SELECT parts_total FROM telemetry WHERE dev = 'press-2'", Ct);
         JsonElement series = values.RootElement.GetProperty("results")[0].GetProperty("series")[0];
         Assert.Equal(Enumerable.Range(0, PerDevice).Select(i => (long)i), series.GetProperty("values").EnumerateArray().Select(v => v[1].GetInt64()));
         Assert.Equal((start + 100) * 1_000_000, series.GetProperty("values")[1][0].GetInt64()); // the device's own time, not the arrival
+    }
+
+    [Fact]
+    public async Task After_a_sigkill_the_edge_says_the_last_run_did_not_stop_cleanly_and_what_it_had_buffered_still_arrives()
+    {
+        const string Database = "edge_sigkill";
+        await influx.CreateDatabaseAsync(Database, Ct);
+        using var dir = new TempDirectory("fgw-edge-kill");
+        string ingestDir = Path.Combine(dir.Path, "ingest");
+        string token = await FgwProcess.CreateTokenAsync(ingestDir, "enterprise", Enterprise, Ct);
+        int ingestPort = FreeTcpPort.Next();
+        int healthPort = FreeTcpPort.Next();
+        string prefix = $"kill{Guid.NewGuid():N}";
+        string config = Path.Combine(dir.Path, "edge.json");
+        await File.WriteAllTextAsync(config, EdgeConfig(dir.Path, ingestPort, token, healthPort, prefix), Ct);
+        using var health = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort.ToString(CultureInfo.InvariantCulture)}/") };
+
+        ServerProcess edge = FgwProcess.Start("fgw-edge", dir.Path, new Dictionary<string, string>(), "edge", "run", "--config", config);
+        await WaitAsync(edge.WaitForLineAsync(l => l.StartsWith("fgw edge: edge-e2e running", StringComparison.Ordinal), Ct), edge);
+        await WaitAsync(broker.WaitForLogAsync($"Received SUBSCRIBE from fgw-edge-e2e", Ct), edge);
+        long start = (DateTimeOffset.UtcNow.AddMinutes(-10) - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
+        await PublishAsync(dir.Path, prefix, "press-1", start, 600);
+        await WaitForStatusAsync(health, s => s.GetProperty("buffer").GetProperty("lines").GetInt64() >= 600, edge);
+        await edge.KillAsync();
+        await edge.DisposeAsync();
+
+        await using ServerProcess again = FgwProcess.Start("fgw-edge", dir.Path, new Dictionary<string, string>(), "edge", "run", "--config", config);
+        string said = await again.WaitForLineAsync(l => l.StartsWith("fgw edge: the last run did not stop cleanly", StringComparison.Ordinal), Ct).WaitAsync(s_deadline, Ct);
+        Assert.Contains("the last record kept was written at", said, StringComparison.Ordinal);
+        await using ServerProcess ingest = await FgwProcess.StartIngestAsync(ingestPort, ingestDir, influx.Url, Database, Ct);
+        await WaitForStatusAsync(health, s => s.GetProperty("uplink").GetProperty("pending_bytes").GetInt64() == 0 && s.GetProperty("uplink").GetProperty("batches").GetInt64() > 0, again);
+        Assert.Equal(600, await CountAsync(Database, 600));
+    }
+
+    private async Task PublishAsync(string directory, string prefix, string device, long start, int count)
+    {
+        string lines = Path.Combine(directory, $"{device}-{Guid.NewGuid():N}.txt");
+        await File.WriteAllLinesAsync(lines, Enumerable.Range(0, count).Select(i => string.Create(CultureInfo.InvariantCulture, $$"""{"ts":{{start + (i * 100)}},"n":{{i}}}""")), Ct);
+        CommandResult published = await CommandRunner.RunAsync(
+            "/bin/sh",
+            ["-c", $"{Prerequisites.MosquittoPub} -h {MosquittoServer.Host} -p {broker.Port.ToString(CultureInfo.InvariantCulture)} -q 1 -t {prefix}/{device}/telemetry -l < {lines}"],
+            s_deadline,
+            environment: null,
+            Ct);
+        Assert.True(published.ExitCode == 0, published.Output);
+    }
+
+    private async Task<long> CountAsync(string database, long expected)
+    {
+        long count = 0;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(s_deadline);
+        while (count < expected && !deadline.IsCancellationRequested)
+        {
+            count = await influx.CountAsync(database, "telemetry", "parts_total", Ct);
+            if (count < expected)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), Ct); // polling interval of a deadline loop (the forwarder's 1 s batches)
+            }
+        }
+
+        return count;
     }
 
     private string EdgeConfig(string directory, int ingestPort, string token, int healthPort, string prefix) => $$"""

@@ -64,6 +64,16 @@ public sealed class EdgeBuffer : IAsyncDisposable
     /// <summary>When the newest record already on disk at open was appended (null for an empty buffer): data after it, up to one flush interval, was lost if the process died.</summary>
     public DateTimeOffset? LastRecordTime { get; private set; }
 
+    /// <summary>
+    /// True when the previous run did not stop cleanly (a kill, a crash, a power loss): it left data in the buffer and
+    /// no <see cref="CleanStopFile"/>. What it held in memory then — at most one flush interval of samples after
+    /// <see cref="LastRecordTime"/> — was lost.
+    /// </summary>
+    public bool UncleanStop { get; private set; }
+
+    /// <summary>Written in the buffer directory by a clean stop, removed at open.</summary>
+    public const string CleanStopFile = "clean-stop";
+
     /// <summary>The log the uplink reads.</summary>
     public SegmentLog Log => _log;
 
@@ -128,7 +138,11 @@ public sealed class EdgeBuffer : IAsyncDisposable
         var buffer = new EdgeBuffer(options, log, recordLines, time, logger);
         RecoveryReport recovery = log.Recovery;
         buffer.LastRecordTime = recovery.LastRecordTimestamp is long ns ? DateTimeOffset.UnixEpoch.AddTicks(ns / 100) : null;
-        if (!recovery.IsClean)
+        string cleanStop = Path.Combine(directory, CleanStopFile);
+        buffer.UncleanStop = !File.Exists(cleanStop) && recovery.NextSequence > 0;
+        File.Delete(cleanStop);
+        DirectorySync.Flush(directory);
+        if (!recovery.IsClean || buffer.UncleanStop)
         {
             EdgeLog.BufferRecovered(logger, recovery.BytesTruncated, recovery.Reason ?? "a torn tail", buffer.LastRecordTime?.ToString("O") ?? "none");
         }
@@ -207,6 +221,8 @@ public sealed class EdgeBuffer : IAsyncDisposable
             // What is still waiting goes to disk, when there is room.
             await FlushOnceAsync(CancellationToken.None);
             await _log.DisposeAsync();
+            await File.WriteAllBytesAsync(Path.Combine(_log.DirectoryPath, CleanStopFile), []);
+            DirectorySync.Flush(_log.DirectoryPath);
             _stop.Dispose();
         }
     }
