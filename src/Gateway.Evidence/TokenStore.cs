@@ -58,6 +58,8 @@ public sealed class TokenStore
     private readonly long _cacheLifetimeTimestampTicks;
     private readonly ConcurrentDictionary<string, CachedToken> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedToken>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    // Orders a cache miss's insertion against a revocation's count and removal (see RevokeToken).
+    private readonly Lock _cacheLock = new();
     private long _revocations;
     private long _databaseReads;
 
@@ -171,11 +173,16 @@ public sealed class TokenStore
             changed = command.ExecuteNonQuery();
         }
 
-        // After the commit: count the revocation, then drop the cached entry. A cache miss that read the row
-        // before the commit either sees the new count and drops what it added, or added before the count
-        // moved, and then the removal below comes after its addition.
-        Interlocked.Increment(ref _revocations);
-        _cache.TryRemove(id, out _);
+        // After the commit, under the lock a cache miss takes to add its row: count the revocation and drop the
+        // cached entry. A miss that read the row before the commit either adds it before this (and the removal
+        // follows) or sees the new count and does not add it; no authentication that starts after this returns
+        // can find the revoked row in the cache.
+        lock (_cacheLock)
+        {
+            _revocations++;
+            _cache.TryRemove(id, out _);
+        }
+
         return changed == 1;
     }
 
@@ -257,7 +264,12 @@ public sealed class TokenStore
 
     private TokenPrincipal? AuthenticateFromDatabase(string id, ReadOnlySpan<byte> hash, long now)
     {
-        long revocations = Interlocked.Read(ref _revocations);
+        long revocations;
+        lock (_cacheLock)
+        {
+            revocations = _revocations;
+        }
+
         Interlocked.Increment(ref _databaseReads);
         CachedToken? row = ReadActiveToken(id, now + _cacheLifetimeTimestampTicks);
         if (row is null)
@@ -268,17 +280,20 @@ public sealed class TokenStore
         }
 
         AfterRowRead?.Invoke(id);
-        if (_cache.Count >= _cacheCapacity)
+        lock (_cacheLock)
         {
-            // Bounded: start over rather than track recency; the active tokens refill it at one read each.
-            _cache.Clear();
-        }
+            // A revocation committed while the row was read: the row may be stale, so it is not cached (the caller,
+            // which started before the revocation returned, still gets what it read).
+            if (_revocations == revocations)
+            {
+                if (_cache.Count >= _cacheCapacity)
+                {
+                    // Bounded: start over rather than track recency; the active tokens refill it at one read each.
+                    _cache.Clear();
+                }
 
-        _cache[id] = row;
-        if (Interlocked.Read(ref _revocations) != revocations)
-        {
-            // A revocation committed while the row was read: this entry may be stale.
-            _cache.TryRemove(KeyValuePair.Create(id, row));
+                _cache[id] = row;
+            }
         }
 
         return row.Match(hash);

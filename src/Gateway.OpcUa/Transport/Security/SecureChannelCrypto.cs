@@ -32,6 +32,10 @@ internal sealed class SecureChannelCrypto : IDisposable
     private readonly Lock _keysLock = new();
     private SymmetricKeys? _current;
     private SymmetricKeys? _previous;
+    // The keys we seal with. A client moves to a new token as soon as it has it; a server keeps the old token for
+    // what it sends until the client's first chunk under the new one arrives (OPC 10000-6 §6.7.4), as the client
+    // cannot read a chunk under a token whose OpenSecureChannel response it has not processed yet.
+    private SymmetricKeys? _sending;
 
     /// <summary>The client's side of a channel: our application certificate signs, the server's encrypts.</summary>
     public SecureChannelCrypto(UaChannelSecurity security)
@@ -92,7 +96,7 @@ internal sealed class SecureChannelCrypto : IDisposable
         {
             lock (_keysLock)
             {
-                return _current?.TokenId ?? 0;
+                return _sending?.TokenId ?? 0;
             }
         }
     }
@@ -296,7 +300,8 @@ internal sealed class SecureChannelCrypto : IDisposable
     /// Derives the keys of a newly issued token from the two nonces (OPC 10000-6 §6.7.5): the client's
     /// keys from P_SHA256(ServerNonce, ClientNonce), the server's from P_SHA256(ClientNonce, ServerNonce),
     /// each split into signing key, encrypting key and IV. The previous token's keys stay valid for
-    /// chunks the peer sends until it switches to the new token. From here on we send with the new token.
+    /// chunks the peer sends until it switches to the new token. A client sends with the new token from here on; a
+    /// server from the client's first chunk under it.
     /// </summary>
     public void InstallToken(uint tokenId, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce)
     {
@@ -313,6 +318,10 @@ internal sealed class SecureChannelCrypto : IDisposable
         {
             _previous = _current;
             _current = keys;
+            if (!_isServer || _sending is null)
+            {
+                _sending = keys;
+            }
         }
     }
 
@@ -326,7 +335,7 @@ internal sealed class SecureChannelCrypto : IDisposable
         SymmetricKeys keys;
         lock (_keysLock)
         {
-            keys = _current ?? throw new UaServiceException(StatusCode.BadSecureChannelTokenUnknown, "no security token has been issued yet.");
+            keys = _sending ?? throw new UaServiceException(StatusCode.BadSecureChannelTokenUnknown, "no security token has been issued yet.");
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(chunk[12..], keys.TokenId);
@@ -363,6 +372,10 @@ internal sealed class SecureChannelCrypto : IDisposable
             keys = _current?.TokenId == tokenId ? _current
                 : _previous?.TokenId == tokenId ? _previous
                 : throw new UaServiceException(StatusCode.BadSecureChannelTokenUnknown, $"a chunk uses security token {tokenId}, which this channel does not hold.");
+            if (_isServer && keys == _current)
+            {
+                _sending = _current; // the client uses the new token: so do we from now on
+            }
         }
 
         int signatureStart = chunk.Length - Policy.SymmetricSignatureLength;
