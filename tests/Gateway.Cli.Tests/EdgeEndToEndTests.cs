@@ -28,11 +28,11 @@ public sealed class EdgeEndToEndTests(InfluxDbServer influx, MosquittoServer bro
         int healthPort = FreeTcpPort.Next();
         string prefix = $"e2e{Guid.NewGuid():N}";
         string config = Path.Combine(dir.Path, "edge.json");
-        await File.WriteAllTextAsync(config, EdgeConfig(dir.Path, ingestPort, token, healthPort, prefix), Ct);
+        await File.WriteAllTextAsync(config, EdgeConfig("edge-e2e", dir.Path, ingestPort, token, healthPort, prefix), Ct);
 
         await using ServerProcess edge = FgwProcess.Start("fgw-edge", dir.Path, new Dictionary<string, string>(), "edge", "run", "--config", config);
         await WaitAsync(edge.WaitForLineAsync(l => l.StartsWith("fgw edge: edge-e2e running", StringComparison.Ordinal), Ct), edge);
-        await WaitAsync(broker.WaitForLogAsync("Received SUBSCRIBE from fgw-edge-e2e", Ct), edge);
+        await WaitAsync(broker.WaitForLogAsync(prefix, Ct), edge); // mosquitto logs each subscribed filter; the prefix is this test's
 
         // The devices publish two minutes of samples (device time, 100 ms apart) while the ingest is down.
         long start = ((DateTimeOffset.UtcNow.AddMinutes(-10) - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond);
@@ -69,12 +69,12 @@ public sealed class EdgeEndToEndTests(InfluxDbServer influx, MosquittoServer bro
         int healthPort = FreeTcpPort.Next();
         string prefix = $"kill{Guid.NewGuid():N}";
         string config = Path.Combine(dir.Path, "edge.json");
-        await File.WriteAllTextAsync(config, EdgeConfig(dir.Path, ingestPort, token, healthPort, prefix), Ct);
+        await File.WriteAllTextAsync(config, EdgeConfig("edge-kill", dir.Path, ingestPort, token, healthPort, prefix), Ct);
         using var health = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort.ToString(CultureInfo.InvariantCulture)}/") };
 
         ServerProcess edge = FgwProcess.Start("fgw-edge", dir.Path, new Dictionary<string, string>(), "edge", "run", "--config", config);
-        await WaitAsync(edge.WaitForLineAsync(l => l.StartsWith("fgw edge: edge-e2e running", StringComparison.Ordinal), Ct), edge);
-        await WaitAsync(broker.WaitForLogAsync($"Received SUBSCRIBE from fgw-edge-e2e", Ct), edge);
+        await WaitAsync(edge.WaitForLineAsync(l => l.StartsWith("fgw edge: edge-kill running", StringComparison.Ordinal), Ct), edge);
+        await WaitAsync(broker.WaitForLogAsync(prefix, Ct), edge); // mosquitto logs each subscribed filter; the prefix is this test's
         long start = (DateTimeOffset.UtcNow.AddMinutes(-10) - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
         await PublishAsync(dir.Path, prefix, "press-1", start, 600);
         await WaitForStatusAsync(health, s => s.GetProperty("buffer").GetProperty("lines").GetInt64() >= 600, edge);
@@ -119,9 +119,9 @@ public sealed class EdgeEndToEndTests(InfluxDbServer influx, MosquittoServer bro
         return count;
     }
 
-    private string EdgeConfig(string directory, int ingestPort, string token, int healthPort, string prefix) => $$"""
+    private string EdgeConfig(string edgeId, string directory, int ingestPort, string token, int healthPort, string prefix) => $$"""
         {
-          "EdgeId": "edge-e2e",
+          "EdgeId": "{{edgeId}}",
           "Enterprise": "{{Enterprise}}",
           "DataDirectory": {{JsonSerializer.Serialize(Path.Combine(directory, "edge"))}},
           "Ingest": { "Url": "http://127.0.0.1:{{ingestPort}}", "Token": "{{token}}", "InitialRetryDelay": "00:00:00.2", "MaxRetryDelay": "00:00:01" },
