@@ -42,6 +42,7 @@ public sealed class Normaliser : IEdgeSink, IDisposable
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private readonly LineProtocolWriter _writer;
     private ITimer? _timer;
+    private IReadOnlyList<DeviceHealth> _lastHealth = [];
     private long _unknownDevice;
     private long _invalid;
 
@@ -253,10 +254,17 @@ public sealed class Normaliser : IEdgeSink, IDisposable
     /// <summary>Every device's health now.</summary>
     public IReadOnlyList<DeviceHealth> GetHealth()
     {
-        lock (_lock)
+        // A source may hold the lock while it waits for room in a full buffer (overflow policy Block): health then
+        // shows the last picture taken rather than hang the status endpoint.
+        if (!_lock.TryEnter(TimeSpan.FromMilliseconds(500)))
+        {
+            return Volatile.Read(ref _lastHealth);
+        }
+
+        try
         {
             DateTimeOffset now = _time.GetUtcNow();
-            return [.. _devices.Values.Select(d => new DeviceHealth(
+            IReadOnlyList<DeviceHealth> health = [.. _devices.Values.Select(d => new DeviceHealth(
                 d.Device,
                 d.Source,
                 d.Connected,
@@ -268,6 +276,12 @@ public sealed class Normaliser : IEdgeSink, IDisposable
                 d.Refused,
                 [.. d.BadItems.Values.OrderBy(b => b.Item, StringComparer.Ordinal)],
                 d.Identity))];
+            Volatile.Write(ref _lastHealth, health);
+            return health;
+        }
+        finally
+        {
+            _lock.Exit();
         }
     }
 
@@ -276,7 +290,14 @@ public sealed class Normaliser : IEdgeSink, IDisposable
     // Heartbeats for connected devices whose last connection line is a heartbeat interval old; the rate clock.
     internal void Tick()
     {
-        lock (_lock)
+        // Skipped while a source holds the lock waiting for room in a full buffer (overflow policy Block): a timer
+        // callback must not park a pool thread for as long as the disk stays full. The next tick tries again.
+        if (!_lock.TryEnter())
+        {
+            return;
+        }
+
+        try
         {
             DateTimeOffset now = _time.GetUtcNow();
             foreach (DeviceTrack track in _devices.Values)
@@ -287,6 +308,10 @@ public sealed class Normaliser : IEdgeSink, IDisposable
                     WriteConnection(track, true, null, now);
                 }
             }
+        }
+        finally
+        {
+            _lock.Exit();
         }
     }
 
