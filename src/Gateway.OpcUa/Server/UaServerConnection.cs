@@ -170,19 +170,7 @@ internal sealed class UaServerConnection : IDisposable
 
     private void HandleChunk(UaTcpChunk chunk)
     {
-        ReadOnlySequence<byte> body = chunk.Body;
-        byte[]? rented = null;
-        ReadOnlySpan<byte> span;
-        if (body.IsSingleSegment)
-        {
-            span = body.FirstSpan;
-        }
-        else
-        {
-            rented = ArrayPool<byte>.Shared.Rent((int)body.Length);
-            body.CopyTo(rented);
-            span = rented.AsSpan(0, (int)body.Length);
-        }
+        ReadOnlySpan<byte> span = chunk.ContiguousBody(out byte[]? rented);
 
         try
         {

@@ -34,6 +34,23 @@ public readonly struct UaTcpChunk
     public byte ChunkType { get; }
 
     public ReadOnlySequence<byte> Body { get; }
+
+    /// <summary>
+    /// The body as one span: in place when it lies in one segment, else copied into an array rented from
+    /// <see cref="ArrayPool{T}.Shared"/>, which <paramref name="rented"/> returns for the caller to give back.
+    /// </summary>
+    public ReadOnlySpan<byte> ContiguousBody(out byte[]? rented)
+    {
+        if (Body.IsSingleSegment)
+        {
+            rented = null;
+            return Body.FirstSpan;
+        }
+
+        rented = ArrayPool<byte>.Shared.Rent((int)Body.Length);
+        Body.CopyTo(rented);
+        return rented.AsSpan(0, (int)Body.Length);
+    }
 }
 
 /// <summary>
