@@ -39,7 +39,10 @@ public sealed class EdgeHealthServer : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(urls);
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        // Settings are read once at start. Reloading them on change (the host's default) watches the content
+        // root, the working directory, recursively with inotify: every directory and file the service or
+        // anything else creates below it then costs a watch and an event.
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseUrls(urls);

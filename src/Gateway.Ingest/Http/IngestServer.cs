@@ -59,7 +59,10 @@ public sealed class IngestServer : IAsyncDisposable
         IngestService service = IngestService.Start(options, consumers, register, time, loggerFactory.CreateLogger<IngestService>());
         try
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+            // Settings are read once at start. Reloading them on change (the host's default) watches the content
+            // root, the working directory, recursively with inotify: every directory and file the service or
+            // anything else creates below it then costs a watch and an event.
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(loggerFactory);
             builder.WebHost.UseUrls(urls);
