@@ -54,8 +54,8 @@ internal static class IndicatorHarness
             string[] cities = [.. counties.Select(c => c[..4] + "00").Distinct().Order(StringComparer.Ordinal)];
             Console.WriteLine();
             Console.WriteLine($"indicators, {DateTime.UtcNow:yyyy-MM-dd}: {rows:N0} rows, {enterprises:N0} enterprise reports + {counties.Length} county + {cities.Length} city reports of 2026Q3 on {Environment.ProcessorCount} cores, read from the {(fromRows ? "rows" : "month rollups")}");
-            Console.WriteLine("| run | read + evaluate (s) | all reports (s) | total (s) | process CPU (s) | rows/s | allocated (MB) | devices networked |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| run | read + evaluate (s) | all reports (s) | total (s) | process CPU (s) | rows/s | allocated (MB) | devices networked | flagged clone |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             await Task.Yield();
             for (int run = 1; run <= runs; run++)
             {
@@ -75,8 +75,9 @@ internal static class IndicatorHarness
                 TimeSpan total = Stopwatch.GetElapsedTime(start);
                 TimeSpan used = Environment.CpuUsage.TotalTime - cpu; // the machine is shared: CPU time tells what wall time hides
                 int networked = evaluation.Devices.Count(d => d.IsNetworked);
+                int clones = evaluation.Devices.Count(d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {run} | {evaluate.TotalSeconds:0.00} | {(total - evaluate).TotalSeconds:0.00} | {total.TotalSeconds:0.00} | {used.TotalSeconds:0.00} | {rows / total.TotalSeconds:N0} | {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:0} | {networked:N0} |"));
+                    $"| {run} | {evaluate.TotalSeconds:0.00} | {(total - evaluate).TotalSeconds:0.00} | {total.TotalSeconds:0.00} | {used.TotalSeconds:0.00} | {rows / total.TotalSeconds:N0} | {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:0} | {networked:N0} | {clones:N0} |"));
             }
 
             return 0;
@@ -98,7 +99,7 @@ internal static class IndicatorHarness
         var employees = new Dictionary<DateOnly, decimal> { [new(2026, 7, 1)] = 400, [new(2026, 8, 1)] = 410, [new(2026, 9, 1)] = 405 };
         IndicatorEnterprise[] list = [.. Enumerable.Range(0, enterprises).Select(i => new IndicatorEnterprise
         {
-            Code = string.Create(CultureInfo.InvariantCulture, $"E{i:000000000000000000}")[..18],
+            Code = string.Create(CultureInfo.InvariantCulture, $"E{i:00000000000000000}"), // 18 characters, one code per enterprise
             Region = counties[i % counties.Length],
             Employees = employees,
         })];

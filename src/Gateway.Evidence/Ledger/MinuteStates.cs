@@ -126,6 +126,38 @@ public static class MinuteStates
     }
 
     /// <summary>
+    /// The minute at which the vector first changes from one known state (0 off … 5 run_test) to another, or
+    /// 1,440 when it never does. A copy of the day shifted by a few minutes changes within those minutes of it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a run-length encoded 1,440-minute vector.</exception>
+    public static int FirstStateChange(ReadOnlySpan<byte> encoded)
+    {
+        var runs = new RunReader(encoded);
+        int minute = 0;
+        int known = -1;
+        while (runs.Next(out byte value, out int run))
+        {
+            if (value <= MaxStateCode)
+            {
+                if (known >= 0 && value != known)
+                {
+                    while (runs.Next(out _, out _))
+                    {
+                    }
+
+                    return minute;
+                }
+
+                known = value;
+            }
+
+            minute += run;
+        }
+
+        return MinutesPerDay;
+    }
+
+    /// <summary>
     /// Pearson's correlation of two encoded vectors (<see cref="Encode"/>) read as series of state codes
     /// (0 off … 5 run_test), over the <paramref name="minutes"/> where both have a known state (covered, state
     /// seen). Computed run by run from the encodings, with exact integer sums. NaN when fewer than two such

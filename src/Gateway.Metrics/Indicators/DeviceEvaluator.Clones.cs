@@ -15,14 +15,19 @@ namespace FactoryGateway.Metrics.Indicators;
 /// between devices of the same enterprise on the same day whose vectors have about as many runs
 /// (<see cref="IndicatorParameters.ClonePearsonRunSlack"/>, <see cref="IndicatorParameters.ClonePearsonRunShare"/>):
 /// a copy shifted in time keeps its run count, and a few changed minutes move it by a few. Per enterprise-day
-/// the candidates are sorted by run count and each is compared with the next ones within the slack, so the
-/// cost grows with the devices of one enterprise that are busy alike on one day, not with the square of the
-/// ledger. The correlation is computed from the run-length encodings (<see cref="MinuteStates.Correlation(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, out int)"/>, at each lag).
+/// each vector is compared with its next neighbours in two orders, by run count and by the minute of its first
+/// state change, at most <see cref="IndicatorParameters.CloneMaxComparisons"/> in each, and each device is
+/// counted with at most as many of the devices sharing its digest; so the cost is bounded per device-day however
+/// many devices of one enterprise are alike. The correlation is computed from the run-length encodings
+/// (<see cref="MinuteStates.Correlation(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, out int)"/>, at each lag).
 /// </remarks>
 public sealed partial class DeviceEvaluator
 {
-    /// <summary>One device-day's vector as the correlation test reads it: the device's number, its run count, its encoding.</summary>
-    private readonly record struct Series(int Device, int Runs, ReadOnlyMemory<byte> Minutes);
+    /// <summary>
+    /// One device-day's vector as the correlation test reads it: the device's number, its run count, the minute of
+    /// its first state change, its encoding.
+    /// </summary>
+    private readonly record struct Series(int Device, int Runs, int FirstChange, ReadOnlyMemory<byte> Minutes);
 
     private static void AddSeries<TKey>(Dictionary<TKey, List<Series>> groups, TKey key, int device, in LedgerDayFigures day)
         where TKey : notnull
@@ -37,7 +42,8 @@ public sealed partial class DeviceEvaluator
             groups[key] = group = [];
         }
 
-        group.Add(new Series(device, MinuteStates.CountRuns(day.MinuteRuns.Span), day.MinuteRuns));
+        ReadOnlySpan<byte> minutes = day.MinuteRuns.Span;
+        group.Add(new Series(device, MinuteStates.CountRuns(minutes), MinuteStates.FirstStateChange(minutes), day.MinuteRuns));
     }
 
     // Every group's correlated pairs (device numbers, lower first, with r), the groups computed in parallel.
@@ -48,8 +54,12 @@ public sealed partial class DeviceEvaluator
         return [.. found.SelectMany(f => f)];
     }
 
-    // One enterprise-day's pairs with r ≥ ClonePearsonMin over ≥ ClonePearsonMinMinutes common known minutes,
-    // comparing each vector only with those whose run count is within the slack of its own.
+    // One enterprise-day's pairs with r ≥ ClonePearsonMin over ≥ ClonePearsonMinMinutes common known minutes. Each
+    // vector is compared with the next ones in two orders, at most CloneMaxComparisons in each: by run count, while
+    // within the slack of its own (a shifted copy keeps its runs, an edited one moves by a few), and by the minute of
+    // the first state change, while within the lag of its own (a shifted copy changes within the lag of its
+    // original, however many other devices share its run count). Each order breaks its ties by the other key, so
+    // vectors alike in both stand next to each other in both.
     private List<(int A, int B, double R)> Correlate(List<Series> group)
     {
         var found = new List<(int, int, double)>();
@@ -58,39 +68,64 @@ public sealed partial class DeviceEvaluator
             return found;
         }
 
-        Series[] sorted = [.. group.OrderBy(s => s.Runs).ThenBy(s => s.Device)];
-        double min = (double)_parameters.ClonePearsonMin;
-        for (int i = 0; i < sorted.Length; i++)
+        var compared = new HashSet<(int, int)>();
+        int cap = _parameters.CloneMaxComparisons;
+        Series[] byRuns = [.. group.OrderBy(s => s.Runs).ThenBy(s => s.FirstChange).ThenBy(s => s.Device)];
+        for (int i = 0; i < byRuns.Length; i++)
         {
-            for (int j = i + 1; j < sorted.Length; j++)
+            // Sorted by runs: once the gap is over the slack it stays over (the slack grows slower than the gap).
+            for (int j = i + 1, tried = 0; j < byRuns.Length && tried < cap && WithinRunSlack(byRuns[i], byRuns[j]); j++, tried++)
             {
-                // Sorted by runs: once the gap is over the slack it stays over (the slack grows slower than the gap).
-                int larger = sorted[j].Runs;
-                if (larger - sorted[i].Runs > Math.Max(_parameters.ClonePearsonRunSlack, (int)(_parameters.ClonePearsonRunShare * larger)))
-                {
-                    break;
-                }
+                Compare(byRuns[i], byRuns[j]);
+            }
+        }
 
-                double r = double.NaN;
-                for (int lag = -_parameters.ClonePearsonMaxLagMinutes; lag <= _parameters.ClonePearsonMaxLagMinutes; lag++)
+        Series[] byFirstChange = [.. group.OrderBy(s => s.FirstChange).ThenBy(s => s.Runs).ThenBy(s => s.Device)];
+        for (int i = 0; i < byFirstChange.Length; i++)
+        {
+            for (int j = i + 1, tried = 0;
+                 j < byFirstChange.Length && tried < cap && byFirstChange[j].FirstChange - byFirstChange[i].FirstChange <= _parameters.ClonePearsonMaxLagMinutes;
+                 j++)
+            {
+                if (WithinRunSlack(byFirstChange[i], byFirstChange[j]))
                 {
-                    double atLag = MinuteStates.Correlation(sorted[i].Minutes.Span, sorted[j].Minutes.Span, lag, out int minutes);
-                    if (minutes >= _parameters.ClonePearsonMinMinutes && !double.IsNaN(atLag) && (double.IsNaN(r) || atLag > r))
-                    {
-                        r = atLag; // the same whichever of the two is a: r(a, b, lag) = r(b, a, −lag) exactly
-                    }
-                }
-
-                if (r >= min) // NaN is never ≥
-                {
-                    (int a, int b) = sorted[i].Device < sorted[j].Device ? (sorted[i].Device, sorted[j].Device) : (sorted[j].Device, sorted[i].Device);
-                    found.Add((a, b, r));
+                    tried++;
+                    Compare(byFirstChange[i], byFirstChange[j]);
                 }
             }
         }
 
         return found;
+
+        void Compare(in Series a, in Series b)
+        {
+            (int low, int high) = a.Device < b.Device ? (a.Device, b.Device) : (b.Device, a.Device);
+            if (!compared.Add((low, high)))
+            {
+                return;
+            }
+
+            // Lag 0 first: r = 1 there (identical days) cannot be beaten, and the other lags are not walked.
+            double r = double.NaN;
+            for (int step = 0; step <= 2 * _parameters.ClonePearsonMaxLagMinutes && !(r >= 1); step++)
+            {
+                int lag = (step + 1) / 2 * (step % 2 == 0 ? -1 : 1);
+                double atLag = MinuteStates.Correlation(a.Minutes.Span, b.Minutes.Span, lag, out int minutes);
+                if (minutes >= _parameters.ClonePearsonMinMinutes && !double.IsNaN(atLag) && (double.IsNaN(r) || atLag > r))
+                {
+                    r = atLag; // the same whichever of the two is a: r(a, b, lag) = r(b, a, −lag) exactly
+                }
+            }
+
+            if (r >= (double)_parameters.ClonePearsonMin) // NaN is never ≥
+            {
+                found.Add((low, high, r));
+            }
+        }
     }
+
+    private bool WithinRunSlack(in Series smaller, in Series larger) =>
+        larger.Runs - smaller.Runs <= Math.Max(_parameters.ClonePearsonRunSlack, (int)(_parameters.ClonePearsonRunShare * larger.Runs));
 
     // The clone evidence per device: its twins by digest (groups of devices sharing one day's digest key) and by
     // correlation (one entry per correlated pair and day), each pair counted over its days; twins in ordinal order.
@@ -101,9 +136,11 @@ public sealed partial class DeviceEvaluator
         var sameDays = new Dictionary<((string, string) A, (string, string) B), int>();
         foreach (List<(string, string)> same in groups.Where(s => s.Count > 1))
         {
+            // Each with at most CloneMaxComparisons of the next ones (in device order): a crowd of copies costs
+            // linearly, and every member still has twins.
             for (int i = 0; i < same.Count; i++)
             {
-                for (int j = i + 1; j < same.Count; j++)
+                for (int j = i + 1; j < same.Count && j - i <= _parameters.CloneMaxComparisons; j++)
                 {
                     var pair = Ordered(same[i], same[j]);
                     sameDays[pair] = sameDays.GetValueOrDefault(pair) + 1;

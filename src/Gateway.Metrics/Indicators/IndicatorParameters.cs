@@ -74,6 +74,16 @@ public sealed record IndicatorParameters
     /// <summary>… or within this share of the larger count (a copy shifted in time keeps its runs; each changed stretch adds at most two).</summary>
     public decimal ClonePearsonRunShare { get; init; } = 0.1m;
 
+    /// <summary>
+    /// §6 clone, the bound on its cost: per device and day, at most this many other devices are correlated with
+    /// it in each of the two candidate orders (by run count, by the minute of the first state change), and at most
+    /// this many of the devices sharing its digest are counted as its twins. With many devices of one enterprise
+    /// alike (a line running in lockstep, or one stream copied many times) the test then costs a bounded amount
+    /// per device instead of growing with the square of the crowd; a copy still lands next to its original in the
+    /// first-change order, and a device with more twins than this is flagged with the nearest of them.
+    /// </summary>
+    public int CloneMaxComparisons { get; init; } = 8;
+
     /// <summary>§6 synthetic_timing: state transitions with sub-millisecond jitter against a fixed period.</summary>
     public int SyntheticTransitions { get; init; } = 50;
 

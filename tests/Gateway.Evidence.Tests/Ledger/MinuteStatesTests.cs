@@ -30,6 +30,25 @@ public sealed class MinuteStatesTests
     }
 
     [Fact]
+    public void The_first_state_change_moves_with_a_shift_and_is_the_day_end_when_nothing_changes()
+    {
+        // Alternating(shift, 40): covered from 08:00 + shift, run for 40 minutes, then idle.
+        Assert.Equal((8 * 60) + 40, MinuteStates.FirstStateChange(Alternating(shift: 0, stretch: 40)));
+        Assert.Equal((8 * 60) + 42, MinuteStates.FirstStateChange(Alternating(shift: 2, stretch: 40)));
+
+        byte[] flat = MinuteStates.CreateEmpty();
+        flat.AsSpan(480, 720).Fill((byte)MachineState.Idle);
+        Assert.Equal(MinuteStates.MinutesPerDay, MinuteStates.FirstStateChange(MinuteStates.Encode(flat)));
+
+        // A gap in coverage between two states is not a change of known state … until the state differs.
+        flat.AsSpan(600, 10).Fill(MinuteStates.NotCovered);
+        flat.AsSpan(700, 5).Fill((byte)MachineState.Run);
+        Assert.Equal(700, MinuteStates.FirstStateChange(MinuteStates.Encode(flat)));
+        Assert.Equal(MinuteStates.MinutesPerDay, MinuteStates.FirstStateChange(MinuteStates.Encode(MinuteStates.CreateEmpty())));
+        Assert.Throws<InvalidDataException>(() => MinuteStates.FirstStateChange([3, 10]));
+    }
+
+    [Fact]
     public void Only_minutes_where_both_states_are_known_count()
     {
         byte[] a = MinuteStates.CreateEmpty();

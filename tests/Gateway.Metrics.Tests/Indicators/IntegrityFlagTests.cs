@@ -169,6 +169,53 @@ public sealed class IntegrityFlagTests
         Assert.False(Clone(Evaluate(lines, Register("a", "b"), parameters: new IndicatorParameters { CloneMinTransitions = 1, ClonePearsonMaxLagMinutes = 0 })));
     }
 
+    [Fact]
+    public void A_shifted_copy_is_found_in_a_crowd_of_look_alikes_larger_than_the_comparison_bound()
+    {
+        // Twenty devices run a's day with their own phase (5 minutes apart: r about 0.8, not clones), so all
+        // have about a's run count; z copies a's day 90 s later. With two comparisons per device in each order,
+        // the run-count order (ties in device order: a, c00 … c19, z) never pairs a with z: only the order by
+        // the first state change does.
+        var lines = new List<(string, long)>();
+        int[] own = [17, 23, 11, 31, 19, 29, 13, 37, 41, 19];
+        string[] crowd = [.. Enumerable.Range(0, 20).Select(i => $"c{i:00}")];
+        foreach (long eight in Weekdays(3))
+        {
+            Day(lines, "a", eight, own, edit: false);
+            Day(lines, "z", eight + (90 * Second), own, edit: false);
+            for (int i = 0; i < crowd.Length; i++)
+            {
+                Day(lines, crowd[i], eight + ((i + 1) * 5 * Minute), own, edit: false);
+            }
+        }
+
+        var bounded = new IndicatorParameters { CloneMaxComparisons = 2 };
+        IReadOnlyList<DeviceEvaluation> devices = Evaluate(lines, Register(["a", .. crowd, "z"]), parameters: bounded);
+        Assert.Equal([.. crowd.Select(_ => false), true, true], devices.Select(e => e.Flags.Any(f => f.Flag == IntegrityCheck.Clone)).Order().ToArray());
+        Assert.StartsWith($"per-minute states correlated with {Ent}/z (r ≥ ", devices.Single(e => e.Device.Device == "a").Flags.Single(f => f.Flag == IntegrityCheck.Clone).Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_crowd_of_identical_copies_is_flagged_whole_each_with_at_most_the_bound_of_twins()
+    {
+        var lines = new List<(string, long)>();
+        int[] own = [17, 23, 11, 31, 19, 29, 13, 37, 41, 19];
+        string[] copies = [.. Enumerable.Range(0, 7).Select(i => $"k{i}")];
+        foreach (long eight in Weekdays(3))
+        {
+            foreach (string copy in copies)
+            {
+                Day(lines, copy, eight, own, edit: false);
+            }
+        }
+
+        IReadOnlyList<DeviceEvaluation> devices = Evaluate(lines, Register(copies), parameters: new IndicatorParameters { CloneMaxComparisons = 2 });
+        string[] evidence = [.. devices.Select(e => e.Flags.Single(f => f.Flag == IntegrityCheck.Clone).Evidence)];
+        Assert.StartsWith($"per-minute state vectors identical to {Ent}/k1, {Ent}/k2 on 3+ day(s) (digest)", evidence[0], StringComparison.Ordinal);
+        Assert.StartsWith($"per-minute state vectors identical to {Ent}/k1, {Ent}/k2, {Ent}/k4, {Ent}/k5 on 3+ day(s) (digest)", evidence[3], StringComparison.Ordinal);
+        Assert.StartsWith($"per-minute state vectors identical to {Ent}/k4, {Ent}/k5 on 3+ day(s) (digest)", evidence[6], StringComparison.Ordinal);
+    }
+
     // A device's shift 08:00–20:00 from `start`: run and idle alternating in stretches of the given minutes
     // (repeated), a state sample every minute; `edit` turns the first 2 minutes of the second idle stretch to run.
     private static void Day(List<(string, long)> lines, string device, long start, int[] stretches, bool edit)
