@@ -130,7 +130,7 @@ public sealed class MqttSourceJsonTests(MosquittoServer broker) : IClassFixture<
             (topic, $$$"""{"ts":{{{T + 5}}},"program":"O9","recipe":"steel-B","spindle":{"rpm":"abc"}}"""),
             (topic, $$$"""{"ts":{{{T + 6}}},"spindle":{"rpm":1300.5}}"""),
         ]);
-        await sink.WaitAsync("spindle_speed 1300.5", events => events.OfType<SampleEvent>().Any(e => e.Sample.Value == SignalValue.Float(1300.5)), Ct);
+        await sink.WaitAsync("spindle_speed Good again", events => events.OfType<ItemStatusEvent>().Any(e => e.Item == "spindle_speed" && e.Status == SignalQuality.Good), Ct);
 
         Assert.Equal(
             [
