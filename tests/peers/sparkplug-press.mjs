@@ -4,7 +4,8 @@
 // Prints "BIRTH <n>" after each NBIRTH+DBIRTH (a Rebirth NCMD causes the next) and "DONE <n> <command>"
 // after the n-th command read from stdin, one per line:
 //   ddata (Counter and Spindle by alias, the n-th with Counter 100+n at T0+n s) | ddata-bad (Spindle with
-//   Quality 0, Counter null) | ndata (Temperature of the node itself) | ddeath | dbirth | stop
+//   Quality 0, Counter null) | ddata-stale (Spindle with Quality 500) | ndata (Temperature of the node itself) |
+//   ddeath | dbirth | stop
 import readline from "node:readline";
 import sparkplug from "sparkplug-client";
 
@@ -81,6 +82,12 @@ const commands = {
         { alias: 2, type: "Double", value: 7.5, properties: { Quality: { type: "Int32", value: 0 } } },
         { alias: 1, type: "UInt32", value: null, isNull: true },
       ],
+    });
+  },
+  async "ddata-stale"() {
+    client.publishDeviceData("press", {
+      timestamp: T0 + 65000,
+      metrics: [{ alias: 2, type: "Double", value: 8.5, properties: { Quality: { type: "Int32", value: 500 } } }],
     });
   },
   async ndata() {

@@ -228,8 +228,25 @@ public sealed class MqttJsonMappingOptions
     /// <summary>A fixed device id for a topic that carries one device.</summary>
     public string? DeviceId { get; set; }
 
-    /// <summary>Signal name (canonical, e.g. <c>parts_total</c>, or raw) → JSON path of its numeric value.</summary>
+    /// <summary>
+    /// Signal name (canonical, e.g. <c>parts_total</c>, or raw) → JSON path of its value: a number (true/false as 1/0),
+    /// or text for the canonical <c>program</c> and the signals of <see cref="StringSignals"/>.
+    /// </summary>
     public IDictionary<string, string> Signals { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Signals of <see cref="Signals"/> (by key or by their <see cref="SignalNames"/> name) whose value is text, written
+    /// as a string field: a JSON string, or a number or boolean as written. The canonical <c>program</c> is always text
+    /// (spec §1); every other signal is a number unless listed here, so a field never changes type in InfluxDB.
+    /// </summary>
+    public IList<string> StringSignals { get; init; } = [];
+
+    /// <summary>
+    /// Strict mapping: a message on this topic that gives none of the mapped signals is shown in health as a bad item
+    /// (the topic) of its device, rather than only counted. Off by default: devices often publish other messages
+    /// (status, events) on the topics they send telemetry on.
+    /// </summary>
+    public bool Strict { get; set; }
 
     /// <summary>A JSON path to an object whose every numeric member becomes a signal of the member's name.</summary>
     public string? AllNumericMembersOf { get; set; }
@@ -262,6 +279,14 @@ public sealed class MqttJsonMappingOptions
         if (DeviceId is not null && string.IsNullOrWhiteSpace(DeviceId))
         {
             errors.Add($"{key}:DeviceId", "is blank");
+        }
+
+        foreach (string name in StringSignals)
+        {
+            if (!Signals.Keys.Any(k => k == name || (SignalNames.TryGetValue(k, out string? renamed) && renamed == name)))
+            {
+                errors.Add($"{key}:StringSignals", $"\"{name}\" is not a signal of Signals");
+            }
         }
 
         try
@@ -317,6 +342,7 @@ public sealed class MqttJsonMappingOptions
             DeviceIdTopicVariable = deviceVariable,
             DeviceIdPath = DeviceIdPath,
             Signals = new Dictionary<string, string>(Signals, StringComparer.Ordinal),
+            StringSignals = [.. Signals.Keys.Where(IsStringSignal)],
             AllNumericMembersOf = AllNumericMembersOf,
             TimestampPath = TimestampPath,
             TimestampFormat = TimestampFormat,
@@ -325,6 +351,13 @@ public sealed class MqttJsonMappingOptions
     }
 
     internal const string FixedDeviceVariable = "fgw-fixed-device";
+
+    // A Signals key is text when it, or the name it is written as, is the canonical program or listed in StringSignals.
+    private bool IsStringSignal(string signal)
+    {
+        string written = SignalNames.TryGetValue(signal, out string? renamed) ? renamed : signal;
+        return written == CanonicalSignals.Program || StringSignals.Contains(signal) || StringSignals.Contains(written);
+    }
 }
 
 /// <summary>Sparkplug B on this broker (key <c>Mqtt:N:Sparkplug</c>).</summary>
@@ -344,8 +377,15 @@ public sealed class MqttSparkplugOptions
     /// </summary>
     public IList<MqttSparkplugDeviceOptions> Devices { get; init; } = [];
 
-    /// <summary>Metric name → signal name (e.g. <c>Counter</c> → <c>parts_total</c>); a metric not listed keeps its name.</summary>
+    /// <summary>Metric name → signal name (e.g. <c>Counter</c> → <c>parts_total</c>); a metric not listed keeps its name (see <see cref="Strict"/>).</summary>
     public IDictionary<string, string> MetricNames { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Strict mapping: only the metrics of <see cref="MetricNames"/> are signals; any other data metric of a mapped device is
+    /// not sent and is shown in health as a bad item of its device. Off by default: a metric not listed keeps its name,
+    /// as most Sparkplug edge nodes already name their metrics for the plant.
+    /// </summary>
+    public bool Strict { get; set; }
 
     /// <summary>
     /// Birth metrics that carry the nameplate, matched on the whole metric name or its last '/' level (so

@@ -25,7 +25,7 @@ public enum JsonMappingError
     /// <summary>The device id is not a non-empty string or a number.</summary>
     DeviceIdInvalid,
 
-    /// <summary>A mapped signal's value is a string, object or array.</summary>
+    /// <summary>A mapped numeric signal's value is a string, object or array.</summary>
     SignalNotNumeric,
 
     /// <summary>An integer a double cannot hold exactly (beyond ±2^53 and not a multiple the double can hold): refused rather than rounded.</summary>
@@ -45,18 +45,44 @@ public enum JsonMappingError
 
     /// <summary>The quality is an object or an array.</summary>
     QualityInvalid,
+
+    /// <summary>A mapped text signal (<see cref="JsonPayloadMapping.StringSignals"/>) is an object or an array.</summary>
+    SignalNotText,
+
+    /// <summary>
+    /// A mapped signal is JSON <c>null</c>. Only reported per field (<see cref="JsonFieldProblem"/>); without a
+    /// problem list a null is read as the signal not sent this time.
+    /// </summary>
+    SignalNull,
 }
 
-/// <summary>The outcome of one payload: <see cref="JsonMappingError.None"/> and the number of samples, or the reason and a detail for the log.</summary>
-public readonly record struct JsonMappingResult(JsonMappingError Error, int Samples = 0, string? Detail = null)
+/// <summary>
+/// A mapped field of a payload that gave no sample, reported when the caller asks for problems per field
+/// (<see cref="JsonPayloadMapper.Map(string, ReadOnlySequence{byte}, DateTimeOffset, ICollection{JsonSample}, ICollection{JsonFieldProblem}?)"/>).
+/// </summary>
+/// <param name="DeviceId">The payload's device.</param>
+/// <param name="Signal">The signal name of the mapping (<see cref="JsonPayloadMapping.Signals"/> key).</param>
+/// <param name="Path">The field's JSON path.</param>
+/// <param name="Error">Why: <see cref="JsonMappingError.SignalNull"/>, <see cref="JsonMappingError.SignalNotNumeric"/>, <see cref="JsonMappingError.SignalNotText"/> or <see cref="JsonMappingError.ValueNotRepresentable"/>.</param>
+/// <param name="Detail">The reason for logs and health, naming the signal, path and value.</param>
+public sealed record JsonFieldProblem(string DeviceId, string Signal, string Path, JsonMappingError Error, string Detail);
+
+/// <summary>
+/// The outcome of one payload: <see cref="JsonMappingError.None"/> and the number of samples, or the reason and a detail
+/// for the log; <paramref name="DeviceId"/> once the payload's device is known (on success and on <see cref="JsonMappingError.NoSignals"/>).
+/// </summary>
+public readonly record struct JsonMappingResult(JsonMappingError Error, int Samples = 0, string? Detail = null, string? DeviceId = null)
 {
     public bool Success => Error == JsonMappingError.None;
 }
 
 /// <summary>
-/// Maps one topic pattern's JSON payloads to <see cref="JsonSample"/>s with <see cref="JsonDocument"/>. A
-/// payload gives all its samples or none: any value that is present but wrong rejects the whole payload
-/// with a <see cref="JsonMappingError"/>. Stateless and thread-safe after construction.
+/// Maps one topic pattern's JSON payloads to <see cref="JsonSample"/>s with <see cref="JsonDocument"/>. By default a
+/// payload gives all its samples or none: any value that is present but wrong rejects the whole payload with a
+/// <see cref="JsonMappingError"/>. A caller that passes a problem list instead gets the good fields as samples and
+/// each wrong one (null, wrong type, not representable) as a <see cref="JsonFieldProblem"/>; the payload as a
+/// whole still fails when it has no device, no valid timestamp or quality, or no sample at all.
+/// Stateless and thread-safe after construction.
 /// </summary>
 public sealed class JsonPayloadMapper
 {
@@ -76,7 +102,7 @@ public sealed class JsonPayloadMapper
     private readonly string[] _levels;
     private readonly int _deviceLevel;
     private readonly JsonPath? _devicePath;
-    private readonly (string Signal, JsonPath Path)[] _signals;
+    private readonly (string Signal, JsonPath Path, bool Text)[] _signals;
     private readonly JsonPath? _allNumeric;
     private readonly JsonPath? _timestamp;
     private readonly JsonPath? _quality;
@@ -91,7 +117,8 @@ public sealed class JsonPayloadMapper
         _levels = mapping.TopicPattern.Split('/');
         _deviceLevel = mapping.DeviceIdPath is null ? Array.IndexOf(_levels, "{" + mapping.DeviceIdTopicVariable + "}") : -1;
         _devicePath = mapping.DeviceIdPath is null ? null : JsonPath.Parse(mapping.DeviceIdPath);
-        _signals = [.. mapping.Signals.Select(s => (s.Key, JsonPath.Parse(s.Value)))];
+        var text = new HashSet<string>(mapping.StringSignals, StringComparer.Ordinal);
+        _signals = [.. mapping.Signals.Select(s => (s.Key, JsonPath.Parse(s.Value), text.Contains(s.Key)))];
         _allNumeric = mapping.AllNumericMembersOf is null ? null : JsonPath.Parse(mapping.AllNumericMembersOf);
         _timestamp = mapping.TimestampPath is null ? null : JsonPath.Parse(mapping.TimestampPath);
         _quality = mapping.QualityPath is null ? null : JsonPath.Parse(mapping.QualityPath);
@@ -123,7 +150,15 @@ public sealed class JsonPayloadMapper
     }
 
     /// <summary>Maps one payload; on success its samples are added to <paramref name="output"/>, otherwise nothing is.</summary>
-    public JsonMappingResult Map(string topic, ReadOnlySequence<byte> payload, DateTimeOffset arrival, ICollection<JsonSample> output)
+    public JsonMappingResult Map(string topic, ReadOnlySequence<byte> payload, DateTimeOffset arrival, ICollection<JsonSample> output) =>
+        Map(topic, payload, arrival, output, null);
+
+    /// <summary>
+    /// Maps one payload. With <paramref name="problems"/>, a mapped field that is null or of the wrong type is added
+    /// there instead of failing the payload, and the other fields still give their samples; the problems are added
+    /// even when the payload then fails because no field gave a sample (<see cref="JsonMappingError.NoSignals"/>).
+    /// </summary>
+    public JsonMappingResult Map(string topic, ReadOnlySequence<byte> payload, DateTimeOffset arrival, ICollection<JsonSample> output, ICollection<JsonFieldProblem>? problems)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (!Matches(topic))
@@ -148,14 +183,18 @@ public sealed class JsonPayloadMapper
 
         using (document)
         {
-            return MapDocument(topic, document.RootElement, arrival, output);
+            return MapDocument(topic, document.RootElement, arrival, output, problems);
         }
     }
 
     public JsonMappingResult Map(string topic, ReadOnlyMemory<byte> payload, DateTimeOffset arrival, ICollection<JsonSample> output) =>
-        Map(topic, new ReadOnlySequence<byte>(payload), arrival, output);
+        Map(topic, new ReadOnlySequence<byte>(payload), arrival, output, null);
 
-    private JsonMappingResult MapDocument(string topic, JsonElement root, DateTimeOffset arrival, ICollection<JsonSample> output)
+    /// <inheritdoc cref="Map(string, ReadOnlySequence{byte}, DateTimeOffset, ICollection{JsonSample}, ICollection{JsonFieldProblem}?)"/>
+    public JsonMappingResult Map(string topic, ReadOnlyMemory<byte> payload, DateTimeOffset arrival, ICollection<JsonSample> output, ICollection<JsonFieldProblem>? problems) =>
+        Map(topic, new ReadOnlySequence<byte>(payload), arrival, output, problems);
+
+    private JsonMappingResult MapDocument(string topic, JsonElement root, DateTimeOffset arrival, ICollection<JsonSample> output, ICollection<JsonFieldProblem>? problems)
     {
         string deviceId;
         if (_devicePath is null)
@@ -212,34 +251,73 @@ public sealed class JsonPayloadMapper
         }
 
         var samples = new List<JsonSample>(_signals.Length);
-        foreach ((string signal, JsonPath path) in _signals)
+        int fieldProblems = 0;
+        foreach ((string signal, JsonPath path, bool text) in _signals)
         {
-            if (!path.TryFind(root, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+            if (!path.TryFind(root, out JsonElement value))
             {
                 continue; // not sent this time
             }
 
-            double number;
-            switch (value.ValueKind)
+            JsonMappingError error;
+            string detail;
+            if (value.ValueKind == JsonValueKind.Null)
             {
-                case JsonValueKind.True:
-                    number = 1;
-                    break;
-                case JsonValueKind.False:
-                    number = 0;
-                    break;
-                case JsonValueKind.Number:
-                    if (!TryReadNumber(value, out number))
-                    {
-                        return Fail(JsonMappingError.ValueNotRepresentable, $"signal '{signal}' at {path}: {Truncate(value.GetRawText())} does not fit a double exactly");
-                    }
+                if (problems is null)
+                {
+                    continue; // all or nothing: a null is read as not sent
+                }
 
-                    break;
-                default:
-                    return Fail(JsonMappingError.SignalNotNumeric, $"signal '{signal}' at {path} is {Describe(value)}");
+                error = JsonMappingError.SignalNull;
+                detail = $"signal '{signal}' at {path} is null";
+            }
+            else if (text)
+            {
+                // Text as sent; a number or a boolean as written (a program number 1234 is the name "1234").
+                string? textValue = value.ValueKind switch
+                {
+                    JsonValueKind.String => value.GetString(),
+                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+                    _ => null,
+                };
+                if (textValue is not null)
+                {
+                    samples.Add(TextSample(signal, textValue));
+                    continue;
+                }
+
+                error = JsonMappingError.SignalNotText;
+                detail = $"signal '{signal}' at {path} is {Describe(value)}, not text";
+            }
+            else if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                samples.Add(Sample(signal, value.ValueKind == JsonValueKind.True ? 1 : 0));
+                continue;
+            }
+            else if (value.ValueKind == JsonValueKind.Number)
+            {
+                if (TryReadNumber(value, out double number))
+                {
+                    samples.Add(Sample(signal, number));
+                    continue;
+                }
+
+                error = JsonMappingError.ValueNotRepresentable;
+                detail = $"signal '{signal}' at {path}: {Truncate(value.GetRawText())} does not fit a double exactly";
+            }
+            else
+            {
+                error = JsonMappingError.SignalNotNumeric;
+                detail = $"signal '{signal}' at {path} is {Describe(value)}, not a number";
             }
 
-            samples.Add(Sample(signal, number));
+            if (problems is null)
+            {
+                return Fail(error, detail);
+            }
+
+            problems.Add(new JsonFieldProblem(deviceId, signal, path.Text, error, detail));
+            fieldProblems++;
         }
 
         if (_allNumeric is not null)
@@ -267,7 +345,11 @@ public sealed class JsonPayloadMapper
 
         if (samples.Count == 0)
         {
-            return Fail(JsonMappingError.NoSignals, "none of the mapped signals is in the payload");
+            return new JsonMappingResult(
+                JsonMappingError.NoSignals,
+                0,
+                fieldProblems == 0 ? "none of the mapped signals is in the payload" : string.Create(CultureInfo.InvariantCulture, $"no mapped signal has a usable value ({fieldProblems} field problem(s))"),
+                deviceId);
         }
 
         foreach (JsonSample sample in samples)
@@ -275,7 +357,7 @@ public sealed class JsonPayloadMapper
             output.Add(sample);
         }
 
-        return new JsonMappingResult(JsonMappingError.None, samples.Count);
+        return new JsonMappingResult(JsonMappingError.None, samples.Count, DeviceId: deviceId);
 
         JsonSample Sample(string signal, double value) => new()
         {
@@ -283,6 +365,18 @@ public sealed class JsonPayloadMapper
             DeviceId = deviceId,
             Signal = signal,
             Value = value,
+            TimestampUnixNanoseconds = timestamp,
+            TimestampFromPayload = fromPayload,
+            Quality = quality,
+        };
+
+        JsonSample TextSample(string signal, string value) => new()
+        {
+            Topic = topic,
+            DeviceId = deviceId,
+            Signal = signal,
+            Value = double.NaN,
+            Text = value,
             TimestampUnixNanoseconds = timestamp,
             TimestampFromPayload = fromPayload,
             Quality = quality,

@@ -42,8 +42,14 @@ public sealed record JsonPayloadMapping
     /// <summary>A JSON path to the device id (a string or a number) instead of the topic variable.</summary>
     public string? DeviceIdPath { get; init; }
 
-    /// <summary>Signal name → JSON path of its value (a number; <c>true</c>/<c>false</c> read as 1/0). A path absent from a message is skipped.</summary>
+    /// <summary>Signal name → JSON path of its value (a number, <c>true</c>/<c>false</c> read as 1/0; text for <see cref="StringSignals"/>). A path absent from a message is skipped.</summary>
     public IReadOnlyDictionary<string, string> Signals { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Keys of <see cref="Signals"/> whose value is text (a JSON string; a number or boolean as written), such as an
+    /// active program name. Every other signal is a number. Empty by default: telemetry is numbers.
+    /// </summary>
+    public IReadOnlyCollection<string> StringSignals { get; init; } = [];
 
     /// <summary>A JSON path to an object whose every numeric member becomes a signal of the member's name (<c>$</c>: the root object). Other members are ignored.</summary>
     public string? AllNumericMembersOf { get; init; }
@@ -106,6 +112,15 @@ public sealed record JsonPayloadMapping
             JsonPath.Parse(path);
         }
 
+        ArgumentNullException.ThrowIfNull(StringSignals);
+        foreach (string signal in StringSignals)
+        {
+            if (signal is null || !Signals.ContainsKey(signal))
+            {
+                throw new ArgumentException($"String signal \"{signal}\" is not one of Signals.", nameof(StringSignals));
+            }
+        }
+
         _ = DeviceIdPath is null ? null : JsonPath.Parse(DeviceIdPath);
         _ = AllNumericMembersOf is null ? null : JsonPath.Parse(AllNumericMembersOf);
         _ = TimestampPath is null ? null : JsonPath.Parse(TimestampPath);
@@ -131,7 +146,11 @@ public sealed record JsonSample
 
     public required string Signal { get; init; }
 
+    /// <summary>The number (booleans as 1/0); <see cref="double.NaN"/> for a text signal.</summary>
     public required double Value { get; init; }
+
+    /// <summary>The value of a text signal (<see cref="JsonPayloadMapping.StringSignals"/>); null for a number.</summary>
+    public string? Text { get; init; }
 
     /// <summary>Nanoseconds since the Unix epoch: the payload's timestamp, or the arrival time.</summary>
     public required long TimestampUnixNanoseconds { get; init; }

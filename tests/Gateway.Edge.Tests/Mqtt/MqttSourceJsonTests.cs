@@ -1,13 +1,16 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FactoryGateway.Edge.Buffer;
 using FactoryGateway.Edge.Config;
+using FactoryGateway.Edge.Health;
 using FactoryGateway.Edge.Signals;
 using FactoryGateway.Edge.Sources;
 using FactoryGateway.Edge.Sources.Mqtt;
 using FactoryGateway.Mqtt.Client;
 using FactoryGateway.Mqtt.Json;
 using FactoryGateway.Mqtt.Packets;
+using FactoryGateway.Telemetry.Storage;
 using FactoryGateway.Testing;
 
 namespace FactoryGateway.Edge.Tests.Mqtt;
@@ -69,6 +72,97 @@ public sealed class MqttSourceJsonTests(MosquittoServer broker) : IClassFixture<
         MqttSourceStats stats = run.Source.GetStats();
         Assert.Equal((8L, 1L, 0L, 11L), (stats.JsonMessages, stats.JsonMalformed, stats.JsonUnmatched, stats.SamplesAccepted));
         Assert.Equal(["lathe-3"], run.Source.Devices);
+    }
+
+    [Fact]
+    public async Task A_program_name_from_mqtt_js_is_a_string_field_sent_when_it_changes_and_a_field_that_does_not_convert_is_a_bad_item_until_it_does()
+    {
+        const long T = 1_700_000_000_000; // ms
+        const string Line = "telemetry,dev=cnc-1,edge=edge-1,ent=91330402MA2B3C4D53";
+        string prefix = $"plant{Guid.NewGuid():N}";
+        var options = new MqttSourceOptions
+        {
+            Host = MosquittoServer.Host,
+            Port = broker.Port,
+            Json =
+            {
+                new MqttJsonMappingOptions
+                {
+                    Topic = prefix + "/{device}/telemetry",
+                    Signals = { ["program"] = "program", ["recipe"] = "recipe", ["spindle_speed"] = "spindle.rpm", ["count"] = "count" },
+                    SignalNames = { ["count"] = CanonicalSignals.PartsTotal },
+                    StringSignals = { "recipe" },
+                    TimestampPath = "ts",
+                },
+            },
+            Devices = { new MqttDeviceOptions { Id = "cnc-1" } },
+        };
+        using var directory = new TempDirectory("mqtt-json-program");
+        await using EdgeBuffer buffer = EdgeBuffer.Open(directory.Path, new BufferOptions { FlushInterval = TimeSpan.FromMinutes(1), SegmentBytes = 1024 * 1024, MaxBytes = 8 * 1024 * 1024 }, 1_000);
+        using var normaliser = new Normaliser("edge-1", "91330402MA2B3C4D53", [("cnc-1", "mqtt")], buffer, TimeSpan.FromHours(1));
+        var sink = new RecordingSink { Inner = normaliser };
+        await using MqttSourceRun run = await MqttSourceRun.StartAsync(options, broker, Ct, sink);
+        string topic = $"{prefix}/cnc-1/telemetry";
+
+        string first = $$$"""{"ts":{{{T + 1}}},"program":"O1234","recipe":"steel-A","spindle":{"rpm":1200.5},"count":5}""";
+        await PublishWithMqttJsAsync(
+        [
+            (topic, first),
+            (topic, first), // the same message again (a device re-sending after its reconnect): stale
+            (topic, $$$"""{"ts":{{{T + 2}}},"program":"O5678","count":6}"""),
+            (topic, $$$"""{"ts":{{{T + 3}}},"program":1234}"""), // a program number is the name "1234"
+            (topic, $$$"""{"ts":{{{T + 4}}},"program":null,"recipe":["a"],"spindle":{"rpm":{"v":1}},"count":7}"""),
+        ]);
+        await sink.WaitAsync("parts_total 7", events => events.OfType<SampleEvent>().Any(e => e.Sample.Value == SignalValue.Integer(7)), Ct);
+
+        DeviceHealth health = Assert.Single(normaliser.GetHealth());
+        Assert.Equal(4, health.Stale);
+        Assert.Equal(
+            [
+                ("program", SignalQuality.Bad, "signal 'program' at program is null"),
+                ("recipe", SignalQuality.BadTypeMismatch, "signal 'recipe' at recipe is an array, not text"),
+                ("spindle_speed", SignalQuality.BadTypeMismatch, "signal 'spindle_speed' at spindle.rpm is an object, not a number"),
+            ],
+            health.BadItems.Select(b => (b.Item, b.Status, b.Reason)));
+
+        await PublishWithMqttJsAsync(
+        [
+            (topic, $$$"""{"ts":{{{T + 5}}},"program":"O9","recipe":"steel-B","spindle":{"rpm":"abc"}}"""),
+            (topic, $$$"""{"ts":{{{T + 6}}},"spindle":{"rpm":1300.5}}"""),
+        ]);
+        await sink.WaitAsync("spindle_speed Good again", events => events.OfType<ItemStatusEvent>().Any(e => e.Item == "spindle_speed" && e.Status == SignalQuality.Good), Ct);
+
+        Assert.Equal(
+            [
+                $"{Line} program=\"O1234\" {(T + 1) * Ms}",
+                $"{Line} recipe=\"steel-A\" {(T + 1) * Ms}",
+                $"{Line} spindle_speed=1200.5 {(T + 1) * Ms}",
+                $"{Line} parts_total=5i {(T + 1) * Ms}",
+                $"{Line} program=\"O5678\" {(T + 2) * Ms}",
+                $"{Line} parts_total=6i {(T + 2) * Ms}",
+                $"{Line} program=\"1234\" {(T + 3) * Ms}",
+                $"{Line} parts_total=7i {(T + 4) * Ms}",
+                $"{Line} program=\"O9\" {(T + 5) * Ms}",
+                $"{Line} recipe=\"steel-B\" {(T + 5) * Ms}",
+                $"{Line} spindle_speed=1300.5 {(T + 6) * Ms}",
+            ],
+            (await LinesAsync(buffer)).Where(l => l.StartsWith("telemetry", StringComparison.Ordinal)));
+
+        // Each bad item was reported once with its reason (again when the reason changed), and Good once it converted.
+        Assert.Equal(
+            [
+                new ItemStatusEvent("cnc-1", "program", SignalQuality.Bad, "signal 'program' at program is null"),
+                new ItemStatusEvent("cnc-1", "recipe", SignalQuality.BadTypeMismatch, "signal 'recipe' at recipe is an array, not text"),
+                new ItemStatusEvent("cnc-1", "spindle_speed", SignalQuality.BadTypeMismatch, "signal 'spindle_speed' at spindle.rpm is an object, not a number"),
+                new ItemStatusEvent("cnc-1", "spindle_speed", SignalQuality.BadTypeMismatch, "signal 'spindle_speed' at spindle.rpm is the string \"abc\", not a number"),
+                new ItemStatusEvent("cnc-1", "program", SignalQuality.Good, null),
+                new ItemStatusEvent("cnc-1", "recipe", SignalQuality.Good, null),
+                new ItemStatusEvent("cnc-1", "spindle_speed", SignalQuality.Good, null),
+            ],
+            sink.Events.OfType<ItemStatusEvent>());
+        Assert.Empty(Assert.Single(normaliser.GetHealth()).BadItems);
+        MqttSourceStats stats = run.Source.GetStats();
+        Assert.Equal((7L, 0L, 4L, 4L), (stats.JsonMessages, stats.JsonMalformed, stats.JsonFieldProblems, stats.SamplesStale));
     }
 
     [Fact]
@@ -246,6 +340,26 @@ public sealed class MqttSourceJsonTests(MosquittoServer broker) : IClassFixture<
             new MqttApplicationMessage { Topic = topic, Payload = Encoding.UTF8.GetBytes(payload), Qos = MqttQos.AtLeastOnce },
             deadline.Token);
         Assert.Equal(MqttPublishOutcome.Acknowledged, result.Outcome);
+    }
+
+    private static async Task<List<string>> LinesAsync(EdgeBuffer buffer)
+    {
+        await buffer.FlushAsync(Ct);
+        var lines = new List<string>();
+        SegmentLog log = buffer.Log;
+        long position = log.HeadPosition;
+        while (position < log.TailPosition)
+        {
+            using LogReadBatch batch = log.ReadBatch(position, 1000, 1 << 24);
+            foreach (LogRecord record in batch)
+            {
+                lines.AddRange(Encoding.UTF8.GetString(record.Payload.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            }
+
+            position = batch.NextPosition;
+        }
+
+        return lines;
     }
 
     private async Task PublishWithMqttJsAsync((string Topic, string Payload)[] messages)

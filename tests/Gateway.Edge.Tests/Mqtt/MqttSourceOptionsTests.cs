@@ -103,6 +103,38 @@ public sealed class MqttSourceOptionsTests
         Assert.Equal(new EdgeConfigurationError("Qualty", "is not a setting of MqttJsonMappingOptions (a misspelt key is refused, never ignored)"), Assert.Single(e.Errors));
     }
 
+    [Fact]
+    public void The_program_and_the_listed_string_signals_are_text_and_a_string_signal_that_is_not_mapped_is_named()
+    {
+        EdgeOptions options = Bind(new()
+        {
+            ["Mqtt:0:Host"] = "broker.local",
+            ["Mqtt:0:Json:0:Topic"] = "factory/{device}/telemetry",
+            ["Mqtt:0:Json:0:Signals:prog"] = "nc.prog",
+            ["Mqtt:0:Json:0:Signals:recipe"] = "recipe",
+            ["Mqtt:0:Json:0:Signals:rpm"] = "rpm",
+            ["Mqtt:0:Json:0:SignalNames:prog"] = "program",
+            ["Mqtt:0:Json:0:StringSignals:0"] = "recipe",
+            ["Mqtt:0:Json:0:Strict"] = "true",
+            ["Mqtt:0:Sparkplug:Enabled"] = "true",
+            ["Mqtt:0:Sparkplug:Strict"] = "true",
+            ["Mqtt:0:Sparkplug:Devices:0:EdgeNode"] = "node1",
+            ["Mqtt:0:Sparkplug:Devices:0:Id"] = "press-7",
+        });
+        MqttJsonMappingOptions json = Assert.Single(options.Mqtt[0].Json);
+        Assert.Equal((true, true), (json.Strict, options.Mqtt[0].Sparkplug.Strict));
+        Assert.Equal(["prog", "recipe"], json.ToMapping().StringSignals.Order(StringComparer.Ordinal));
+
+        var e = Assert.Throws<EdgeConfigurationException>(() => Bind(new()
+        {
+            ["Mqtt:0:Host"] = "broker.local",
+            ["Mqtt:0:Json:0:Topic"] = "factory/{device}/telemetry",
+            ["Mqtt:0:Json:0:Signals:rpm"] = "rpm",
+            ["Mqtt:0:Json:0:StringSignals:0"] = "recipe",
+        }));
+        Assert.Equal(new EdgeConfigurationError("Mqtt:0:Json:0:StringSignals", "\"recipe\" is not a signal of Signals"), Assert.Single(e.Errors));
+    }
+
     private static EdgeOptions Bind(Dictionary<string, string?> values)
     {
         foreach ((string key, string? value) in s_base)

@@ -16,7 +16,8 @@ internal sealed record ItemStatusEvent(string Device, string Item, uint Status, 
 
 /// <summary>
 /// An <see cref="IEdgeSink"/> that records every call in order (thread-safe) and lets a test wait, with a deadline,
-/// until what it recorded satisfies a condition. <see cref="Acceptance"/> is what <see cref="Sample"/> answers.
+/// until what it recorded satisfies a condition. <see cref="Acceptance"/> is what <see cref="Sample"/> answers, unless
+/// the calls are passed on to <see cref="Inner"/> (a real normaliser), whose answers it then gives.
 /// </summary>
 internal sealed class RecordingSink : IEdgeSink
 {
@@ -27,6 +28,9 @@ internal sealed class RecordingSink : IEdgeSink
     private readonly List<(Func<IReadOnlyList<SinkEvent>, bool> Condition, TaskCompletionSource Done)> _waiters = [];
 
     public SampleAcceptance Acceptance { get; set; } = SampleAcceptance.Accepted;
+
+    /// <summary>A sink every call is passed on to after it is recorded.</summary>
+    public IEdgeSink? Inner { get; init; }
 
     /// <summary>When set, <see cref="Sample"/> records, then waits for it (at most the deadline), as a full buffer under the Block policy does.</summary>
     public ManualResetEventSlim? Gate { get; set; }
@@ -46,20 +50,33 @@ internal sealed class RecordingSink : IEdgeSink
 
     public SampleAcceptance Sample(in EdgeSample sample)
     {
+        SampleAcceptance acceptance = Inner?.Sample(sample) ?? Acceptance;
         Record(new SampleEvent(sample));
         if (Gate is { } gate && !gate.Wait(s_deadline))
         {
             throw new TimeoutException("The test did not open the sink's gate.");
         }
 
-        return Acceptance;
+        return acceptance;
     }
 
-    public void Connection(string device, bool up, string? reason = null) => Record(new ConnectionEvent(device, up, reason));
+    public void Connection(string device, bool up, string? reason = null)
+    {
+        Inner?.Connection(device, up, reason);
+        Record(new ConnectionEvent(device, up, reason));
+    }
 
-    public void Identity(string device, DeviceIdentity identity) => Record(new IdentityEvent(device, identity));
+    public void Identity(string device, DeviceIdentity identity)
+    {
+        Inner?.Identity(device, identity);
+        Record(new IdentityEvent(device, identity));
+    }
 
-    public void ItemStatus(string device, string item, uint status, string? reason = null) => Record(new ItemStatusEvent(device, item, status, reason));
+    public void ItemStatus(string device, string item, uint status, string? reason = null)
+    {
+        Inner?.ItemStatus(device, item, status, reason);
+        Record(new ItemStatusEvent(device, item, status, reason));
+    }
 
     /// <summary>Waits until <paramref name="condition"/> holds over everything recorded; fails with the record after the deadline.</summary>
     public async Task WaitAsync(string what, Func<IReadOnlyList<SinkEvent>, bool> condition, CancellationToken cancellationToken, TimeSpan? deadline = null)

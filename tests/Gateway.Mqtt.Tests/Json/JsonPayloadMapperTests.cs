@@ -115,7 +115,7 @@ public sealed class JsonPayloadMapperTests
 
         JsonMappingResult result = new JsonPayloadMapper(mapping).Map("m/d1", SequenceSegments.Every(json, 3), s_arrival, samples);
 
-        Assert.Equal(new JsonMappingResult(JsonMappingError.None, 2), result);
+        Assert.Equal(new JsonMappingResult(JsonMappingError.None, 2, DeviceId: "d1"), result);
         Assert.Equal([("a", 1.0), ("b", 2.25)], samples.Select(s => (s.Signal, s.Value)));
     }
 
@@ -164,7 +164,63 @@ public sealed class JsonPayloadMapperTests
     {
         JsonMappingResult result = new JsonPayloadMapper(Telemetry).Map(Topic, Encoding.UTF8.GetBytes("""{"data":{"temp":"hot"}}"""), s_arrival, new List<JsonSample>());
 
-        Assert.Equal("signal 'temperature' at data.temp is the string \"hot\"", result.Detail);
+        Assert.Equal("signal 'temperature' at data.temp is the string \"hot\", not a number", result.Detail);
+    }
+
+    [Fact]
+    public void A_string_signal_takes_text_and_a_number_or_boolean_as_written()
+    {
+        JsonPayloadMapping mapping = Telemetry with
+        {
+            Signals = new Dictionary<string, string> { ["program"] = "prog", ["temperature"] = "data.temp" },
+            StringSignals = ["program"],
+        };
+
+        Assert.Equal([("program", "O1234"), ("temperature", null)], MapOk(mapping, """{"prog":"O1234","data":{"temp":20}}""").Select(s => (s.Signal, s.Text)));
+        Assert.Equal("1234", MapOk(mapping, """{"prog":1234}""").Single().Text);
+        Assert.Equal("true", MapOk(mapping, """{"prog":true}""").Single().Text);
+        Assert.True(double.IsNaN(MapOk(mapping, """{"prog":""}""").Single().Value));
+
+        var samples = new List<JsonSample>();
+        JsonMappingResult result = new JsonPayloadMapper(mapping).Map(Topic, Encoding.UTF8.GetBytes("""{"prog":{"name":"O1"},"data":{"temp":20}}"""), s_arrival, samples);
+        Assert.Equal((JsonMappingError.SignalNotText, "signal 'program' at prog is an object, not text"), (result.Error, result.Detail));
+        Assert.Empty(samples);
+        Assert.Contains("is not one of Signals", Assert.Throws<ArgumentException>(() => new JsonPayloadMapper(mapping with { StringSignals = ["recipe"] })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_a_problem_list_each_field_that_gives_no_sample_is_reported_and_the_others_are_samples()
+    {
+        JsonPayloadMapping mapping = Telemetry with
+        {
+            Signals = new Dictionary<string, string> { ["program"] = "prog", ["temperature"] = "data.temp", ["speed"] = "data.rpm", ["count"] = "n", ["big"] = "big" },
+            StringSignals = ["program"],
+        };
+        var samples = new List<JsonSample>();
+        var problems = new List<JsonFieldProblem>();
+
+        JsonMappingResult result = new JsonPayloadMapper(mapping).Map(
+            Topic, Encoding.UTF8.GetBytes("""{"prog":[1],"data":{"temp":null,"rpm":"abc"},"n":7,"big":9007199254740993}"""), s_arrival, samples, problems);
+
+        Assert.Equal((JsonMappingError.None, 1, "press1"), (result.Error, result.Samples, result.DeviceId));
+        Assert.Equal(("count", 7.0), (samples.Single().Signal, samples.Single().Value));
+        Assert.Equal(
+            [
+                new JsonFieldProblem("press1", "program", "prog", JsonMappingError.SignalNotText, "signal 'program' at prog is an array, not text"),
+                new JsonFieldProblem("press1", "temperature", "data.temp", JsonMappingError.SignalNull, "signal 'temperature' at data.temp is null"),
+                new JsonFieldProblem("press1", "speed", "data.rpm", JsonMappingError.SignalNotNumeric, "signal 'speed' at data.rpm is the string \"abc\", not a number"),
+                new JsonFieldProblem("press1", "big", "big", JsonMappingError.ValueNotRepresentable, "signal 'big' at big: 9007199254740993 does not fit a double exactly"),
+            ],
+            problems);
+
+        // Without a problem list a null is read as not sent, as before.
+        Assert.True(new JsonPayloadMapper(mapping).Map(Topic, Encoding.UTF8.GetBytes("""{"data":{"temp":null},"n":1}"""), s_arrival, new List<JsonSample>()).Success);
+
+        // Only problems: the payload fails as a whole, the problems are still reported, and the device is known.
+        problems.Clear();
+        result = new JsonPayloadMapper(mapping).Map(Topic, Encoding.UTF8.GetBytes("""{"n":"x"}"""), s_arrival, new List<JsonSample>(), problems);
+        Assert.Equal((JsonMappingError.NoSignals, "no mapped signal has a usable value (1 field problem(s))", "press1"), (result.Error, result.Detail, result.DeviceId));
+        Assert.Single(problems);
     }
 
     [Fact]

@@ -22,8 +22,14 @@ public sealed record MqttSourceStats
     /// <summary>JSON messages on a subscribed topic that no mapping matched.</summary>
     public long JsonUnmatched { get; init; }
 
-    /// <summary>JSON payloads that gave no samples (invalid JSON, a non-numeric value, a bad timestamp, …); each is logged with its topic and reason.</summary>
+    /// <summary>JSON payloads that gave no samples (invalid JSON, a bad timestamp, no usable mapped field, …); each is logged with its topic and reason.</summary>
     public long JsonMalformed { get; init; }
+
+    /// <summary>Mapped JSON fields that gave no sample (null, of the wrong type, not representable); each is a bad item in health until it converts again.</summary>
+    public long JsonFieldProblems { get; init; }
+
+    /// <summary>Data metrics of a mapped Sparkplug device not in <see cref="MqttSparkplugOptions.MetricNames"/> under <see cref="MqttSparkplugOptions.Strict"/>: not sent, a bad item in health.</summary>
+    public long SparkplugUnlisted { get; init; }
 
     /// <summary>Sparkplug payloads that did not decode (counted and logged by the host application).</summary>
     public long SparkplugMalformed { get; init; }
@@ -64,6 +70,13 @@ public sealed record MqttSourceStats
 /// small bounded queue (<see cref="SparkplugQueueCapacity"/>), so a blocking sink pauses its handler too.
 /// A lost broker connection takes every device of that connection down; it comes up again when it reports.
 /// </para>
+/// <para>
+/// Items in health (<see cref="IEdgeSink.ItemStatus"/>): a signal whose sample is not Good (the JSON quality, Sparkplug's
+/// Quality property, a Sparkplug null), a mapped JSON field that gives no sample (null, wrong type, not representable),
+/// a Sparkplug metric whose value is not a signal value, and under a strict mapping a JSON topic whose message gives no
+/// mapped signal or a Sparkplug metric not in the map. Each is reported once with its reason when it goes bad (again when
+/// the reason changes) and reported Good when it next gives a Good sample.
+/// </para>
 /// </summary>
 public sealed class MqttSource : IEdgeSource
 {
@@ -90,6 +103,9 @@ public sealed class MqttSource : IEdgeSource
     private readonly Lock _devicesLock = new();
     private readonly Dictionary<string, DeviceLink> _links = new(StringComparer.Ordinal);
     private readonly List<JsonSample> _jsonSamples = [];
+    private readonly List<JsonFieldProblem> _jsonProblems = [];
+    private readonly Lock _itemsLock = new();
+    private readonly Dictionary<(string Device, string Item), (uint Status, string Reason)> _badItems = [];
     private readonly Dictionary<string, DeviceIdentity> _identities = new(StringComparer.Ordinal);
     private readonly HashSet<string> _identityPending = new(StringComparer.Ordinal);
     private IEdgeSink? _sink;
@@ -100,6 +116,9 @@ public sealed class MqttSource : IEdgeSource
     private long _jsonMessages;
     private long _jsonUnmatched;
     private long _jsonMalformed;
+    private long _jsonFieldProblems;
+    private long _sparkplugUnlisted;
+    private int _badItemCount;
     private long _sparkplugMalformed;
     private long _sparkplugUnmapped;
     private long _unsupported;
@@ -159,6 +178,8 @@ public sealed class MqttSource : IEdgeSource
         JsonMessages = Interlocked.Read(ref _jsonMessages),
         JsonUnmatched = Interlocked.Read(ref _jsonUnmatched),
         JsonMalformed = Interlocked.Read(ref _jsonMalformed),
+        JsonFieldProblems = Interlocked.Read(ref _jsonFieldProblems),
+        SparkplugUnlisted = Interlocked.Read(ref _sparkplugUnlisted),
         SparkplugMalformed = Interlocked.Read(ref _sparkplugMalformed),
         SparkplugUnmapped = Interlocked.Read(ref _sparkplugUnmapped),
         UnsupportedValues = Interlocked.Read(ref _unsupported),
@@ -346,33 +367,60 @@ public sealed class MqttSource : IEdgeSource
             return ValueTask.CompletedTask;
         }
 
-        // The handler runs one message at a time: the sample list is reused.
+        // The handler runs one message at a time: the sample and problem lists are reused.
         _jsonSamples.Clear();
-        JsonMappingResult result = route.Mapper.Map(message.Topic, message.Payload, _time.GetUtcNow(), _jsonSamples);
+        _jsonProblems.Clear();
+        JsonMappingResult result = route.Mapper.Map(message.Topic, message.Payload, _time.GetUtcNow(), _jsonSamples, _jsonProblems);
+        foreach (JsonFieldProblem problem in _jsonProblems)
+        {
+            Interlocked.Increment(ref _jsonFieldProblems);
+            MqttSourceLog.JsonFieldProblem(_logger, Name, message.Topic, problem.Detail);
+            ReportItem(route.FixedDevice ?? problem.DeviceId, route.SignalName(problem.Signal), FieldStatus(problem.Error), problem.Detail);
+        }
+
         if (!result.Success)
         {
             Interlocked.Increment(ref _jsonMalformed);
             MqttSourceLog.MalformedJson(_logger, Name, message.Topic, result.Error.ToString(), result.Detail);
+            if (route.Options.Strict && result.Error == JsonMappingError.NoSignals && (route.FixedDevice ?? result.DeviceId) is { } silentDevice)
+            {
+                ReportItem(silentDevice, message.Topic, SignalQuality.BadConfigurationError, $"topic {message.Topic}: {result.Detail} (strict mapping)");
+            }
+
             return ValueTask.CompletedTask;
         }
 
         bool connected = _jsonClient?.IsConnected == true;
+        if (route.Options.Strict && (route.FixedDevice ?? result.DeviceId) is { } mappedDevice)
+        {
+            ClearItem(mappedDevice, message.Topic);
+        }
+
         foreach (JsonSample sample in _jsonSamples)
         {
             string device = route.FixedDevice ?? sample.DeviceId;
             Seen(device, LinkKind.Json, connected);
-            string signal = route.Options.SignalNames.TryGetValue(sample.Signal, out string? renamed) ? renamed : sample.Signal;
-            uint status = sample.Quality switch
+            string signal = route.SignalName(sample.Signal);
+            (uint status, string? reason) = sample.Quality switch
             {
-                JsonSampleQuality.Good => SignalQuality.Good,
-                JsonSampleQuality.Uncertain => SignalQuality.Uncertain,
-                _ => SignalQuality.Bad,
+                JsonSampleQuality.Good => (SignalQuality.Good, null),
+                JsonSampleQuality.Uncertain => (SignalQuality.Uncertain, $"the payload's quality at {route.Options.QualityPath} is uncertain"),
+                _ => (SignalQuality.Bad, $"the payload's quality at {route.Options.QualityPath} is bad"),
             };
-            Deliver(device, signal, NumberValue(signal, sample.Value), status, sample.TimestampUnixNanoseconds);
+            SignalValue value = sample.Text is { } text ? SignalValue.String(text) : NumberValue(signal, sample.Value);
+            Deliver(device, signal, value, status, sample.TimestampUnixNanoseconds, reason);
         }
 
         return ValueTask.CompletedTask;
     }
+
+    // A mapped field that gives no sample: a null is a device saying it has no value; the others are values that do not fit the mapping.
+    private static uint FieldStatus(JsonMappingError error) => error switch
+    {
+        JsonMappingError.SignalNull => SignalQuality.Bad,
+        JsonMappingError.ValueNotRepresentable => SignalQuality.BadOutOfRange,
+        _ => SignalQuality.BadTypeMismatch,
+    };
 
     private void CheckSilence()
     {
@@ -468,11 +516,26 @@ public sealed class MqttSource : IEdgeSource
             return;
         }
 
-        string signal = _options.Sparkplug.MetricNames.TryGetValue(sample.MetricName, out string? renamed) ? renamed : sample.MetricName;
+        string signal;
+        if (_options.Sparkplug.MetricNames.TryGetValue(sample.MetricName, out string? renamed))
+        {
+            signal = renamed;
+        }
+        else if (_options.Sparkplug.Strict)
+        {
+            Interlocked.Increment(ref _sparkplugUnlisted);
+            ReportItem(device, sample.MetricName, SignalQuality.BadConfigurationError, $"metric \"{sample.MetricName}\" is not in MetricNames (strict mapping): not sent");
+            return;
+        }
+        else
+        {
+            signal = sample.MetricName;
+        }
+
         long time = UnixNanoseconds(sample.Timestamp);
         if (sample.IsNull)
         {
-            Deliver(device, signal, SignalValue.Integer(0), SignalQuality.Bad, time);
+            Deliver(device, signal, SignalValue.Integer(0), SignalQuality.Bad, time, $"metric \"{sample.MetricName}\" is null (is_null)");
             return;
         }
 
@@ -480,10 +543,12 @@ public sealed class MqttSource : IEdgeSource
         {
             Interlocked.Increment(ref _unsupported);
             MqttSourceLog.UnsupportedValue(_logger, Name, device, sample.MetricName, sample.DataType.ToString());
+            ReportItem(device, signal, SignalQuality.BadTypeMismatch, $"metric \"{sample.MetricName}\" has a {sample.DataType} value, which is not a signal value");
             return;
         }
 
-        Deliver(device, signal, value, SparkplugStatus(sample.Properties), time);
+        uint status = SparkplugStatus(sample.Properties);
+        Deliver(device, signal, value, status, time, SignalQuality.IsGood(status) ? null : $"metric \"{sample.MetricName}\": Sparkplug Quality {QualityText(sample.Properties)}");
     }
 
     private void HandleSparkplugEvent(SparkplugHostEvent hostEvent)
@@ -565,9 +630,18 @@ public sealed class MqttSource : IEdgeSource
 
     // ---- shared ----
 
-    private void Deliver(string device, string signal, SignalValue value, uint status, long time)
+    private void Deliver(string device, string signal, SignalValue value, uint status, long time, string? reason = null)
     {
         Count(device, _sink!.Sample(new EdgeSample(device, signal, value, status, time)));
+        if (SignalQuality.IsGood(status))
+        {
+            ClearItem(device, signal);
+        }
+        else
+        {
+            ReportItem(device, signal, status, reason ?? "not Good");
+        }
+
         if (_currentSensors.TryGetValue(device, out CurrentSensorOptions? sensor) && signal == sensor.Signal)
         {
             MachineState? state = SignalQuality.IsBad(status) || value.AsNumber is not { } current
@@ -576,6 +650,40 @@ public sealed class MqttSource : IEdgeSource
             Count(device, state is { } s
                 ? _sink.Sample(new EdgeSample(device, CanonicalSignals.State, SignalValue.Integer((long)s), status, time))
                 : _sink.Sample(new EdgeSample(device, CanonicalSignals.State, SignalValue.Integer(0), SignalQuality.IsBad(status) ? status : SignalQuality.Bad, time)));
+        }
+    }
+
+    // An item goes bad: the sink hears of it once, and again only when its status or reason changes.
+    private void ReportItem(string device, string item, uint status, string reason)
+    {
+        lock (_itemsLock)
+        {
+            if (_badItems.TryGetValue((device, item), out (uint Status, string Reason) known) && known.Status == status && known.Reason == reason)
+            {
+                return;
+            }
+
+            _badItems[(device, item)] = (status, reason);
+            Volatile.Write(ref _badItemCount, _badItems.Count);
+            _sink!.ItemStatus(device, item, status, reason);
+        }
+    }
+
+    // An item gave a Good sample: Good again if it was bad (the common case, no bad item at all, takes no lock).
+    private void ClearItem(string device, string item)
+    {
+        if (Volatile.Read(ref _badItemCount) == 0)
+        {
+            return;
+        }
+
+        lock (_itemsLock)
+        {
+            if (_badItems.Remove((device, item)))
+            {
+                Volatile.Write(ref _badItemCount, _badItems.Count);
+                _sink!.ItemStatus(device, item, SignalQuality.Good);
+            }
         }
     }
 
@@ -730,6 +838,24 @@ public sealed class MqttSource : IEdgeSource
         };
     }
 
+    // The Quality property as the reason shows it: its number and, for the values Sparkplug names, the name.
+    private static string QualityText(IReadOnlyDictionary<string, SparkplugPropertyValue>? properties)
+    {
+        if (properties is null || !properties.TryGetValue("Quality", out SparkplugPropertyValue? quality) || quality.IsNull)
+        {
+            return "absent";
+        }
+
+        string text = Convert.ToString(quality.Value, CultureInfo.InvariantCulture) ?? "?";
+        return text switch
+        {
+            "0" => "0 (BAD)",
+            "500" => "500 (STALE)",
+            "192" => "192 (GOOD)",
+            _ => text,
+        };
+    }
+
     private static long UnixNanoseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
 
     private enum LinkKind
@@ -767,6 +893,9 @@ public sealed class MqttSource : IEdgeSource
         public MqttJsonMappingOptions Options { get; }
 
         public JsonPayloadMapper Mapper { get; }
+
+        /// <summary>The name a mapping signal is written as (<see cref="MqttJsonMappingOptions.SignalNames"/>).</summary>
+        public string SignalName(string signal) => Options.SignalNames.TryGetValue(signal, out string? renamed) ? renamed : signal;
 
         public string? FixedDevice { get; }
 

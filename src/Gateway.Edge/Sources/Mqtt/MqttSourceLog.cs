@@ -35,6 +35,9 @@ internal static partial class MqttSourceLog
     [LoggerMessage(5309, LogLevel.Information, "MQTT source {Source} stopped")]
     public static partial void Stopped(ILogger logger, string source);
 
+    [LoggerMessage(5311, LogLevel.Debug, "MQTT source {Source}: a mapped field on {Topic} gave no sample: {Detail}")]
+    public static partial void JsonFieldProblem(ILogger logger, string source, string topic, string detail);
+
     [LoggerMessage(5310, LogLevel.Debug, "MQTT source {Source}: Sparkplug {Kind} for {Group}/{EdgeNode}/{Device}: {Detail}")]
     public static partial void SparkplugEvent(ILogger logger, string source, string kind, string group, string edgeNode, string? device, string? detail);
 }
