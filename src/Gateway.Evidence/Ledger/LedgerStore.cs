@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
@@ -183,10 +184,72 @@ public sealed class LedgerStore
     /// read: every device's month rollups (its sealed days) and its open rows' figures, devices in ordinal
     /// (enterprise, device) order. The rollups are decoded by whoever evaluates them (<see cref="LedgerDeviceDays.ReadDays(List{LedgerDayFigures}, int)"/>).
     /// </summary>
+    /// <remarks>
+    /// A window of several months is read by up to one reader per core, a share of the months each, on their own
+    /// connections. Only sealing changes a rollup, and it sets <c>ledger_seals</c> in the same transaction, so
+    /// readers whose transactions saw the same <c>ledger_seals</c> saw the same rollups, and the open rows read
+    /// beside them belong to that state: the read is taken when they agree, and made again when a seal came
+    /// between them (after the second disagreement, on one connection).
+    /// </remarks>
     public LedgerWindow ReadWindow(int fromDay, int toDay)
     {
+        int months = 0;
+        for (int month = LedgerMonth.MonthOf(fromDay); month < toDay; month = LedgerMonth.EndOf(month))
+        {
+            months++;
+        }
+
+        int readers = Math.Min(Environment.ProcessorCount, months);
+        for (int attempt = 0; readers > 1 && attempt < 2; attempt++)
+        {
+            if (TryReadWindow(fromDay, toDay, readers) is { } window)
+            {
+                return window;
+            }
+        }
+
+        return TryReadWindow(fromDay, toDay, readers: 1)!;
+    }
+
+    /// <summary>
+    /// One read of the window with <paramref name="readers"/> connections (reader r takes the months r,
+    /// r + readers, …); null when the readers' transactions saw different seals. <paramref name="afterSnapshot"/>
+    /// runs once the first reader's snapshot is fixed, before the others take theirs.
+    /// </summary>
+    internal LedgerWindow? TryReadWindow(int fromDay, int toDay, int readers, Action? afterSnapshot = null)
+    {
+        var months = new List<int>();
+        for (int month = LedgerMonth.MonthOf(fromDay); month < toDay; month = LedgerMonth.EndOf(month))
+        {
+            months.Add(month);
+        }
+
         using SqliteConnection connection = _store.OpenConnection();
         using SqliteTransaction snapshot = connection.BeginTransaction(deferred: true); // rollups and open rows of one instant
+        string seals = ReadSeals(connection, snapshot); // the first read fixes the transaction's snapshot
+        afterSnapshot?.Invoke();
+        var rollups = new List<(string Enterprise, string Device, int Month, byte[] Rollup, byte[]? Minutes)>[readers];
+        var seen = new string[readers];
+        Parallel.For(0, readers, new ParallelOptions { MaxDegreeOfParallelism = readers }, reader =>
+        {
+            int[] share = [.. months.Where((_, i) => i % readers == reader)];
+            if (reader == 0)
+            {
+                seen[0] = seals;
+                rollups[0] = ReadMonths(connection, snapshot, share);
+                return;
+            }
+
+            using SqliteConnection own = _store.OpenConnection();
+            using SqliteTransaction ownSnapshot = own.BeginTransaction(deferred: true);
+            seen[reader] = ReadSeals(own, ownSnapshot);
+            rollups[reader] = ReadMonths(own, ownSnapshot, share);
+        });
+        if (seen.Any(other => !string.Equals(other, seals, StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
         var devices = new Dictionary<(string Enterprise, string Device), LedgerDeviceDays>();
         var enterprises = new Dictionary<string, string>(StringComparer.Ordinal); // one string instance per enterprise
         LedgerDeviceDays DeviceOf(string enterprise, string device)
@@ -204,16 +267,11 @@ public sealed class LedgerStore
             return days;
         }
 
-        using (SqliteCommand command = connection.CreateCommand())
+        foreach (var share in rollups)
         {
-            command.Transaction = snapshot;
-            command.CommandText = "SELECT enterprise, device, month, rollup, minutes FROM ledger_months WHERE month >= $from AND month < $to;";
-            command.Parameters.AddWithValue("$from", LedgerMonth.MonthOf(fromDay));
-            command.Parameters.AddWithValue("$to", toDay);
-            using SqliteDataReader r = command.ExecuteReader();
-            while (r.Read())
+            foreach ((string enterprise, string device, int month, byte[] rollup, byte[]? minutes) in share)
             {
-                DeviceOf(r.GetString(0), r.GetString(1)).Months.Add((r.GetInt32(2), (byte[])r.GetValue(3), r.IsDBNull(4) ? null : (byte[])r.GetValue(4)));
+                DeviceOf(enterprise, device).Months.Add((month, rollup, minutes));
             }
         }
 
@@ -239,13 +297,48 @@ public sealed class LedgerStore
             device.Months.Sort((a, b) => a.Month.CompareTo(b.Month));
         }
 
-
         Array.Sort(ordered, static (a, b) =>
         {
             int byEnterprise = string.CompareOrdinal(a.Enterprise, b.Enterprise);
             return byEnterprise != 0 ? byEnterprise : string.CompareOrdinal(a.Device, b.Device);
         });
         return new LedgerWindow(fromDay, toDay, ordered, unsealed);
+    }
+
+    // Every enterprise's seal mark, as one string: equal strings, equal rollups.
+    private static string ReadSeals(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT enterprise, sealed_through FROM ledger_seals ORDER BY enterprise;";
+        using SqliteDataReader r = command.ExecuteReader();
+        var seals = new StringBuilder();
+        while (r.Read())
+        {
+            seals.Append(r.GetString(0)).Append('=').Append(r.GetInt64(1)).Append(';');
+        }
+
+        return seals.ToString();
+    }
+
+    private static List<(string, string, int, byte[], byte[]?)> ReadMonths(SqliteConnection connection, SqliteTransaction transaction, int[] months)
+    {
+        var rows = new List<(string, string, int, byte[], byte[]?)>();
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT enterprise, device, month, rollup, minutes FROM ledger_months WHERE month = $month;";
+        SqliteParameter month = command.Parameters.Add("$month", SqliteType.Integer);
+        foreach (int one in months)
+        {
+            month.Value = one;
+            using SqliteDataReader r = command.ExecuteReader();
+            while (r.Read())
+            {
+                rows.Add((r.GetString(0), r.GetString(1), r.GetInt32(2), (byte[])r.GetValue(3), r.IsDBNull(4) ? null : (byte[])r.GetValue(4)));
+            }
+        }
+
+        return rows;
     }
 
     /// <summary>The last sealed local day of <paramref name="enterprise"/>, or null before its first sealing.</summary>

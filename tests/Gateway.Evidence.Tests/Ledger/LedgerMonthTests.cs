@@ -70,6 +70,41 @@ public sealed class LedgerMonthTests : IDisposable
         Assert.Equal(rows.Count, verification.RowsVerified);
     }
 
+    [Fact]
+    public void A_window_read_by_several_readers_is_taken_only_when_no_seal_came_between_their_snapshots()
+    {
+        using EvidenceStore store = EvidenceTest.Open(_directory, TimeProvider.System);
+        var evidence = new EvidenceAccumulation(new LedgerParameters(), DefaultShiftCalendar.Instance);
+        Feed(evidence, Lines(new DateOnly(2026, 7, 28), 6));
+        evidence.AdvanceWatermark(Local(new DateOnly(2026, 7, 31)));
+        store.Ledger.Save(Consumer, 1, evidence.TakeChanges());
+
+        // A seal between the first reader's snapshot and the second's: the readers disagree, the read is refused.
+        LedgerWindow? torn = store.Ledger.TryReadWindow(s_july, s_october, readers: 2, afterSnapshot: () =>
+        {
+            evidence.AdvanceWatermark(Local(new DateOnly(2026, 8, 10)));
+            store.Ledger.Save(Consumer, 2, evidence.TakeChanges());
+        });
+        Assert.Null(torn);
+
+        // Without one, two readers read what one reads; and ReadWindow reads the rows as they are now.
+        LedgerWindow? two = store.Ledger.TryReadWindow(s_july, s_october, readers: 2, afterSnapshot: () => { });
+        LedgerWindow? one = store.Ledger.TryReadWindow(s_july, s_october, readers: 1);
+        Assert.NotNull(two);
+        Assert.NotNull(one);
+        Assert.Equal(Figures(one), Figures(two));
+        Assert.Empty(one.UnsealedEnterprises);
+        AssertWindowReadsAsRows(store, expectOpen: false);
+
+        static string[] Figures(LedgerWindow window) =>
+            [.. window.Devices.Select(d =>
+            {
+                var days = new List<LedgerDayFigures>();
+                d.ReadDays(days, 0);
+                return $"{d.Enterprise}/{d.Device}: {string.Join(", ", days.Select(f => $"{f.Day} {f.RunNanoseconds} {f.Transitions} {Convert.ToHexString(f.MinuteRuns.Span)}"))}";
+            })];
+    }
+
     [Theory]
     [InlineData("UPDATE ledger_months SET rollup = CAST(substr(rollup, 1, 3) || X'7F' || substr(rollup, 5) AS BLOB) WHERE device = 'm1'", "rollup does not match")]
     [InlineData("UPDATE ledger_months SET days = days + 1 WHERE device = 'm1'", "rollup does not match")]
