@@ -1,10 +1,8 @@
-using System.Text;
 using FactoryGateway.Edge.Buffer;
 using FactoryGateway.Edge.Config;
 using FactoryGateway.Edge.Health;
 using FactoryGateway.Edge.Signals;
 using FactoryGateway.Edge.Sources;
-using FactoryGateway.Telemetry.Storage;
 using FactoryGateway.Testing;
 
 namespace FactoryGateway.Edge.Tests.Core;
@@ -144,23 +142,5 @@ public sealed class NormaliserTests : IAsyncLifetime
         Assert.Empty(_normaliser.GetHealth().Single(d => d.Device == "cnc-01").BadItems);
     }
 
-    private async Task<List<string>> LinesAsync()
-    {
-        await _buffer.FlushAsync(TestContext.Current.CancellationToken);
-        var lines = new List<string>();
-        SegmentLog log = _buffer.Log;
-        long position = log.HeadPosition;
-        while (position < log.TailPosition)
-        {
-            using LogReadBatch batch = log.ReadBatch(position, 1000, 1 << 24);
-            foreach (LogRecord record in batch)
-            {
-                lines.AddRange(Encoding.UTF8.GetString(record.Payload.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            }
-
-            position = batch.NextPosition;
-        }
-
-        return lines;
-    }
+    private Task<List<string>> LinesAsync() => BufferedLines.ReadAsync(_buffer, TestContext.Current.CancellationToken);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using FactoryGateway.Edge.Config;
 using FactoryGateway.Edge.Health;
@@ -6,7 +5,6 @@ using FactoryGateway.Edge.Signals;
 using FactoryGateway.Edge.Sources.Mqtt;
 using FactoryGateway.Edge.Tests.Core;
 using FactoryGateway.Mqtt.Client;
-using FactoryGateway.Mqtt.Packets;
 using FactoryGateway.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -152,13 +150,5 @@ public sealed class MqttSourceItemStatusTests(MosquittoServer broker) : IClassFi
         return publisher;
     }
 
-    private static async Task PublishAsync(MqttClient publisher, string topic, string payload)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(s_deadline);
-        MqttPublishResult result = await publisher.PublishAsync(
-            new MqttApplicationMessage { Topic = topic, Payload = Encoding.UTF8.GetBytes(payload), Qos = MqttQos.AtLeastOnce },
-            deadline.Token);
-        Assert.Equal(MqttPublishOutcome.Acknowledged, result.Outcome);
-    }
+    private static Task PublishAsync(MqttClient publisher, string topic, string payload) => TestPublishing.PublishAsync(publisher, topic, payload, Ct);
 }

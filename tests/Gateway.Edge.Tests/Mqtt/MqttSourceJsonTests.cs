@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using FactoryGateway.Edge.Buffer;
 using FactoryGateway.Edge.Config;
@@ -9,8 +8,6 @@ using FactoryGateway.Edge.Sources;
 using FactoryGateway.Edge.Sources.Mqtt;
 using FactoryGateway.Mqtt.Client;
 using FactoryGateway.Mqtt.Json;
-using FactoryGateway.Mqtt.Packets;
-using FactoryGateway.Telemetry.Storage;
 using FactoryGateway.Testing;
 
 namespace FactoryGateway.Edge.Tests.Mqtt;
@@ -332,35 +329,9 @@ public sealed class MqttSourceJsonTests(MosquittoServer broker) : IClassFixture<
         return publisher;
     }
 
-    private static async Task PublishAsync(MqttClient publisher, string topic, string payload)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(s_deadline);
-        MqttPublishResult result = await publisher.PublishAsync(
-            new MqttApplicationMessage { Topic = topic, Payload = Encoding.UTF8.GetBytes(payload), Qos = MqttQos.AtLeastOnce },
-            deadline.Token);
-        Assert.Equal(MqttPublishOutcome.Acknowledged, result.Outcome);
-    }
+    private static Task PublishAsync(MqttClient publisher, string topic, string payload) => TestPublishing.PublishAsync(publisher, topic, payload, Ct);
 
-    private static async Task<List<string>> LinesAsync(EdgeBuffer buffer)
-    {
-        await buffer.FlushAsync(Ct);
-        var lines = new List<string>();
-        SegmentLog log = buffer.Log;
-        long position = log.HeadPosition;
-        while (position < log.TailPosition)
-        {
-            using LogReadBatch batch = log.ReadBatch(position, 1000, 1 << 24);
-            foreach (LogRecord record in batch)
-            {
-                lines.AddRange(Encoding.UTF8.GetString(record.Payload.Span).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            }
-
-            position = batch.NextPosition;
-        }
-
-        return lines;
-    }
+    private static Task<List<string>> LinesAsync(EdgeBuffer buffer) => Core.BufferedLines.ReadAsync(buffer, Ct);
 
     private async Task PublishWithMqttJsAsync((string Topic, string Payload)[] messages)
     {
