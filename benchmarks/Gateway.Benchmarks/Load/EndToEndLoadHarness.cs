@@ -75,6 +75,7 @@ internal static class EndToEndLoadHarness
         bool registered = !args.Contains("--unregistered");
         long warmUpPoints = Option(args, "--warmup-points", 200_000);
         bool separateCores = args.Contains("--separate-cores");
+        bool accumulate = !args.Contains("--no-evidence");
         if (points < 1 || lines < 1 || connections < 1 || warmUpPoints < 0)
         {
             Console.Error.WriteLine("load-e2e: --points, --lines and --connections must be positive, --warmup-points not negative.");
@@ -119,7 +120,7 @@ internal static class EndToEndLoadHarness
                 // JIT and tiering of the client, Kestrel, the ingest, the WAL and the forwarder, through a throw-away
                 // ingest into its own database: a gateway runs for days, so cold code is not what is measured.
                 Batches warmUp = Batches.Build(warmUpPoints, lines, gzip);
-                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, influx, warmUp, gzip, connections, forwardLines, registered, deliveryDeadline);
+                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, influx, warmUp, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
                 await SettleAsync(influx);
             }
 
@@ -145,7 +146,7 @@ internal static class EndToEndLoadHarness
             TimeSpan settled = await SettleAsync(influx);
 
             // 2. Through the ingest: the same batches to /api/v2/write, forwarded to another database.
-            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, influx, batches, gzip, connections, forwardLines, registered, deliveryDeadline);
+            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, influx, batches, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
             exact &= Check("ingest → InfluxDB", ingest.Count, points, ingest.Client.Failures, ingest.Client.FirstFailure);
             if (ingest.CountConfirmed is { } confirmed)
             {
@@ -232,7 +233,7 @@ internal static class EndToEndLoadHarness
     }
 
     private static async Task<IngestRun> PostThroughIngestAsync(
-        string dataDirectory, string database, InfluxDaemon influx, Batches batches, bool gzip, int connections, int forwardLines, bool registered, TimeSpan deadline)
+        string dataDirectory, string database, InfluxDaemon influx, Batches batches, bool gzip, int connections, int forwardLines, bool registered, bool accumulate, TimeSpan deadline)
     {
         // As IngestCommand composes the service: options, evidence store in the data directory, token store and
         // register, an InfluxForwarder with its own HttpClient, the evidence accumulator, the forwarder's counters in /metrics.
@@ -268,6 +269,11 @@ internal static class EndToEndLoadHarness
             {
                 created = new InfluxForwarder(wal, new InfluxWriteClient(influxHttp, InfluxTarget.ForV1(influx.Url, database), TimeProvider.System),
                     forwarderOptions, TimeProvider.System, NullLogger<InfluxForwarder>.Instance);
+                if (!accumulate)
+                {
+                    return [created]; // --no-evidence: the forwarder alone reads the WAL (diagnosis only)
+                }
+
                 var accumulator = new EvidenceAccumulator(wal, evidence.Ledger, new EvidenceAccumulatorOptions(), DefaultShiftCalendar.Instance, options.Limits,
                     TimeProvider.System, NullLogger<EvidenceAccumulator>.Instance);
                 return [created, accumulator];
