@@ -7,15 +7,24 @@
 // Objects/Machines holds
 //   Mill1  (urn:test:VendorMillType, a subtype of MachineToolType): Identification, MachineryBuildingBlocks
 //          (MachineryItemState, MachineryOperationMode), Monitoring/MachineTool (OperationMode, PowerOnDuration in hours),
-//          Monitoring/Channel1 (ChannelState, ChannelModifiers), Production/ActiveProgram/Name, Production/PartsCounter and
-//          PartsGoodCounter. Every period the channel alternates Active (item state Executing) and Reset (NotExecuting); each
-//          Active→Reset completes a part (every third part is not good).
+//          Monitoring/Channel1 (ChannelState, ChannelModifiers), Production/ActiveProgram/Name,
+//          Production/Statistics/PartsProducedInLifetime, and a vendor counter of good parts s=Mill1.Vendor.PartsGood (ns=1;
+//          OPC 40501-1 has no machine-wide one). Every period the channel alternates Active (item state Executing) and Reset
+//          (NotExecuting); each Active→Reset completes a part (every third part is not good).
 //   Robot1 (MotionDeviceSystemType): Identification, MachineryItemState alternating Executing/NotExecuting,
 //          SafetyStates/SafetyState1/ParameterSet (OperationalMode AUTOMATIC, EmergencyStop, ProtectiveStop false),
 //          Controllers/Controller1 (ParameterSet/TotalPowerOnTime in ms, TaskControls/Task1/ParameterSet/TaskProgramName).
 // Plain variables in the server's namespace (ns=1): s=Press3.Current (Double, cycles 0.2 → 3 → 12 A every period),
 // s=Mill1.Spindle.Speed (Double), s=Mill1.Sensor.Broken (Double, always BadSensorFailure).
+// Alarms (OPC 10000-9 AlarmConditionType, condition source Mill1, which is an event notifier): Mill1/SpindleOverload
+// (severity 800) and Mill1/CoolantLow (severity 500). ConditionRefresh is served (installAlarmsAndConditionsService).
+// Commands on stdin, one a line, each answered "OK <line>" once done (or "ERROR <line>: <reason>"); a word starting with
+// "#" is a tag that only makes the answer unique:
+//   alarm <SpindleOverload|CoolantLow> <on|off>   activate (retained) or deactivate (not retained) the alarm, raising its event
+//   add-machine <name>                            adds a Machinery machine (MachineryItemState Executing, Identification) to Machines
+//   remove-machine <name>                         deletes it again
 // Prints "READY <endpointUrl>" once it accepts connections; stops on SIGTERM/SIGINT.
+import { createInterface } from "node:readline";
 import { OPCUAServer, OPCUACertificateManager, DataType, DataValue, LocalizedText, Variant, StatusCodes, nodesets } from "node-opcua";
 
 function arg(name, fallback) {
@@ -108,7 +117,7 @@ function buildingBlocks(machine, name, itemState, operationMode) {
 }
 
 // Mill1: a machine tool.
-const mill = own.addObject({ organizedBy: machines, browseName: "Mill1", nodeId: "s=Mill1", typeDefinition: vendorMillType });
+const mill = own.addObject({ organizedBy: machines, browseName: "Mill1", nodeId: "s=Mill1", typeDefinition: vendorMillType, eventNotifier: 1 });
 identification(mill, "Mill1", { manufacturer: "ACME Machine Tools", model: "VMC-850", serial, uri: `urn:acme:vmc850:${serial}` });
 buildingBlocks(mill, "Mill1", () => (active() ? "Executing" : "NotExecuting"), () => "Processing");
 const monitoring = object(mill, q(machineTool, "Monitoring"), "Mill1.Monitoring");
@@ -124,8 +133,10 @@ for (const modifier of ["DryRun", "TestMode", "SingleStep"]) {
 const production = object(mill, q(machineTool, "Production"), "Mill1.Production");
 const program = object(production, q(machineTool, "ActiveProgram"), "Mill1.Production.ActiveProgram");
 variable(program, q(machineTool, "Name"), "Mill1.Production.ActiveProgram.Name", "String", () => "O1234_FLANGE");
-variable(production, q(machineTool, "PartsCounter"), "Mill1.Production.PartsCounter", "UInt32", () => parts());
-variable(production, q(machineTool, "PartsGoodCounter"), "Mill1.Production.PartsGoodCounter", "UInt32", () => parts() - Math.floor(parts() / 3));
+const statistics = object(production, q(machineTool, "Statistics"), "Mill1.Production.Statistics");
+variable(statistics, q(machineTool, "PartsProducedInLifetime"), "Mill1.Production.Statistics.PartsProducedInLifetime", "UInt32", () => parts());
+const vendor = object(mill, "Vendor", "Mill1.Vendor");
+variable(vendor, "PartsGood", "Mill1.Vendor.PartsGood", "UInt32", () => parts() - Math.floor(parts() / 3));
 const spindle = object(mill, "Spindle", "Mill1.Spindle");
 variable(spindle, "Speed", "Mill1.Spindle.Speed", "Double", () => (active() ? 8000 : 0));
 own.addVariable({
@@ -168,6 +179,78 @@ variable(robot, "Cycles", "Robot1.Cycles", "UInt32", () => parts());
 const press = own.addObject({ organizedBy: space.rootFolder.objects, browseName: "Press3", nodeId: "s=Press3" });
 const currents = [0.2, 3, 12];
 variable(press, "Current", "Press3.Current", "Double", () => currents[tick % 3]);
+
+// Mill1's alarms.
+space.installAlarmsAndConditionsService();
+// OPC 10000-9 §4.8: the Server object is the root of the event hierarchy; Mill1 is an event source (and notifier) below it.
+space.rootFolder.objects.server.addReference({ referenceType: "HasEventSource", nodeId: mill });
+const alarmFolder = object(mill, "Alarms", "Mill1.Alarms");
+const alarmInput = own.addVariable({ componentOf: alarmFolder, browseName: "Input", nodeId: "s=Mill1.Alarms.Input", dataType: "Boolean", value: { dataType: DataType.Boolean, value: false } });
+const alarms = {};
+for (const [name, severity] of [["SpindleOverload", 800], ["CoolantLow", 500]]) {
+  const alarm = own.instantiateAlarmCondition("AlarmConditionType", {
+    browseName: name,
+    nodeId: `s=Mill1.Alarms.${name}`,
+    componentOf: alarmFolder,
+    conditionSource: mill,
+    inputNode: alarmInput,
+  });
+  alarm.setEnabledState(true);
+  alarms[name] = { alarm, severity };
+}
+
+function setAlarm(name, on) {
+  const entry = alarms[name];
+  if (!entry) {
+    throw new Error(`no alarm ${name}`);
+  }
+  if (on) {
+    entry.alarm.activateAlarm();
+  } else {
+    entry.alarm.deactivateAlarm(false);
+  }
+  entry.alarm.raiseNewCondition({ severity: entry.severity, message: `${name} ${on ? "active" : "cleared"}`, retain: on });
+}
+
+// Machines added at run time: a Machinery machine with a nameplate and an item state.
+const added = {};
+function addMachine(name) {
+  if (added[name]) {
+    throw new Error(`${name} exists`);
+  }
+  space.modelChangeTransaction(() => {
+    const machine = own.addObject({ organizedBy: machines, browseName: name, nodeId: `s=${name}` });
+    identification(machine, name, { manufacturer: "Late Machines", model: "LM-1", serial: `${name}-SN`, uri: `urn:late:${name}` });
+    buildingBlocks(machine, name, () => "Executing", () => "Processing");
+    added[name] = machine;
+  });
+}
+function removeMachine(name) {
+  const machine = added[name];
+  if (!machine) {
+    throw new Error(`no added machine ${name}`);
+  }
+  space.modelChangeTransaction(() => space.deleteNode(machine));
+  delete added[name];
+}
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const [command, name, value] = line.trim().split(/\s+/).filter((word) => !word.startsWith("#"));
+  try {
+    if (command === "alarm") {
+      setAlarm(name, value === "on");
+    } else if (command === "add-machine") {
+      addMachine(name);
+    } else if (command === "remove-machine") {
+      removeMachine(name);
+    } else if (command) {
+      throw new Error("unknown command");
+    }
+    console.log(`OK ${line.trim()}`);
+  } catch (err) {
+    console.log(`ERROR ${line.trim()}: ${err.message}`);
+  }
+});
 
 const timer = setInterval(() => { tick += 1; }, period);
 

@@ -39,6 +39,19 @@ public sealed class OpcUaSource : IEdgeSource
     /// <summary>The item name under which a device that is not on the server (no root, no known profile) is reported.</summary>
     public const string DeviceItemName = "(device)";
 
+    /// <summary>The item name under which a device's alarms (its event item) are reported when they cannot be read.</summary>
+    public const string EventsItemName = "(events)";
+
+    // The key of a device's event item in its subscription.
+    private const string EventsKey = "events";
+
+    // OPC 10000-4 §7.39: the server does not support what was asked (here: events for the device).
+    private const uint BadNotSupported = 0x803D_0000;
+
+    // Events queued per device between two publishes. 1,000: a ConditionRefresh of a machine with a few hundred retained
+    // conditions fits, and an alarm burst is not cut (events are not values: the newest does not make older ones moot).
+    private const uint EventQueueSize = 1000;
+
     private readonly OpcUaSourceOptions _options;
     private readonly string _dataDirectory;
     private readonly ILoggerFactory _loggerFactory;
@@ -180,6 +193,7 @@ public sealed class OpcUaSource : IEdgeSource
                     {
                         OpcUaDevicePlan plan = await OpcUaDiscovery.DiscoverAsync(session, namespaces, device, cancellationToken);
                         OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
+                        ReportEvents(sink, plan);
                         plans.Add(plan);
                     }
                     catch (UaServiceException e) when (e.Status.Code is StatusCode.BadNodeIdUnknown or OpcUaDiscovery.BadTypeDefinitionInvalid)
@@ -224,6 +238,21 @@ public sealed class OpcUaSource : IEdgeSource
         }
     }
 
+    /// <summary>Says once, at discovery, where a device's alarms come from, or that the server offers none for it (log and health).</summary>
+    private void ReportEvents(IEdgeSink sink, OpcUaDevicePlan plan)
+    {
+        if (plan.Events is { } events)
+        {
+            OpcUaSourceLog.AlarmsFrom(_logger, Name, plan.Id, events.Notifier.ToString(), events.Sources?.Count ?? 0);
+        }
+        else if (plan.Profile is OpcUaDeviceProfile.MachineTool or OpcUaDeviceProfile.Robot or OpcUaDeviceProfile.Machinery)
+        {
+            const string Reason = "neither the device's object nor the Server object is an event notifier: alarms are not read and do not make the device down";
+            OpcUaSourceLog.NoEvents(_logger, Name, plan.Id);
+            sink.ItemStatus(plan.Id, EventsItemName, BadNotSupported, Reason);
+        }
+    }
+
     private static async Task CloseQuietlyAsync(UaSession session)
     {
         try
@@ -264,6 +293,16 @@ public sealed class OpcUaSource : IEdgeSource
                 });
             }
 
+            if (plan.Events is { } events)
+            {
+                items.Add(new UaMonitoredItemSpec(EventsKey, UaNodeReference.Parse(events.Notifier.ToString()))
+                {
+                    AttributeId = AttributeIds.EventNotifier,
+                    Filter = AlarmEvents.Filter,
+                    QueueSize = EventQueueSize,
+                });
+            }
+
             options.Subscriptions.Add(new UaSubscriptionSpec(plan.Id, items)
             {
                 Options = new UaSubscriptionOptions { PublishingInterval = _options.PublishingInterval.TotalMilliseconds },
@@ -286,6 +325,13 @@ public sealed class OpcUaSource : IEdgeSource
             {
                 case UaDataChanges changes when byName.TryGetValue(changes.Subscription.Name, out OpcUaDevicePlan? plan):
                     OnData(sink, plan, trackers[plan.Id], changes, unavailable);
+                    break;
+                case UaEvents events when byName.TryGetValue(events.Subscription.Name, out OpcUaDevicePlan? plan):
+                    OnEvents(sink, plan, trackers[plan.Id], events);
+                    break;
+                case UaItemUnavailable { Key: EventsKey } item when byName.TryGetValue(item.Subscription, out OpcUaDevicePlan? plan):
+                    OpcUaSourceLog.ItemUnavailable(_logger, Name, plan.Id, EventsItemName, item.Status.Code, item.Reason);
+                    sink.ItemStatus(plan.Id, EventsItemName, item.Status.Code, item.Reason);
                     break;
                 case UaConnectionStateChanged { State: UaConnectionState.Connected }:
                     OpcUaSourceLog.Connected(_logger, Name);
@@ -370,6 +416,33 @@ public sealed class OpcUaSource : IEdgeSource
             if (item.Signal is not null && ToSample(plan.Id, item, value, time) is { } sample)
             {
                 sink.Sample(sample);
+            }
+        }
+
+        if (tracker.Dirty && tracker.TryTake(out SignalValue state, out uint status))
+        {
+            sink.Sample(new EdgeSample(plan.Id, CanonicalSignals.State, state, status, tracker.Time));
+        }
+    }
+
+    private void OnEvents(IEdgeSink sink, OpcUaDevicePlan plan, DeviceStateTracker tracker, UaEvents events)
+    {
+        foreach (EventFieldList fields in events.Events)
+        {
+            if (fields.ClientHandle != plan.EventsHandle || plan.Events is not { } source)
+            {
+                continue;
+            }
+
+            AlarmEvent alarm = AlarmEvents.Decode(fields.EventFields);
+            if (!alarm.IsRefreshStart && !source.Counts(alarm.SourceNode))
+            {
+                continue;
+            }
+
+            if (tracker.Alarm(alarm))
+            {
+                OpcUaSourceLog.AlarmChanged(_logger, Name, plan.Id, alarm.ConditionKey ?? "(refresh)", alarm.Severity, alarm.Active == true, alarm.Message ?? "", tracker.DownAlarms);
             }
         }
 

@@ -28,4 +28,13 @@ internal static partial class OpcUaSourceLog
 
     [LoggerMessage(5606, LogLevel.Information, "OPC UA source {Source}: data gap of {Duration} ({Recovery})")]
     public static partial void DataGap(ILogger logger, string source, TimeSpan duration, string recovery);
+
+    [LoggerMessage(5608, LogLevel.Information, "OPC UA source {Source}: device {Device} takes its alarms from the events of {Notifier} (source filter: {Sources} node(s), 0 = every event)")]
+    public static partial void AlarmsFrom(ILogger logger, string source, string device, string notifier, int sources);
+
+    [LoggerMessage(5609, LogLevel.Warning, "OPC UA source {Source}: device {Device}: the server offers no events for it (no event notifier); alarms are not read")]
+    public static partial void NoEvents(ILogger logger, string source, string device);
+
+    [LoggerMessage(5610, LogLevel.Information, "OPC UA source {Source}: device {Device} alarm {Condition} severity {Severity} active {Active} ({Message}); {DownAlarms} down alarm(s) active")]
+    public static partial void AlarmChanged(ILogger logger, string source, string device, string condition, ushort severity, bool active, string message, int downAlarms);
 }
