@@ -34,6 +34,19 @@ public sealed class EventEncodingTests
     }
 
     [Fact]
+    public void EventFilter_with_an_OfType_where_clause_round_trips()
+    {
+        var filter = new EventFilter([SimpleAttributeOperand.Field(WellKnownNodes.BaseEventType, "EventType")]) { OfType = WellKnownNodes.GeneralModelChangeEventType };
+        byte[] body = BinaryEncodingTests.Encode(e => ((IUaEncodable)filter).Encode(e));
+
+        // The where clause: one element, operator 14 (OfType), one operand: ExtensionObject i=597 (LiteralOperand), binary,
+        // 5 bytes: a Variant NodeId (0x11) in the four-byte form i=2133.
+        Assert.EndsWith("01000000" + "0E000000" + "01000000" + "01005502" + "01" + "05000000" + "1101005508", Convert.ToHexString(body), StringComparison.Ordinal);
+        var d = new UaBinaryDecoder(body.AsMemory());
+        Assert.Equal(filter, StructureCodec.ReadEventFilter(ref d));
+    }
+
+    [Fact]
     public void EventNotificationList_decodes_inside_a_notification_message_extension_object()
     {
         var list = new EventNotificationList(

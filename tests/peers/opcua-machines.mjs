@@ -21,7 +21,9 @@
 // Commands on stdin, one a line, each answered "OK <line>" once done (or "ERROR <line>: <reason>"); a word starting with
 // "#" is a tag that only makes the answer unique:
 //   alarm <SpindleOverload|CoolantLow> <on|off>   activate (retained) or deactivate (not retained) the alarm, raising its event
-//   add-machine <name>                            adds a Machinery machine (MachineryItemState Executing, Identification) to Machines
+//   add-machine <name> [quiet]                    adds a Machinery machine (MachineryItemState Executing, Identification) to
+//                                                 Machines; the Server raises a GeneralModelChangeEvent (Machines has a
+//                                                 NodeVersion) unless "quiet"
 //   remove-machine <name>                         deletes it again
 // Prints "READY <endpointUrl>" once it accepts connections; stops on SIGTERM/SIGINT.
 import { createInterface } from "node:readline";
@@ -67,6 +69,8 @@ const vendorMillType = own.addObjectType({ browseName: "VendorMillType", nodeId:
 const motionDeviceSystemType = robotics.addObjectType({ browseName: "MotionDeviceSystemType", nodeId: `ns=${robotics.index};i=1002`, subtypeOf: baseObjectType });
 
 const machines = machinery.addFolder(space.rootFolder.objects, { browseName: "Machines", nodeId: `ns=${machinery.index};i=1001` });
+// OPC 10000-3 §5.5.5: a node with a NodeVersion has its model changes reported (GeneralModelChangeEventType).
+own.addVariable({ propertyOf: machines, browseName: { namespaceIndex: 0, name: "NodeVersion" }, nodeId: "s=Machines.NodeVersion", dataType: "String", value: { dataType: DataType.String, value: "1" } });
 
 let tick = 0;
 const active = () => tick % 2 === 0;
@@ -214,16 +218,18 @@ function setAlarm(name, on) {
 
 // Machines added at run time: a Machinery machine with a nameplate and an item state.
 const added = {};
-function addMachine(name) {
+function addMachine(name, quiet) {
   if (added[name]) {
     throw new Error(`${name} exists`);
   }
+  space.suspendModelChangeEvents = quiet;
   space.modelChangeTransaction(() => {
     const machine = own.addObject({ organizedBy: machines, browseName: name, nodeId: `s=${name}` });
     identification(machine, name, { manufacturer: "Late Machines", model: "LM-1", serial: `${name}-SN`, uri: `urn:late:${name}` });
     buildingBlocks(machine, name, () => "Executing", () => "Processing");
     added[name] = machine;
   });
+  space.suspendModelChangeEvents = false;
 }
 function removeMachine(name) {
   const machine = added[name];
@@ -240,7 +246,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     if (command === "alarm") {
       setAlarm(name, value === "on");
     } else if (command === "add-machine") {
-      addMachine(name);
+      addMachine(name, value === "quiet");
     } else if (command === "remove-machine") {
       removeMachine(name);
     } else if (command) {

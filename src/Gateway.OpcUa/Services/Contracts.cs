@@ -130,6 +130,7 @@ public static class WellKnownNodes
     public static NodeId HasEventSource { get; } = new(36u);
     public static NodeId HasNotifier { get; } = new(48u);
     public static NodeId BaseEventType { get; } = new(2041u);
+    public static NodeId BaseModelChangeEventType { get; } = new(2132u);
     public static NodeId GeneralModelChangeEventType { get; } = new(2133u);
     public static NodeId ConditionType { get; } = new(2782u);
     public static NodeId ConditionRefresh { get; } = new(3875u);
@@ -261,15 +262,19 @@ public sealed record SimpleAttributeOperand(NodeId TypeDefinitionId, IReadOnlyLi
 
 /// <summary>
 /// The event filter of a monitored item on the EventNotifier attribute (OPC 10000-4 §7.22.3): the fields each event
-/// notification carries, in this order. The where clause is empty: every event of the notifier is reported.
+/// notification carries, in this order. Without <see cref="OfType"/> the where clause is empty: every event of the
+/// notifier is reported.
 /// </summary>
 public sealed record EventFilter(IReadOnlyList<SimpleAttributeOperand> SelectClauses) : MonitoringFilter
 {
+    /// <summary>When set, the where clause is one OfType element (OPC 10000-4 §7.7.3): only events of this type or a subtype.</summary>
+    public NodeId? OfType { get; init; }
+
     private protected override uint EncodingId => ServiceIds.EventFilter;
 
     private protected override void Write(UaBinaryEncoder encoder) => StructureCodec.WriteEventFilter(encoder, this);
 
-    public bool Equals(EventFilter? other) => other is not null && SelectClauses.SequenceEqual(other.SelectClauses);
+    public bool Equals(EventFilter? other) => other is not null && SelectClauses.SequenceEqual(other.SelectClauses) && OfType == other.OfType;
 
     public override int GetHashCode() => SelectClauses.Count;
 }

@@ -45,6 +45,7 @@ public static class ServiceIds
     public const uint AnonymousIdentityToken = 321;
     public const uint UserNameIdentityToken = 324;
     public const uint X509IdentityToken = 327;
+    public const uint LiteralOperand = 597;
     public const uint DataChangeFilter = 724;
     public const uint EventFilter = 727;
     public const uint EventFilterResult = 736;

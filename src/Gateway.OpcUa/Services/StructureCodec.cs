@@ -84,8 +84,21 @@ public static class StructureCodec
             e.WriteUInt32(operand.AttributeId);
             e.WriteString(operand.IndexRange);
         });
-        encoder.WriteInt32(0); // WhereClause.Elements: none
+        if (value.OfType is not { } type)
+        {
+            encoder.WriteInt32(0); // WhereClause.Elements: none
+            return;
+        }
+
+        // One ContentFilterElement: FilterOperator OfType with one LiteralOperand holding the type's NodeId.
+        encoder.WriteInt32(1);
+        encoder.WriteInt32(OfTypeOperator);
+        encoder.WriteInt32(1);
+        encoder.WriteExtensionObject(new ExtensionObject(new LiteralOperandBody(new Variant(type))));
     }
+
+    // OPC 10000-4 §7.7.3 FilterOperator OfType.
+    private const int OfTypeOperator = 14;
 
     /// <summary>Reads an EventFilter body (what a server receives); the where clause must be empty.</summary>
     public static EventFilter ReadEventFilter(ref UaBinaryDecoder decoder)
@@ -98,12 +111,23 @@ public static class StructureCodec
             return new SimpleAttributeOperand(type, path, attribute) { IndexRange = d.ReadString("SimpleAttributeOperand.IndexRange") };
         }, 11);
         int where = decoder.ReadArrayLength("EventFilter.WhereClause.Elements", 8);
-        if (where > 0)
+        if (where == 0)
         {
-            throw new UaDecodeException(decoder.AbsolutePosition, "EventFilter.WhereClause", "a where clause is not supported by this decoder.");
+            return new EventFilter(select);
         }
 
-        return new EventFilter(select);
+        int position = decoder.AbsolutePosition;
+        int op = decoder.ReadInt32("ContentFilterElement.FilterOperator");
+        ExtensionObject[] operands = decoder.ReadArray("ContentFilterElement.FilterOperands", static (ref UaBinaryDecoder x, string f) => x.ReadExtensionObject(f), 5);
+        if (where != 1 || op != OfTypeOperator || operands.Length != 1 || operands[0].TypeId != new NodeId(ServiceIds.LiteralOperand))
+        {
+            throw new UaDecodeException(position, "EventFilter.WhereClause", "only a where clause of one OfType element with a literal operand is supported.");
+        }
+
+        var literal = new UaBinaryDecoder(operands[0].Body, decoder.Limits);
+        return literal.ReadVariant("LiteralOperand.Value").Value is NodeId type
+            ? new EventFilter(select) { OfType = type }
+            : throw new UaDecodeException(position, "EventFilter.WhereClause", "the OfType operand is not a NodeId.");
     }
 
     /// <summary>Reads an EventFilterResult (OPC 10000-4 §7.22.3); the where clause's element results are kept as their status codes.</summary>
@@ -253,6 +277,14 @@ public static class StructureCodec
         e.WriteInt32(-1); // StringTable
         e.WriteExtensionObject(null);
     }
+}
+
+/// <summary>A LiteralOperand (OPC 10000-4 §7.7.4.3) of a content filter element.</summary>
+internal sealed class LiteralOperandBody(Variant value) : IUaEncodable
+{
+    public uint BinaryEncodingId => ServiceIds.LiteralOperand;
+
+    public void Encode(UaBinaryEncoder encoder) => encoder.WriteVariant(value);
 }
 
 /// <summary>An EventNotificationList wrapped for encoding into a NotificationMessage.</summary>

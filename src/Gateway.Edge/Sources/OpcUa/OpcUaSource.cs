@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
 using FactoryGateway.Edge.Config;
 using FactoryGateway.Edge.Signals;
 using FactoryGateway.OpcUa.Client;
@@ -47,6 +48,12 @@ public sealed class OpcUaSource : IEdgeSource
 
     // OPC 10000-4 §7.39: the server does not support what was asked (here: events for the device).
     private const uint BadNotSupported = 0x803D_0000;
+
+    // The subscription that watches for model changes (a name the device options refuse as a device id).
+    private const string ModelSubscription = OpcUaDeviceOptions.ReservedId;
+
+    // Model changes that arrived while a rediscovery was already asked for.
+    private long _coalescedModelChanges;
 
     // Events queued per device between two publishes. 1,000: a ConditionRefresh of a machine with a few hundred retained
     // conditions fits, and an alarm burst is not cut (events are not values: the newest does not make older ones moot).
@@ -114,8 +121,11 @@ public sealed class OpcUaSource : IEdgeSource
         try
         {
             IReadOnlyList<OpcUaDevicePlan> plans = await DiscoverAsync(session, sink, reported, cancellationToken);
-            Plans = plans;
-            await StreamAsync(session, plans, sink, reported, cancellationToken);
+            while (true)
+            {
+                Plans = plans;
+                plans = await StreamAsync(session, plans, sink, reported, cancellationToken);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -175,7 +185,34 @@ public sealed class OpcUaSource : IEdgeSource
         return TimeSpan.FromMilliseconds(Math.Min(ms, MaxRetryDelay.TotalMilliseconds));
     }
 
-    /// <summary>Finds every device, retrying with backoff while the server cannot be reached or does not have them yet.</summary>
+    /// <summary>What one discovery found: the plans of the devices on the server and the configured devices that are not.</summary>
+    private sealed record Discovery(IReadOnlyList<OpcUaDevicePlan> Plans, IReadOnlyList<(string Device, UaServiceException Error)> Missing);
+
+    /// <summary>Finds every configured device in one short session. Throws when the server cannot be browsed.</summary>
+    private async Task<Discovery> DiscoverOnceAsync(UaSessionOptions options, CancellationToken cancellationToken)
+    {
+        await using UaSession session = await UaSession.ConnectAsync(_options.Endpoint, options, _time, cancellationToken);
+        IReadOnlyList<string> namespaces = await session.ReadNamespaceArrayAsync(cancellationToken);
+        var plans = new List<OpcUaDevicePlan>();
+        var missing = new List<(string Device, UaServiceException Error)>();
+        foreach (OpcUaDeviceOptions device in _options.Devices)
+        {
+            try
+            {
+                plans.Add(await OpcUaDiscovery.DiscoverAsync(session, namespaces, device, cancellationToken));
+            }
+            catch (UaServiceException e) when (e.Status.Code is StatusCode.BadNodeIdUnknown or OpcUaDiscovery.BadTypeDefinitionInvalid)
+            {
+                // This device is not on the server as configured; the others still run.
+                missing.Add((device.Id, e));
+            }
+        }
+
+        await CloseQuietlyAsync(session);
+        return new Discovery(plans, missing);
+    }
+
+    /// <summary>Finds every device, retrying with backoff while the server cannot be reached or has none of them yet.</summary>
     private async Task<IReadOnlyList<OpcUaDevicePlan>> DiscoverAsync(UaSessionOptions options, IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
     {
         for (int failures = 0; ; failures++)
@@ -183,58 +220,143 @@ public sealed class OpcUaSource : IEdgeSource
             string reason;
             try
             {
-                await using UaSession session = await UaSession.ConnectAsync(_options.Endpoint, options, _time, cancellationToken);
-                IReadOnlyList<string> namespaces = await session.ReadNamespaceArrayAsync(cancellationToken);
-                var plans = new List<OpcUaDevicePlan>();
-                var missing = new List<(string Device, UaServiceException Error)>();
-                foreach (OpcUaDeviceOptions device in _options.Devices)
+                Discovery found = await DiscoverOnceAsync(options, cancellationToken);
+                if (found.Plans.Count == 0)
                 {
-                    try
-                    {
-                        OpcUaDevicePlan plan = await OpcUaDiscovery.DiscoverAsync(session, namespaces, device, cancellationToken);
-                        OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
-                        ReportEvents(sink, plan);
-                        plans.Add(plan);
-                    }
-                    catch (UaServiceException e) when (e.Status.Code is StatusCode.BadNodeIdUnknown or OpcUaDiscovery.BadTypeDefinitionInvalid)
-                    {
-                        // This device is not on the server as configured; the others still run.
-                        missing.Add((device.Id, e));
-                    }
+                    throw found.Missing[0].Error;
                 }
 
-                if (plans.Count == 0)
+                foreach (OpcUaDevicePlan plan in found.Plans)
                 {
-                    throw missing[0].Error;
+                    OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
+                    ReportEvents(sink, plan);
                 }
 
-                foreach ((string device, UaServiceException error) in missing)
+                foreach ((string device, UaServiceException error) in found.Missing)
                 {
                     OpcUaSourceLog.DeviceNotFound(_logger, Name, device, error.Message);
                     sink.ItemStatus(device, DeviceItemName, error.Status.Code, error.Message);
                     Report(sink, reported, [device], up: false, error.Message);
                 }
 
-                await CloseQuietlyAsync(session);
-                return plans;
+                return found.Plans;
             }
-            catch (UaServiceException e)
+            catch (Exception e) when (IsTransient(e, cancellationToken))
             {
-                reason = $"{e.Status}: {e.Message}";
-            }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or FormatException or UaDecodeException)
-            {
-                reason = e.Message;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                reason = "the discovery timed out";
+                reason = Describe(e);
             }
 
             Report(sink, reported, Devices, up: false, reason);
             TimeSpan delay = Backoff(failures);
             OpcUaSourceLog.DiscoveryFailed(_logger, Name, reason, delay);
             await Task.Delay(delay, _time, cancellationToken);
+        }
+    }
+
+    private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
+        e is UaServiceException or IOException or System.Net.Sockets.SocketException or TimeoutException or FormatException or UaDecodeException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static string Describe(Exception e) => e switch
+    {
+        UaServiceException ua => $"{ua.Status}: {ua.Message}",
+        OperationCanceledException => "the discovery timed out",
+        _ => e.Message,
+    };
+
+    /// <summary>
+    /// While the devices stream: browses the server again every <see cref="OpcUaSourceOptions.RediscoveryInterval"/>, and at
+    /// once when the server reports a model change. Returns what it found as soon as it differs from
+    /// <paramref name="current"/> (a device appeared, disappeared or changed its plan), after cancelling
+    /// <paramref name="restart"/>; null when <paramref name="cancellationToken"/> ends it. Never throws.
+    /// </summary>
+    private async Task<Discovery?> WatchAsync(UaSessionOptions options, IReadOnlyList<OpcUaDevicePlan> current, ChannelReader<bool> modelChanges, CancellationTokenSource restart, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                using (var interval = new CancellationTokenSource(_options.RediscoveryInterval, _time))
+                using (var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interval.Token))
+                {
+                    try
+                    {
+                        await modelChanges.ReadAsync(wake.Token);
+                        OpcUaSourceLog.ModelChanged(_logger, Name);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // The interval passed.
+                    }
+                }
+
+                Discovery found;
+                try
+                {
+                    found = await DiscoverOnceAsync(options, cancellationToken);
+                }
+                catch (Exception e) when (IsTransient(e, cancellationToken))
+                {
+                    OpcUaSourceLog.RediscoveryFailed(_logger, Name, Describe(e));
+                    continue;
+                }
+
+                if (Differs(current, found.Plans))
+                {
+                    await restart.CancelAsync();
+                    return found;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether the devices found differ from those streaming: another set of devices, or a device planned otherwise.</summary>
+    private static bool Differs(IReadOnlyList<OpcUaDevicePlan> current, IReadOnlyList<OpcUaDevicePlan> found)
+    {
+        if (current.Count != found.Count)
+        {
+            return true;
+        }
+
+        var byId = current.ToDictionary(p => p.Id, Signature, StringComparer.Ordinal);
+        return found.Any(p => !byId.TryGetValue(p.Id, out string? signature) || signature != Signature(p));
+    }
+
+    private static string Signature(OpcUaDevicePlan plan) =>
+        $"{plan.Profile}|{plan.Root}|{plan.Events?.Notifier}|{plan.Events?.Sources?.Count}|{string.Join(",", plan.Items.Select(i => $"{i.Role}:{i.Index}:{i.Node}"))}";
+
+    /// <summary>Reports what a rediscovery changed: devices gone (down, with the reason), devices that appeared or changed.</summary>
+    private void ApplyRediscovery(IEdgeSink sink, Dictionary<string, bool> reported, IReadOnlyList<OpcUaDevicePlan> before, Discovery found)
+    {
+        var old = before.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        foreach ((string device, UaServiceException error) in found.Missing)
+        {
+            if (old.ContainsKey(device))
+            {
+                string reason = $"the device is no longer on the server: {error.Message}";
+                OpcUaSourceLog.DeviceRemoved(_logger, Name, device, error.Message);
+                sink.ItemStatus(device, DeviceItemName, error.Status.Code, error.Message);
+                Report(sink, reported, [device], up: false, reason);
+            }
+        }
+
+        foreach (OpcUaDevicePlan plan in found.Plans)
+        {
+            bool known = old.TryGetValue(plan.Id, out OpcUaDevicePlan? previous);
+            if (!known || Signature(previous!) != Signature(plan))
+            {
+                OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
+                ReportEvents(sink, plan);
+            }
+
+            if (!known)
+            {
+                sink.ItemStatus(plan.Id, DeviceItemName, SignalQuality.Good);
+            }
         }
     }
 
@@ -309,20 +431,76 @@ public sealed class OpcUaSource : IEdgeSource
             });
         }
 
+        // Model changes (OPC 10000-5 §6.4.31): any BaseModelChangeEvent of the Server object starts a rediscovery.
+        options.Subscriptions.Add(new UaSubscriptionSpec(ModelSubscription,
+        [
+            new UaMonitoredItemSpec(ModelSubscription, UaNodeReference.Parse(WellKnownNodes.Server.ToString()))
+            {
+                AttributeId = AttributeIds.EventNotifier,
+                Filter = new EventFilter([SimpleAttributeOperand.Field(WellKnownNodes.BaseEventType, "EventType")]) { OfType = WellKnownNodes.BaseModelChangeEventType },
+                QueueSize = EventQueueSize,
+            },
+        ])
+        {
+            Options = new UaSubscriptionOptions { PublishingInterval = _options.PublishingInterval.TotalMilliseconds },
+        });
         return options;
     }
 
-    private async Task StreamAsync(UaSessionOptions session, IReadOnlyList<OpcUaDevicePlan> plans, IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the devices of <paramref name="plans"/> on one connection until a rediscovery finds the devices changed;
+    /// returns the new plans then (the caller streams them on a new connection).
+    /// </summary>
+    private async Task<IReadOnlyList<OpcUaDevicePlan>> StreamAsync(UaSessionOptions session, IReadOnlyList<OpcUaDevicePlan> plans, IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
     {
         var byName = plans.ToDictionary(p => p.Id, StringComparer.Ordinal);
         var trackers = plans.ToDictionary(p => p.Id, p => new DeviceStateTracker(p), StringComparer.Ordinal);
         var unavailable = new HashSet<(string Device, int Item)>();
-        await using var connection = new UaConnection(ConnectionOptions(session, plans), _loggerFactory.CreateLogger<UaConnection>(), _time);
-        connection.Start();
+        // A pending model change already asks for the rediscovery a newer one would: overflow policy drop-newest, counted.
+        var modelChanges = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }, _ => Interlocked.Increment(ref _coalescedModelChanges));
+        using var restart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<Discovery?> watch = WatchAsync(session, plans, modelChanges.Reader, restart, watchStop.Token);
+        try
+        {
+            await using var connection = new UaConnection(ConnectionOptions(session, plans), _loggerFactory.CreateLogger<UaConnection>(), _time);
+            connection.Start();
+            await ReadEventsAsync(connection, session, plans, byName, trackers, unavailable, modelChanges.Writer, sink, reported, restart.Token);
+        }
+        catch (OperationCanceledException) when (restart.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The rediscovery found the devices changed.
+        }
+        finally
+        {
+            await watchStop.CancelAsync();
+            Discovery? found = await watch;
+            if (found is not null && !cancellationToken.IsCancellationRequested)
+            {
+                ApplyRediscovery(sink, reported, plans, found);
+                plans = found.Plans;
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return plans;
+    }
+
+    private async Task ReadEventsAsync(
+        UaConnection connection, UaSessionOptions session, IReadOnlyList<OpcUaDevicePlan> plans, Dictionary<string, OpcUaDevicePlan> byName,
+        Dictionary<string, DeviceStateTracker> trackers, HashSet<(string Device, int Item)> unavailable, ChannelWriter<bool> modelChanges,
+        IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
+    {
         await foreach (UaConnectionEvent e in connection.Events.ReadAllAsync(cancellationToken))
         {
             switch (e)
             {
+                case UaEvents { Subscription.Name: ModelSubscription }:
+                    modelChanges.TryWrite(true);
+                    break;
+                case UaItemUnavailable { Subscription: ModelSubscription } item:
+                    OpcUaSourceLog.NoModelChangeEvents(_logger, Name, item.Reason, _options.RediscoveryInterval);
+                    break;
                 case UaDataChanges changes when byName.TryGetValue(changes.Subscription.Name, out OpcUaDevicePlan? plan):
                     OnData(sink, plan, trackers[plan.Id], changes, unavailable);
                     break;
