@@ -1,9 +1,9 @@
 // A node-opcua server modelling machines as the OPC UA companion specifications lay them out, for the edge's tests.
 // Usage: node opcua-machines.mjs --port <port> --pki <dir> [--serial <serial of Mill1>] [--period <ms>]
-// The companion namespaces are registered by URI with the NodeSets' numeric type ids:
-//   DI http://opcfoundation.org/UA/DI/, Machinery http://opcfoundation.org/UA/Machinery/ (Machines folder i=1001),
-//   MachineTool http://opcfoundation.org/UA/MachineTool/ (MachineToolType i=13), Robotics http://opcfoundation.org/UA/Robotics/
-//   (MotionDeviceSystemType i=1002).
+// The server loads the published NodeSets (node-opcua-nodesets): the standard, DI, IA, Machinery, ISA-95 job control,
+// Machinery Jobs, MachineTool and Robotics, so the machines' types (MachineToolType, MotionDeviceSystemType) and the
+// Machines folder are the real ones. The machines themselves are laid out by hand (their types' mandatory children are
+// not instantiated), with the browse names of the companion specifications.
 // Objects/Machines holds
 //   Mill1  (urn:test:VendorMillType, a subtype of MachineToolType): Identification, MachineryBuildingBlocks
 //          (MachineryItemState, MachineryOperationMode), Monitoring/MachineTool (OperationMode, PowerOnDuration in hours),
@@ -49,7 +49,10 @@ const server = new OPCUAServer({
   hostname: "127.0.0.1",
   resourcePath: "/UA/FactoryGatewayMachines",
   serverCertificateManager: new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true }),
-  nodeset_filename: [nodesets.standard],
+  nodeset_filename: [
+    nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery, nodesets.isa95JobControl, nodesets.machineryJobs,
+    nodesets.machineTool, nodesets.robotics,
+  ],
   buildInfo: { productName: "FactoryGatewayMachinesPeer", manufacturerName: "FactoryGateway tests" },
 });
 
@@ -57,18 +60,17 @@ await server.initialize();
 
 const space = server.engine.addressSpace;
 const own = space.getOwnNamespace();
-const di = space.registerNamespace("http://opcfoundation.org/UA/DI/");
-const machinery = space.registerNamespace("http://opcfoundation.org/UA/Machinery/");
-const machineTool = space.registerNamespace("http://opcfoundation.org/UA/MachineTool/");
-const robotics = space.registerNamespace("http://opcfoundation.org/UA/Robotics/");
+const di = space.getNamespace("http://opcfoundation.org/UA/DI/");
+const machinery = space.getNamespace("http://opcfoundation.org/UA/Machinery/");
+const machineTool = space.getNamespace("http://opcfoundation.org/UA/MachineTool/");
+const robotics = space.getNamespace("http://opcfoundation.org/UA/Robotics/");
 const q = (namespace, name) => ({ namespaceIndex: namespace.index, name });
 
-const baseObjectType = space.findObjectType("BaseObjectType");
-const machineToolType = machineTool.addObjectType({ browseName: "MachineToolType", nodeId: `ns=${machineTool.index};i=13`, subtypeOf: baseObjectType });
+const machineToolType = space.findObjectType("MachineToolType", machineTool.index);
 const vendorMillType = own.addObjectType({ browseName: "VendorMillType", nodeId: "s=VendorMillType", subtypeOf: machineToolType });
-const motionDeviceSystemType = robotics.addObjectType({ browseName: "MotionDeviceSystemType", nodeId: `ns=${robotics.index};i=1002`, subtypeOf: baseObjectType });
+const motionDeviceSystemType = space.findObjectType("MotionDeviceSystemType", robotics.index);
 
-const machines = machinery.addFolder(space.rootFolder.objects, { browseName: "Machines", nodeId: `ns=${machinery.index};i=1001` });
+const machines = space.findNode(`ns=${machinery.index};i=1001`);
 // OPC 10000-3 §5.5.5: a node with a NodeVersion has its model changes reported (GeneralModelChangeEventType).
 own.addVariable({ propertyOf: machines, browseName: { namespaceIndex: 0, name: "NodeVersion" }, nodeId: "s=Machines.NodeVersion", dataType: "String", value: { dataType: DataType.String, value: "1" } });
 
