@@ -16,11 +16,13 @@
 //          Controllers/Controller1 (ParameterSet/TotalPowerOnTime in ms, TaskControls/Task1/ParameterSet/TaskProgramName).
 // Plain variables in the server's namespace (ns=1): s=Press3.Current (Double, cycles 0.2 → 3 → 12 A every period),
 // s=Mill1.Spindle.Speed (Double), s=Mill1.Sensor.Broken (Double, always BadSensorFailure).
-// Alarms (OPC 10000-9 AlarmConditionType, condition source Mill1, which is an event notifier): Mill1/SpindleOverload
-// (severity 800) and Mill1/CoolantLow (severity 500). ConditionRefresh is served (installAlarmsAndConditionsService).
+// Alarms (OPC 10000-9 AlarmConditionType): Mill1/SpindleOverload (severity 800) and Mill1/CoolantLow (severity 500),
+// condition source Mill1, which is an event notifier; Robot1/Collision (severity 900), condition source Robot1, which is
+// an event source of the Server object but no notifier itself (its events are seen only through the Server object).
+// ConditionRefresh is served (installAlarmsAndConditionsService).
 // Commands on stdin, one a line, each answered "OK <line>" once done (or "ERROR <line>: <reason>"); a word starting with
 // "#" is a tag that only makes the answer unique:
-//   alarm <SpindleOverload|CoolantLow> <on|off>   activate (retained) or deactivate (not retained) the alarm, raising its event
+//   alarm <SpindleOverload|CoolantLow|Collision> <on|off>   activate (retained) or deactivate (not retained) the alarm, raising its event
 //   add-machine <name> [quiet]                    adds a Machinery machine (MachineryItemState Executing, Identification) to
 //                                                 Machines; the Server raises a GeneralModelChangeEvent (Machines has a
 //                                                 NodeVersion) unless "quiet"
@@ -188,18 +190,19 @@ variable(press, "Current", "Press3.Current", "Double", () => currents[tick % 3])
 
 // Mill1's alarms.
 space.installAlarmsAndConditionsService();
-// OPC 10000-9 §4.8: the Server object is the root of the event hierarchy; Mill1 is an event source (and notifier) below it.
+// OPC 10000-9 §4.8: the Server object is the root of the event hierarchy; Mill1 and Robot1 are event sources below it.
 space.rootFolder.objects.server.addReference({ referenceType: "HasEventSource", nodeId: mill });
-const alarmFolder = object(mill, "Alarms", "Mill1.Alarms");
-const alarmInput = own.addVariable({ componentOf: alarmFolder, browseName: "Input", nodeId: "s=Mill1.Alarms.Input", dataType: "Boolean", value: { dataType: DataType.Boolean, value: false } });
+space.rootFolder.objects.server.addReference({ referenceType: "HasEventSource", nodeId: robot });
 const alarms = {};
-for (const [name, severity] of [["SpindleOverload", 800], ["CoolantLow", 500]]) {
+for (const [machine, machineName, name, severity] of [[mill, "Mill1", "SpindleOverload", 800], [mill, "Mill1", "CoolantLow", 500], [robot, "Robot1", "Collision", 900]]) {
+  const folder = machine.getComponentByName("Alarms") ?? object(machine, "Alarms", `${machineName}.Alarms`);
+  const input = folder.getComponentByName("Input") ?? own.addVariable({ componentOf: folder, browseName: "Input", nodeId: `s=${machineName}.Alarms.Input`, dataType: "Boolean", value: { dataType: DataType.Boolean, value: false } });
   const alarm = own.instantiateAlarmCondition("AlarmConditionType", {
     browseName: name,
-    nodeId: `s=Mill1.Alarms.${name}`,
-    componentOf: alarmFolder,
-    conditionSource: mill,
-    inputNode: alarmInput,
+    nodeId: `s=${machineName}.Alarms.${name}`,
+    componentOf: folder,
+    conditionSource: machine,
+    inputNode: input,
   });
   alarm.setEnabledState(true);
   alarms[name] = { alarm, severity };

@@ -12,8 +12,8 @@ namespace FactoryGateway.Edge.Tests.OpcUa;
 /// </summary>
 public sealed class OpcUaAlarmTests(MachinesOpcUaServer server) : IClassFixture<MachinesOpcUaServer>
 {
-    private static List<long> States(IReadOnlyList<object> events) =>
-        events.OfType<EdgeSample>().Where(s => s.Device == "Mill1" && s.Signal == CanonicalSignals.State && SignalQuality.IsGood(s.Status)).Select(s => s.Value.AsInteger).ToList();
+    private static List<long> States(IReadOnlyList<object> events, string device = "Mill1") =>
+        events.OfType<EdgeSample>().Where(s => s.Device == device && s.Signal == CanonicalSignals.State && SignalQuality.IsGood(s.Status)).Select(s => s.Value.AsInteger).ToList();
 
     private OpcUaSource Source(TempDirectory data) => new(
         new OpcUaSourceOptions
@@ -77,6 +77,49 @@ public sealed class OpcUaAlarmTests(MachinesOpcUaServer server) : IClassFixture<
         }
         finally
         {
+            await server.CommandAsync("alarm SpindleOverload off");
+            await stop.CancelAsync();
+            await run;
+        }
+    }
+
+    [Fact]
+    public async Task A_machine_that_is_no_event_notifier_takes_its_alarms_from_the_Server_object_and_only_its_own()
+    {
+        using var data = new TempDirectory("edge-opcua-alarm");
+        await using var source = new OpcUaSource(
+            new OpcUaSourceOptions
+            {
+                Endpoint = server.EndpointUrl,
+                PublishingInterval = TimeSpan.FromMilliseconds(100),
+                Devices = { new OpcUaDeviceOptions { Id = "Mill1" }, new OpcUaDeviceOptions { Id = "Robot1" } },
+            },
+            data.Path);
+        var sink = new RecordingSink();
+        using var stop = new CancellationTokenSource();
+        Task run = source.RunAsync(sink, stop.Token);
+        try
+        {
+            await sink.WaitAsync("Mill1 and Robot1 running", e => States(e).Contains((long)MachineState.Run) && States(e, "Robot1").Contains((long)MachineState.Run));
+            DeviceEvents robotEvents = source.Plans!.Single(p => p.Id == "Robot1").Events!;
+            Assert.Equal("i=2253", robotEvents.Notifier.ToString());
+            Assert.NotNull(robotEvents.Sources);
+
+            // Mill1's alarm reaches Robot1's Server-object item too, and must not count for Robot1: it is still active
+            // when Robot1's own alarm clears, so Robot1 coming back shows the filter by SourceNode.
+            await server.CommandAsync("alarm SpindleOverload on");
+            await sink.WaitAsync("Mill1 down", e => States(e).Contains((long)MachineState.Down));
+            await server.CommandAsync("alarm Collision on");
+            await sink.WaitAsync("Robot1 down", e => States(e, "Robot1").Contains((long)MachineState.Down));
+            int downAt = States(sink.Events, "Robot1").IndexOf((long)MachineState.Down);
+            await server.CommandAsync("alarm Collision off");
+            await sink.WaitAsync("Robot1 back to run or idle while Mill1's alarm is active", e =>
+                States(e, "Robot1").Skip(downAt + 1).Any(s => s is (long)MachineState.Run or (long)MachineState.Idle));
+            Assert.Equal((long)MachineState.Down, States(sink.Events).Last());
+        }
+        finally
+        {
+            await server.CommandAsync("alarm Collision off");
             await server.CommandAsync("alarm SpindleOverload off");
             await stop.CancelAsync();
             await run;
