@@ -49,6 +49,7 @@ public sealed class OpcUaRediscoveryTests(MachinesOpcUaServer server) : IClassFi
             await sink.WaitAsync("Lathe2 down", e => e.Skip(mark).OfType<ConnectionEvent>().Any(c => c.Device == "Lathe2" && !c.Up));
             ConnectionEvent down = sink.Events.Skip(mark).OfType<ConnectionEvent>().First(c => c.Device == "Lathe2" && !c.Up);
             Assert.Contains("no longer on the server", down.Reason, StringComparison.Ordinal);
+            Assert.Equal(2, source.DeviceSetChanges);
             // Mill1 streams on after the change.
             int after = sink.Events.Count;
             await sink.WaitAsync("Mill1 still streaming", e => e.Skip(after).OfType<EdgeSample>().Any(s => s.Device == "Mill1"));

@@ -37,7 +37,8 @@ internal sealed record DeviceItem(string Name, UaNodeReference Node, ItemRole Ro
 
 /// <summary>
 /// Where a device's alarms come from: its own root object (every event of it counts, <see cref="Sources"/> null), or the
-/// Server object with the SourceNodes that belong to the device (the root and the event sources below it).
+/// Server object with the SourceNodes that belong to the device (the root and the event sources below it), as node ids
+/// of the session that discovered them (a server that renumbers its namespaces on restart needs a rediscovery).
 /// </summary>
 internal sealed record DeviceEvents(ExpandedNodeId Notifier, IReadOnlySet<NodeId>? Sources)
 {

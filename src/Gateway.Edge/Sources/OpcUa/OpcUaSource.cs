@@ -54,6 +54,7 @@ public sealed class OpcUaSource : IEdgeSource
 
     // Model changes that arrived while a rediscovery was already asked for.
     private long _coalescedModelChanges;
+    private long _deviceSetChanges;
 
     // Events queued per device between two publishes. 1,000: a ConditionRefresh of a machine with a few hundred retained
     // conditions fits, and an alarm burst is not cut (events are not values: the newest does not make older ones moot).
@@ -93,6 +94,12 @@ public sealed class OpcUaSource : IEdgeSource
 
     /// <summary>The longest delay between attempts. 10 s: the OPC UA connection's own default.</summary>
     internal TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Model change events that came while a rediscovery was already asked for (the bounded trigger's drop-newest overflow).</summary>
+    public long ModelChangesCoalesced => Interlocked.Read(ref _coalescedModelChanges);
+
+    /// <summary>Rediscoveries that found the devices changed (each re-created the connection).</summary>
+    public long DeviceSetChanges => Interlocked.Read(ref _deviceSetChanges);
 
     /// <summary>The devices as found on the server (after discovery); for tests.</summary>
     internal IReadOnlyList<OpcUaDevicePlan>? Plans { get; private set; }
@@ -477,6 +484,7 @@ public sealed class OpcUaSource : IEdgeSource
             Discovery? found = await watch;
             if (found is not null && !cancellationToken.IsCancellationRequested)
             {
+                Interlocked.Increment(ref _deviceSetChanges);
                 ApplyRediscovery(sink, reported, plans, found);
                 plans = found.Plans;
             }
