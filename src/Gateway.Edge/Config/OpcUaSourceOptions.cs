@@ -107,6 +107,15 @@ public sealed class OpcUaSourceOptions
     /// </summary>
     public TimeSpan? SamplingInterval { get; set; }
 
+    /// <summary>
+    /// How often the source browses the server again for its devices while it runs: a configured device that appears
+    /// (a machine added to the Machines folder) is read from then on, one that disappears is reported down, one whose
+    /// model changed is planned again. Default 60 s: a machine added to a cell is read within a minute, at the cost of
+    /// one short session and a few Browse/Translate calls per device per minute. A server that emits
+    /// GeneralModelChangeEvents gets the browse at once as well. Between 1 s and 24 h.
+    /// </summary>
+    public TimeSpan RediscoveryInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The devices this server serves.</summary>
     public IList<OpcUaDeviceOptions> Devices { get; init; } = [];
 
@@ -140,6 +149,11 @@ public sealed class OpcUaSourceOptions
         if (PublishingInterval <= TimeSpan.Zero || PublishingInterval > TimeSpan.FromMinutes(10))
         {
             errors.Add($"{key}:PublishingInterval", $"{PublishingInterval} is outside (0, 10 min]");
+        }
+
+        if (RediscoveryInterval < TimeSpan.FromSeconds(1) || RediscoveryInterval > TimeSpan.FromHours(24))
+        {
+            errors.Add($"{key}:RediscoveryInterval", $"{RediscoveryInterval} is outside [1 s, 24 h]");
         }
 
         if (SamplingInterval is { } sampling && (sampling < TimeSpan.Zero || sampling > TimeSpan.FromMinutes(10)))
@@ -224,11 +238,19 @@ public sealed class OpcUaDeviceOptions
             _ => null,
         };
 
+    /// <summary>The one id a device cannot have: the OPC UA source's subscription to model changes goes by it.</summary>
+    internal const string ReservedId = "(model changes)";
+
     internal void Validate(string key, EdgeConfigurationErrors errors)
     {
         if (errors.Required($"{key}:Id", Id) && (Id.Length > 128 || Id.Any(char.IsControl)))
         {
             errors.Add($"{key}:Id", "must be at most 128 characters, without control characters");
+        }
+
+        if (Id == ReservedId)
+        {
+            errors.Add($"{key}:Id", $"\"{ReservedId}\" is the name of the source's own model-change subscription");
         }
 
         OpcUaDeviceProfile? profile = ProfileKind;

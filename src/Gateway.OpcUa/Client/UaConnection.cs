@@ -332,10 +332,11 @@ public sealed class UaConnection : IAsyncDisposable
             if (resolved[i] is { } nodeId)
             {
                 UaMonitoredItemSpec item = spec.Items[i];
-                requests.Add(new MonitoredItemRequest(new ReadValueId(nodeId))
+                requests.Add(new MonitoredItemRequest(new ReadValueId(nodeId, item.AttributeId))
                 {
                     ClientHandle = (uint)(i + 1),
-                    SamplingInterval = item.SamplingInterval,
+                    // Events are not sampled (OPC 10000-4 §5.13.1.2): 0.
+                    SamplingInterval = item.IsEventItem ? 0 : item.SamplingInterval,
                     QueueSize = item.QueueSize,
                     Filter = item.Filter,
                 });
@@ -343,16 +344,33 @@ public sealed class UaConnection : IAsyncDisposable
         }
 
         IReadOnlyList<MonitoredItemResult> results = requests.Count == 0 ? [] : await subscription.CreateMonitoredItemsAsync(requests, cancellationToken);
+        bool events = false;
         foreach (MonitoredItemResult result in results)
         {
+            UaMonitoredItemSpec item = spec.Items[(int)result.ClientHandle - 1];
             if (result.Status.IsBad)
             {
-                UaMonitoredItemSpec item = spec.Items[(int)result.ClientHandle - 1];
                 Unavailable(unavailable, spec, item, result.Status, "CreateMonitoredItems refused it.");
+            }
+            else
+            {
+                events |= item.IsEventItem;
             }
         }
 
         _subscriptions[index] = subscription;
+        if (events)
+        {
+            try
+            {
+                await subscription.ConditionRefreshAsync(cancellationToken);
+            }
+            catch (UaServiceException ex) when (ex.Status.CodeBits is not (StatusCode.BadSessionIdInvalid or StatusCode.BadSecureChannelClosed or StatusCode.BadConnectionClosed))
+            {
+                // A server without Alarms & Conditions (BadMethodInvalid, BadNotImplemented…): events still flow.
+                UaConnectionLog.ConditionRefreshFailed(_logger, _options.EndpointUrl, spec.Name, ex.Status, ex.Message);
+            }
+        }
     }
 
     private async Task<NodeId?[]> ResolveAsync(UaSession session, UaSubscriptionSpec spec, IReadOnlyList<string> namespaces, List<UaItemUnavailable> unavailable, CancellationToken cancellationToken)
@@ -463,6 +481,11 @@ public sealed class UaConnection : IAsyncDisposable
                     if (message.DataChanges.Count > 0)
                     {
                         await EmitAsync(new UaDataChanges(spec, message.SequenceNumber, message.PublishTime, message.DataChanges, message.MissedBefore), _stop.Token);
+                    }
+
+                    if (message.Events.Count > 0)
+                    {
+                        await EmitAsync(new UaEvents(spec, message.SequenceNumber, message.PublishTime, message.Events), _stop.Token);
                     }
                 }
             }

@@ -62,3 +62,9 @@ public sealed record UaDataChanges(UaSubscriptionSpec Subscription, uint Sequenc
         return index >= 0 && index < Subscription.Items.Count ? Subscription.Items[(int)index] : null;
     }
 }
+
+/// <summary>
+/// One NotificationMessage's events. <see cref="EventFieldList.ClientHandle"/> is the event item's index in
+/// <see cref="UaSubscriptionSpec.Items"/> plus one; the fields are in the order of the item's select clauses.
+/// </summary>
+public sealed record UaEvents(UaSubscriptionSpec Subscription, uint SequenceNumber, DateTime PublishTime, IReadOnlyList<EventFieldList> Events) : UaConnectionEvent;

@@ -44,4 +44,7 @@ internal static partial class UaConnectionLog
 
     [LoggerMessage(4011, LogLevel.Debug, "OPC UA {Endpoint}: closing the old session failed: {Reason}")]
     public static partial void CloseFailed(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(4012, LogLevel.Warning, "OPC UA {Endpoint}: ConditionRefresh on subscription {Subscription} failed ({Status}): {Reason}; alarms already active are seen only when they next change")]
+    public static partial void ConditionRefreshFailed(ILogger logger, string endpoint, string subscription, StatusCode status, string reason);
 }

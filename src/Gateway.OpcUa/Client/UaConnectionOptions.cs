@@ -60,16 +60,25 @@ public sealed record UaNodeReference
     public override string ToString() => NodeId?.ToString() ?? $"{StartingNode}/{string.Join('/', Path)}";
 }
 
-/// <summary>One monitored item of a declared subscription; <see cref="Key"/> is what the consumer knows it by.</summary>
+/// <summary>
+/// One monitored item of a declared subscription; <see cref="Key"/> is what the consumer knows it by. An item on
+/// <see cref="AttributeIds.EventNotifier"/> with an <see cref="EventFilter"/> delivers events (<see cref="UaEvents"/>);
+/// after creating a subscription with such an item the connection calls ConditionRefresh.
+/// </summary>
 public sealed record UaMonitoredItemSpec(string Key, UaNodeReference Node)
 {
+    /// <summary>The attribute to monitor: Value (the default) or EventNotifier.</summary>
+    public uint AttributeId { get; init; } = AttributeIds.Value;
+
     /// <summary>Milliseconds; -1 = the publishing interval (the default), 0 = the fastest the server supports.</summary>
     public double SamplingInterval { get; init; } = -1;
 
     /// <summary>Default 1: the latest value per publishing interval, as telemetry needs.</summary>
     public uint QueueSize { get; init; } = 1;
 
-    public DataChangeFilter? Filter { get; init; }
+    public MonitoringFilter? Filter { get; init; }
+
+    public bool IsEventItem => AttributeId == AttributeIds.EventNotifier;
 }
 
 /// <summary>A subscription the connection keeps alive: its settings and its monitored items.</summary>
@@ -182,6 +191,11 @@ public sealed class UaConnectionOptions
                 if (string.IsNullOrEmpty(item.Key) || !keys.Add(item.Key))
                 {
                     throw new ArgumentException($"UaConnectionOptions.Subscriptions: item keys in subscription '{spec.Name}' must be non-empty and unique ('{item.Key}').", nameof(Subscriptions));
+                }
+
+                if (item.IsEventItem != item.Filter is EventFilter)
+                {
+                    throw new ArgumentException($"UaConnectionOptions.Subscriptions: item '{item.Key}' of subscription '{spec.Name}': an EventFilter goes with the EventNotifier attribute and only with it.", nameof(Subscriptions));
                 }
             }
         }

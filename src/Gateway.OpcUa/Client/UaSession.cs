@@ -548,7 +548,7 @@ public sealed partial class UaSession : IAsyncDisposable
         {
             MonitoredItemRequest[] batch = items.Skip(start).Take(size).ToArray();
             var filters = batch.Select(i => i.Filter is null ? null : new ExtensionObject(i.Filter)).ToArray();
-            (StatusCode Status, uint Id, double Sampling, uint Queue)[] page = await _channel.RequestAsync(
+            (StatusCode Status, uint Id, double Sampling, uint Queue, EventFilterResult? FilterResult)[] page = await _channel.RequestAsync(
                 ServiceIds.CreateMonitoredItemsRequest, ServiceIds.CreateMonitoredItemsResponse, AuthenticationToken,
                 e =>
                 {
@@ -575,8 +575,8 @@ public sealed partial class UaSession : IAsyncDisposable
                         uint id = x.ReadUInt32(f);
                         double sampling = x.ReadDouble(f);
                         uint queue = x.ReadUInt32(f);
-                        x.ReadExtensionObject(f); // FilterResult
-                        return (status, id, sampling, queue);
+                        ExtensionObject filterResult = x.ReadExtensionObject(f);
+                        return (status, id, sampling, queue, filterResult.Value as EventFilterResult);
                     }, 23);
                     d.ReadDiagnosticInfoArray("CreateMonitoredItemsResponse.DiagnosticInfos");
                     return r;
@@ -589,8 +589,42 @@ public sealed partial class UaSession : IAsyncDisposable
 
             for (int i = 0; i < page.Length; i++)
             {
-                results.Add(new MonitoredItemResult(batch[i].ClientHandle, page[i].Status, page[i].Id, page[i].Sampling, page[i].Queue));
+                results.Add(new MonitoredItemResult(batch[i].ClientHandle, page[i].Status, page[i].Id, page[i].Sampling, page[i].Queue) { EventFilterResult = page[i].FilterResult });
             }
+        }
+
+        return results;
+    }
+
+    /// <summary>Calls methods (OPC 10000-4 §5.11.2); one result per request, in order. A method's own failure is in its result's status.</summary>
+    public async Task<IReadOnlyList<CallMethodResult>> CallAsync(IReadOnlyList<CallMethodRequest> methods, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
+        CallMethodResult[] results = await _channel.RequestAsync(
+            ServiceIds.CallRequest, ServiceIds.CallResponse, AuthenticationToken,
+            e => e.WriteArray(methods, static (w, m) =>
+            {
+                w.WriteNodeId(m.ObjectId);
+                w.WriteNodeId(m.MethodId);
+                w.WriteArray(m.InputArguments, static (x, v) => x.WriteVariant(v));
+            }),
+            static (ref UaBinaryDecoder d) =>
+            {
+                CallMethodResult[] r = d.ReadArray("CallResponse.Results", static (ref UaBinaryDecoder x, string f) =>
+                {
+                    StatusCode status = x.ReadStatusCode("CallMethodResult.StatusCode");
+                    StatusCode[] inputs = x.ReadStatusCodeArray("CallMethodResult.InputArgumentResults");
+                    x.ReadDiagnosticInfoArray("CallMethodResult.InputArgumentDiagnosticInfos");
+                    Variant[] outputs = x.ReadArray("CallMethodResult.OutputArguments", static (ref UaBinaryDecoder y, string g) => y.ReadVariant(g), 1);
+                    return new CallMethodResult(status, inputs, outputs);
+                }, 16);
+                d.ReadDiagnosticInfoArray("CallResponse.DiagnosticInfos");
+                return r;
+            },
+            cancellationToken: cancellationToken);
+        if (results.Length != methods.Count)
+        {
+            throw new UaServiceException(StatusCode.BadUnknownResponse, $"Call returned {results.Length} results for {methods.Count} methods.");
         }
 
         return results;

@@ -1,15 +1,20 @@
 using System.Threading.Channels;
 using FactoryGateway.OpcUa.Encoding;
 using FactoryGateway.OpcUa.Services;
+using FactoryGateway.OpcUa.Transport;
 
 namespace FactoryGateway.OpcUa.Client;
 
 /// <summary>
-/// One NotificationMessage as the consumer sees it: the data changes it carried, a status change if
-/// any, and <see cref="MissedBefore"/> — how many sequence numbers were lost right before it (a gap
-/// the client could not fill).
+/// One NotificationMessage as the consumer sees it: the data changes and events it carried, a status
+/// change if any, and <see cref="MissedBefore"/> — how many sequence numbers were lost right before it
+/// (a gap the client could not fill).
 /// </summary>
-public sealed record SubscriptionMessage(uint SequenceNumber, DateTime PublishTime, IReadOnlyList<MonitoredItemNotification> DataChanges, StatusCode? StatusChange, uint MissedBefore);
+public sealed record SubscriptionMessage(uint SequenceNumber, DateTime PublishTime, IReadOnlyList<MonitoredItemNotification> DataChanges, StatusCode? StatusChange, uint MissedBefore)
+{
+    /// <summary>The events of the message's event monitored items (an EventNotificationList), in order.</summary>
+    public IReadOnlyList<EventFieldList> Events { get; init; } = [];
+}
 
 /// <summary>
 /// A subscription on a session. Its messages arrive in sequence order on <see cref="Messages"/>
@@ -84,7 +89,7 @@ public sealed class UaSubscription
     /// <summary>Times the Publish pipeline had to wait because <see cref="Messages"/> was full.</summary>
     public long BufferFullWaits => Interlocked.Read(ref _bufferFullWaits);
 
-    /// <summary>Notifications of kinds this client does not decode (events), skipped.</summary>
+    /// <summary>Notifications of kinds this client does not decode, skipped.</summary>
     public long OtherNotifications => Interlocked.Read(ref _otherNotifications);
 
     /// <summary>
@@ -101,6 +106,21 @@ public sealed class UaSubscription
         }
 
         return _session.CreateMonitoredItemsAsync(Id, numbered, cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks the server to send the current state of every retained condition (ConditionType.ConditionRefresh,
+    /// OPC 10000-9 §5.5.7) to this subscription's event items, between a RefreshStartEvent and a RefreshEndEvent, so
+    /// alarms that were already active are seen. Throws <see cref="UaServiceException"/> when the server refuses it.
+    /// </summary>
+    public async Task ConditionRefreshAsync(CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<CallMethodResult> results = await _session.CallAsync(
+            [new CallMethodRequest(WellKnownNodes.ConditionType, WellKnownNodes.ConditionRefresh, [new Variant(Id)])], cancellationToken);
+        if (results[0].Status.IsBad)
+        {
+            throw new UaServiceException(results[0].Status, $"ConditionRefresh on subscription {Id} failed.");
+        }
     }
 
     /// <summary>Changes the publishing interval, counts and priority (ModifySubscription); the revised values replace the current ones.</summary>
@@ -223,6 +243,7 @@ public sealed class UaSubscription
 
         _nextSequence = Next(message.SequenceNumber);
         List<MonitoredItemNotification>? changes = null;
+        List<EventFieldList>? events = null;
         StatusCode? statusChange = null;
         foreach (ExtensionObject data in message.NotificationData)
         {
@@ -238,6 +259,9 @@ public sealed class UaSubscription
 
                     (changes ??= []).AddRange(dataChange.MonitoredItems);
                     break;
+                case EventNotificationList list:
+                    (events ??= []).AddRange(list.Events);
+                    break;
                 case StatusChangeNotification status:
                     statusChange = status.Status;
                     break;
@@ -247,7 +271,11 @@ public sealed class UaSubscription
             }
         }
 
-        await WriteAsync(new SubscriptionMessage(message.SequenceNumber, message.PublishTime, (IReadOnlyList<MonitoredItemNotification>?)changes ?? [], statusChange, missed), cancellationToken);
+        var delivered = new SubscriptionMessage(message.SequenceNumber, message.PublishTime, (IReadOnlyList<MonitoredItemNotification>?)changes ?? [], statusChange, missed)
+        {
+            Events = (IReadOnlyList<EventFieldList>?)events ?? [],
+        };
+        await WriteAsync(delivered, cancellationToken);
     }
 
     private async Task WriteAsync(SubscriptionMessage message, CancellationToken cancellationToken)

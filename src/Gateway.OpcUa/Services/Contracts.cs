@@ -106,6 +106,7 @@ public static class AttributeIds
     public const uint BrowseName = 3;
     public const uint DisplayName = 4;
     public const uint Description = 5;
+    public const uint EventNotifier = 12;
     public const uint Value = 13;
     public const uint DataType = 14;
     public const uint ValueRank = 15;
@@ -126,6 +127,16 @@ public static class WellKnownNodes
     public static NodeId HierarchicalReferences { get; } = new(33u);
     public static NodeId Organizes { get; } = new(35u);
     public static NodeId HasComponent { get; } = new(47u);
+    public static NodeId HasEventSource { get; } = new(36u);
+    public static NodeId HasNotifier { get; } = new(48u);
+    public static NodeId BaseEventType { get; } = new(2041u);
+    public static NodeId BaseModelChangeEventType { get; } = new(2132u);
+    public static NodeId GeneralModelChangeEventType { get; } = new(2133u);
+    public static NodeId ConditionType { get; } = new(2782u);
+    public static NodeId ConditionRefresh { get; } = new(3875u);
+    public static NodeId RefreshStartEventType { get; } = new(2787u);
+    public static NodeId RefreshEndEventType { get; } = new(2788u);
+    public static NodeId AlarmConditionType { get; } = new(2915u);
     public static NodeId MaxNodesPerRead { get; } = new(11705u);
     public static NodeId MaxNodesPerBrowse { get; } = new(11710u);
     public static NodeId MaxNodesPerRegisterNodes { get; } = new(11711u);
@@ -196,18 +207,92 @@ public sealed record ReadValueId(NodeId NodeId, uint AttributeId = AttributeIds.
     public QualifiedName? DataEncoding { get; init; }
 }
 
-/// <summary>The data-change filter of a monitored item (OPC 10000-4 §7.22.2), with an absolute or percent deadband.</summary>
-public sealed record DataChangeFilter(DataChangeTrigger Trigger, DeadbandType DeadbandType = DeadbandType.None, double DeadbandValue = 0) : IUaEncodable
+/// <summary>The filter of a monitored item (OPC 10000-4 §7.22): a data-change filter or an event filter.</summary>
+public abstract record MonitoringFilter : IUaEncodable
 {
-    uint IUaEncodable.BinaryEncodingId => ServiceIds.DataChangeFilter;
+    private protected MonitoringFilter()
+    {
+    }
 
-    void IUaEncodable.Encode(UaBinaryEncoder encoder)
+    uint IUaEncodable.BinaryEncodingId => EncodingId;
+
+    private protected abstract uint EncodingId { get; }
+
+    void IUaEncodable.Encode(UaBinaryEncoder encoder) => Write(encoder);
+
+    private protected abstract void Write(UaBinaryEncoder encoder);
+}
+
+/// <summary>The data-change filter of a monitored item (OPC 10000-4 §7.22.2), with an absolute or percent deadband.</summary>
+public sealed record DataChangeFilter(DataChangeTrigger Trigger, DeadbandType DeadbandType = DeadbandType.None, double DeadbandValue = 0) : MonitoringFilter
+{
+    private protected override uint EncodingId => ServiceIds.DataChangeFilter;
+
+    private protected override void Write(UaBinaryEncoder encoder)
     {
         encoder.WriteInt32((int)Trigger);
         encoder.WriteUInt32((uint)DeadbandType);
         encoder.WriteDouble(DeadbandValue);
     }
 }
+
+/// <summary>
+/// One field of an event to select (OPC 10000-4 §7.7.4): the attribute of the node reached by <see cref="BrowsePath"/>
+/// from an event of <see cref="TypeDefinitionId"/> (or a subtype). An empty path with the NodeId attribute on ConditionType
+/// selects the ConditionId.
+/// </summary>
+public sealed record SimpleAttributeOperand(NodeId TypeDefinitionId, IReadOnlyList<QualifiedName> BrowsePath, uint AttributeId = AttributeIds.Value)
+{
+    public string? IndexRange { get; init; }
+
+    /// <summary>A field of BaseEventType by its browse path (namespace 0 names).</summary>
+    public static SimpleAttributeOperand Field(NodeId typeDefinitionId, params string[] path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return new SimpleAttributeOperand(typeDefinitionId, [.. path.Select(p => new QualifiedName(0, p))]);
+    }
+
+    public bool Equals(SimpleAttributeOperand? other) =>
+        other is not null && TypeDefinitionId == other.TypeDefinitionId && BrowsePath.SequenceEqual(other.BrowsePath) && AttributeId == other.AttributeId && IndexRange == other.IndexRange;
+
+    public override int GetHashCode() => HashCode.Combine(TypeDefinitionId, BrowsePath.Count, AttributeId);
+
+    public override string ToString() => $"{TypeDefinitionId}/{string.Join('/', BrowsePath.Select(p => p.Name))}#{AttributeId}";
+}
+
+/// <summary>
+/// The event filter of a monitored item on the EventNotifier attribute (OPC 10000-4 §7.22.3): the fields each event
+/// notification carries, in this order. Without <see cref="OfType"/> the where clause is empty: every event of the
+/// notifier is reported.
+/// </summary>
+public sealed record EventFilter(IReadOnlyList<SimpleAttributeOperand> SelectClauses) : MonitoringFilter
+{
+    /// <summary>When set, the where clause is one OfType element (OPC 10000-4 §7.7.3): only events of this type or a subtype.</summary>
+    public NodeId? OfType { get; init; }
+
+    private protected override uint EncodingId => ServiceIds.EventFilter;
+
+    private protected override void Write(UaBinaryEncoder encoder) => StructureCodec.WriteEventFilter(encoder, this);
+
+    public bool Equals(EventFilter? other) => other is not null && SelectClauses.SequenceEqual(other.SelectClauses) && OfType == other.OfType;
+
+    public override int GetHashCode() => SelectClauses.Count;
+}
+
+/// <summary>The server's verdict on each select clause of an <see cref="EventFilter"/> (OPC 10000-4 §7.22.3, encoding i=736).</summary>
+public sealed record EventFilterResult(IReadOnlyList<StatusCode> SelectClauseResults, IReadOnlyList<StatusCode> WhereClauseResults);
+
+/// <summary>One event: the fields its monitored item's <see cref="EventFilter"/> selected, in select-clause order (OPC 10000-4 §7.25.3).</summary>
+public sealed record EventFieldList(uint ClientHandle, IReadOnlyList<Variant> EventFields);
+
+/// <summary>The EventNotificationList structure (encoding i=916).</summary>
+public sealed record EventNotificationList(IReadOnlyList<EventFieldList> Events);
+
+/// <summary>A method to call (OPC 10000-4 §5.11.2.2).</summary>
+public sealed record CallMethodRequest(NodeId ObjectId, NodeId MethodId, IReadOnlyList<Variant> InputArguments);
+
+/// <summary>The result of one method call; <see cref="InputArgumentResults"/> may be empty.</summary>
+public sealed record CallMethodResult(StatusCode Status, IReadOnlyList<StatusCode> InputArgumentResults, IReadOnlyList<Variant> OutputArguments);
 
 /// <summary>A monitored item to create (OPC 10000-4 §5.13.2).</summary>
 public sealed record MonitoredItemRequest(ReadValueId ItemToMonitor)
@@ -220,14 +305,18 @@ public sealed record MonitoredItemRequest(ReadValueId ItemToMonitor)
     /// <summary>Milliseconds; -1 = the publishing interval, 0 = the fastest the server supports.</summary>
     public double SamplingInterval { get; init; } = -1;
 
-    public DataChangeFilter? Filter { get; init; }
+    public MonitoringFilter? Filter { get; init; }
 
     public uint QueueSize { get; init; } = 1;
 
     public bool DiscardOldest { get; init; } = true;
 }
 
-public sealed record MonitoredItemResult(uint ClientHandle, StatusCode Status, uint MonitoredItemId, double RevisedSamplingInterval, uint RevisedQueueSize);
+public sealed record MonitoredItemResult(uint ClientHandle, StatusCode Status, uint MonitoredItemId, double RevisedSamplingInterval, uint RevisedQueueSize)
+{
+    /// <summary>For an event item, the server's verdict on each select clause; null otherwise.</summary>
+    public EventFilterResult? EventFilterResult { get; init; }
+}
 
 /// <summary>A value change of one monitored item.</summary>
 public sealed record MonitoredItemNotification(uint ClientHandle, DataValue Value);

@@ -24,6 +24,8 @@ public static class ServiceIds
     public const uint UnregisterNodesResponse = 569;
     public const uint ReadRequest = 631;
     public const uint ReadResponse = 634;
+    public const uint CallRequest = 712;
+    public const uint CallResponse = 715;
     public const uint CreateMonitoredItemsRequest = 751;
     public const uint CreateMonitoredItemsResponse = 754;
     public const uint DeleteMonitoredItemsRequest = 781;
@@ -43,8 +45,12 @@ public static class ServiceIds
     public const uint AnonymousIdentityToken = 321;
     public const uint UserNameIdentityToken = 324;
     public const uint X509IdentityToken = 327;
+    public const uint LiteralOperand = 597;
     public const uint DataChangeFilter = 724;
+    public const uint EventFilter = 727;
+    public const uint EventFilterResult = 736;
     public const uint DataChangeNotification = 811;
     public const uint StatusChangeNotification = 820;
+    public const uint EventNotificationList = 916;
     public const uint ServerStatusDataType = 864;
 }

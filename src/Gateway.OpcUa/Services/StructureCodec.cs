@@ -9,13 +9,16 @@ namespace FactoryGateway.OpcUa.Services;
 public static class StructureCodec
 {
     internal static bool IsKnown(uint encodingId) =>
-        encodingId is ServiceIds.DataChangeNotification or ServiceIds.StatusChangeNotification or ServiceIds.ServerStatusDataType;
+        encodingId is ServiceIds.DataChangeNotification or ServiceIds.StatusChangeNotification or ServiceIds.ServerStatusDataType
+            or ServiceIds.EventNotificationList or ServiceIds.EventFilterResult;
 
     internal static object? Decode(uint encodingId, ref UaBinaryDecoder decoder) => encodingId switch
     {
         ServiceIds.DataChangeNotification => ReadDataChangeNotification(ref decoder),
         ServiceIds.StatusChangeNotification => ReadStatusChangeNotification(ref decoder),
         ServiceIds.ServerStatusDataType => ReadServerStatus(ref decoder),
+        ServiceIds.EventNotificationList => ReadEventNotificationList(ref decoder),
+        ServiceIds.EventFilterResult => ReadEventFilterResult(ref decoder),
         _ => null,
     };
 
@@ -43,6 +46,119 @@ public static class StructureCodec
             e.WriteDataValue(item.Value);
         });
         encoder.WriteInt32(-1); // DiagnosticInfos
+    }
+
+    /// <summary>Reads an EventNotificationList (OPC 10000-4 §7.25.3): per event its client handle and its selected fields.</summary>
+    public static EventNotificationList ReadEventNotificationList(ref UaBinaryDecoder decoder)
+    {
+        // An EventFieldList is at least a handle and an array length.
+        EventFieldList[] events = decoder.ReadArray("EventNotificationList.Events", static (ref UaBinaryDecoder d, string f) =>
+        {
+            uint handle = d.ReadUInt32("EventFieldList.ClientHandle");
+            Variant[] fields = d.ReadArray("EventFieldList.EventFields", static (ref UaBinaryDecoder x, string g) => x.ReadVariant(g), 1);
+            return new EventFieldList(handle, fields);
+        }, 8);
+        return new EventNotificationList(events);
+    }
+
+    public static void WriteEventNotificationList(UaBinaryEncoder encoder, EventNotificationList value)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(value);
+        encoder.WriteArray(value.Events, static (e, item) =>
+        {
+            e.WriteUInt32(item.ClientHandle);
+            e.WriteArray(item.EventFields, static (w, v) => w.WriteVariant(v));
+        });
+    }
+
+    /// <summary>Writes an EventFilter body: the select clauses (SimpleAttributeOperand) and an empty ContentFilter where clause.</summary>
+    public static void WriteEventFilter(UaBinaryEncoder encoder, EventFilter value)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(value);
+        encoder.WriteArray(value.SelectClauses, static (e, operand) =>
+        {
+            e.WriteNodeId(operand.TypeDefinitionId);
+            e.WriteArray(operand.BrowsePath, static (w, name) => w.WriteQualifiedName(name));
+            e.WriteUInt32(operand.AttributeId);
+            e.WriteString(operand.IndexRange);
+        });
+        if (value.OfType is not { } type)
+        {
+            encoder.WriteInt32(0); // WhereClause.Elements: none
+            return;
+        }
+
+        // One ContentFilterElement: FilterOperator OfType with one LiteralOperand holding the type's NodeId.
+        encoder.WriteInt32(1);
+        encoder.WriteInt32(OfTypeOperator);
+        encoder.WriteInt32(1);
+        encoder.WriteExtensionObject(new ExtensionObject(new LiteralOperandBody(new Variant(type))));
+    }
+
+    // OPC 10000-4 §7.7.3 FilterOperator OfType.
+    private const int OfTypeOperator = 14;
+
+    /// <summary>Reads an EventFilter body (what a server receives); the where clause must be empty.</summary>
+    public static EventFilter ReadEventFilter(ref UaBinaryDecoder decoder)
+    {
+        SimpleAttributeOperand[] select = decoder.ReadArray("EventFilter.SelectClauses", static (ref UaBinaryDecoder d, string f) =>
+        {
+            NodeId type = d.ReadNodeId("SimpleAttributeOperand.TypeDefinitionId");
+            QualifiedName[] path = d.ReadArray("SimpleAttributeOperand.BrowsePath", static (ref UaBinaryDecoder x, string g) => x.ReadQualifiedName(g), 3);
+            uint attribute = d.ReadUInt32("SimpleAttributeOperand.AttributeId");
+            return new SimpleAttributeOperand(type, path, attribute) { IndexRange = d.ReadString("SimpleAttributeOperand.IndexRange") };
+        }, 11);
+        int where = decoder.ReadArrayLength("EventFilter.WhereClause.Elements", 8);
+        if (where == 0)
+        {
+            return new EventFilter(select);
+        }
+
+        int position = decoder.AbsolutePosition;
+        int op = decoder.ReadInt32("ContentFilterElement.FilterOperator");
+        ExtensionObject[] operands = decoder.ReadArray("ContentFilterElement.FilterOperands", static (ref UaBinaryDecoder x, string f) => x.ReadExtensionObject(f), 5);
+        if (where != 1 || op != OfTypeOperator || operands.Length != 1 || operands[0].TypeId != new NodeId(ServiceIds.LiteralOperand))
+        {
+            throw new UaDecodeException(position, "EventFilter.WhereClause", "only a where clause of one OfType element with a literal operand is supported.");
+        }
+
+        var literal = new UaBinaryDecoder(operands[0].Body, decoder.Limits);
+        return literal.ReadVariant("LiteralOperand.Value").Value is NodeId type
+            ? new EventFilter(select) { OfType = type }
+            : throw new UaDecodeException(position, "EventFilter.WhereClause", "the OfType operand is not a NodeId.");
+    }
+
+    /// <summary>Reads an EventFilterResult (OPC 10000-4 §7.22.3); the where clause's element results are kept as their status codes.</summary>
+    public static EventFilterResult ReadEventFilterResult(ref UaBinaryDecoder decoder)
+    {
+        StatusCode[] select = decoder.ReadStatusCodeArray("EventFilterResult.SelectClauseResults");
+        decoder.ReadDiagnosticInfoArray("EventFilterResult.SelectClauseDiagnosticInfos");
+        StatusCode[] where = decoder.ReadArray("ContentFilterResult.ElementResults", static (ref UaBinaryDecoder d, string f) =>
+        {
+            StatusCode status = d.ReadStatusCode("ContentFilterElementResult.StatusCode");
+            d.ReadStatusCodeArray("ContentFilterElementResult.OperandStatusCodes");
+            d.ReadDiagnosticInfoArray("ContentFilterElementResult.OperandDiagnosticInfos");
+            return status;
+        }, 12);
+        decoder.ReadDiagnosticInfoArray("ContentFilterResult.ElementDiagnosticInfos");
+        return new EventFilterResult(select, where);
+    }
+
+    public static void WriteEventFilterResult(UaBinaryEncoder encoder, EventFilterResult value)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(value);
+        encoder.WriteArray(value.SelectClauseResults, static (e, s) => e.WriteStatusCode(s));
+        encoder.WriteInt32(-1); // SelectClauseDiagnosticInfos
+        encoder.WriteArray(value.WhereClauseResults, static (e, s) =>
+        {
+            e.WriteStatusCode(s);
+            e.WriteInt32(-1); // OperandStatusCodes
+            e.WriteInt32(-1); // OperandDiagnosticInfos
+        });
+        encoder.WriteInt32(-1); // ElementDiagnosticInfos
     }
 
     public static StatusChangeNotification ReadStatusChangeNotification(ref UaBinaryDecoder decoder)
@@ -161,6 +277,22 @@ public static class StructureCodec
         e.WriteInt32(-1); // StringTable
         e.WriteExtensionObject(null);
     }
+}
+
+/// <summary>A LiteralOperand (OPC 10000-4 §7.7.4.3) of a content filter element.</summary>
+internal sealed class LiteralOperandBody(Variant value) : IUaEncodable
+{
+    public uint BinaryEncodingId => ServiceIds.LiteralOperand;
+
+    public void Encode(UaBinaryEncoder encoder) => encoder.WriteVariant(value);
+}
+
+/// <summary>An EventNotificationList wrapped for encoding into a NotificationMessage.</summary>
+public sealed class EventNotificationListBody(EventNotificationList value) : IUaEncodable
+{
+    public uint BinaryEncodingId => ServiceIds.EventNotificationList;
+
+    public void Encode(UaBinaryEncoder encoder) => StructureCodec.WriteEventNotificationList(encoder, value);
 }
 
 /// <summary>A DataChangeNotification wrapped for encoding into a NotificationMessage.</summary>

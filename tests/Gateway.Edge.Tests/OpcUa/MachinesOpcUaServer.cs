@@ -14,6 +14,7 @@ public sealed class MachinesOpcUaServer : IAsyncLifetime
 
     private readonly TempDirectory _dir = new("opcua-machines");
     private ServerProcess? _process;
+    private int _commands;
 
     public int Port { get; private set; }
 
@@ -73,6 +74,21 @@ public sealed class MachinesOpcUaServer : IAsyncLifetime
             UaTcpAcknowledge ack = await UaTcpProbe.HelloAsync("127.0.0.1", Port, EndpointUrl, ct);
             return ack.ProtocolVersion == 0 ? null : $"Acknowledge with protocol version {ack.ProtocolVersion}";
         });
+    }
+
+    /// <summary>Sends a command to the peer (see the script's header: <c>alarm SpindleOverload on</c>, <c>add-machine Lathe2</c>…) and waits until it is done.</summary>
+    public async Task CommandAsync(string command)
+    {
+        ServerProcess process = _process ?? throw new InvalidOperationException("the server is not running.");
+        // A sequence tag makes each answer unique, so a repeated command waits for its own answer.
+        string line = $"{command} #{Interlocked.Increment(ref _commands)}";
+        await process.SendLineAsync(line);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        string answer = await process.WaitForLineAsync(l => l.TrimEnd() == "OK " + line || l.StartsWith("ERROR " + line + ":", StringComparison.Ordinal), deadline.Token);
+        if (answer.StartsWith("ERROR", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"opcua-machines refused '{command}': {answer}");
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -31,7 +31,8 @@ public sealed class OpcUaSourceTests(MachinesOpcUaServer server) : IClassFixture
             PublishingInterval = TimeSpan.FromMilliseconds(100),
             Devices =
             {
-                new OpcUaDeviceOptions { Id = "Mill1" },
+                // OPC 40501-1 has no machine-wide good-part counter: the vendor's is mapped.
+                new OpcUaDeviceOptions { Id = "Mill1", Nodes = { new OpcUaNodeOptions { Node = "ns=1;s=Mill1.Vendor.PartsGood", Signal = "parts_good" } } },
                 new OpcUaDeviceOptions { Id = "Robot1", Nodes = { new OpcUaNodeOptions { Node = "ns=1;s=Robot1.Cycles", Signal = "cycles" } } },
             },
         };

@@ -16,6 +16,8 @@ internal sealed class DeviceStateTracker
     private readonly bool?[] _emergencyStops;
     private readonly bool?[] _protectiveStops;
     private readonly Dictionary<int, uint> _badInputs = [];
+    // The conditions now active with a down severity, by condition key, with their severity.
+    private readonly Dictionary<string, ushort> _downAlarms = new(StringComparer.Ordinal);
     private MachineryItemStateValue? _itemState;
     private MachineryOperationModeValue? _operationMode;
     private MachineToolOperationMode? _toolMode;
@@ -37,8 +39,51 @@ internal sealed class DeviceStateTracker
     /// <summary>The latest source time of a state input, Unix nanoseconds.</summary>
     public long Time { get; private set; }
 
+    /// <summary>Conditions now active with a severity that makes the device down.</summary>
+    public int DownAlarms => _downAlarms.Count;
+
     /// <summary>Forgets what was sent (after a reconnect the state is sent again).</summary>
     public void Reset() => _sent = null;
+
+    /// <summary>
+    /// Takes one event of the device. A RefreshStartEvent (the answer to ConditionRefresh begins) forgets every alarm: the
+    /// refresh then sends every condition still retained. A condition event adds or removes its condition from the active
+    /// down alarms by <see cref="MachineStateRules.IsDownAlarm"/>. Returns true when the set of down alarms changed.
+    /// </summary>
+    public bool Alarm(AlarmEvent alarm)
+    {
+        ArgumentNullException.ThrowIfNull(alarm);
+        int before = _downAlarms.Count;
+        bool changed;
+        if (alarm.IsRefreshStart)
+        {
+            _downAlarms.Clear();
+            changed = before != 0;
+        }
+        else if (alarm.ConditionKey is not { } key)
+        {
+            return false;
+        }
+        else if (MachineStateRules.IsDownAlarm(alarm.Active, alarm.Severity))
+        {
+            changed = _downAlarms.TryAdd(key, alarm.Severity);
+        }
+        else
+        {
+            changed = _downAlarms.Remove(key);
+        }
+
+        if (changed)
+        {
+            Dirty = true;
+            if (alarm.Time != default)
+            {
+                Time = Math.Max(Time, (DateTime.SpecifyKind(alarm.Time, DateTimeKind.Utc).Ticks - DateTime.UnixEpoch.Ticks) * 100);
+            }
+        }
+
+        return changed;
+    }
 
     /// <summary>Takes a state input value. <paramref name="itemIndex"/> identifies the input for its status.</summary>
     public void Update(DeviceItem item, int itemIndex, DataValue value, long time)
@@ -97,8 +142,9 @@ internal sealed class DeviceStateTracker
         Dirty = false;
         value = default;
         status = SignalQuality.Good;
-        MachineState? state = Derive();
-        if (_badInputs.Count > 0)
+        bool alarmed = _downAlarms.Count > 0;
+        MachineState? state = MachineStateRules.WithAlarms(Derive(), alarmed);
+        if (_badInputs.Count > 0 && !alarmed)
         {
             status = _badInputs.Values.First();
         }

@@ -28,13 +28,15 @@ public enum ChannelStateValue
     Reset = 2,
 }
 
-/// <summary>OPC 40501-1 MachineOperationMode (enumeration values).</summary>
+/// <summary>OPC 40501-1 MachineOperationMode (enumeration values, as the MachineTool NodeSet publishes them).</summary>
 public enum MachineToolOperationMode
 {
-    Other = 0,
+    Manual = 0,
     Automatic = 1,
     Setup = 2,
-    Manual = 3,
+    AutoWithManualIntervention = 3,
+    Service = 4,
+    Other = 5,
 }
 
 /// <summary>OPC 40010-1 OperationalModeEnumeration (ISO 10218-1 operational modes).</summary>
@@ -56,6 +58,21 @@ public readonly record struct ChannelInputs(ChannelStateValue? State, bool DryRu
 /// </summary>
 public static class MachineStateRules
 {
+    /// <summary>
+    /// The lowest alarm severity that makes a machine down (spec indicators §1: "alarm severity ≥ 667"). OPC 10000-5 §6.4.2
+    /// scales Severity 1–1000; 667–1000 is the upper third, the band OPC UA servers map "high" and "urgent" alarms to.
+    /// </summary>
+    public const int DownAlarmSeverity = 667;
+
+    /// <summary>An alarm condition counts as a breakdown while it is active (ActiveState/Id true) with severity ≥ <see cref="DownAlarmSeverity"/>.</summary>
+    public static bool IsDownAlarm(bool? active, int severity) => active == true && severity >= DownAlarmSeverity;
+
+    /// <summary>
+    /// Spec indicators §1 row 1: while any down alarm (<see cref="IsDownAlarm"/>) is active the machine is down, whatever its
+    /// state nodes say; otherwise (and as soon as the last one clears) the state is what the state nodes say.
+    /// </summary>
+    public static MachineState? WithAlarms(MachineState? fromStateNodes, bool downAlarmActive) => downAlarmActive ? MachineState.Down : fromStateNodes;
+
     /// <summary>Parses a state machine's CurrentState text (its English name, as OPC 40001-1 names the states).</summary>
     public static MachineryItemStateValue? ParseItemState(string? text) =>
         Enum.TryParse(text?.Replace(" ", "", StringComparison.Ordinal), ignoreCase: true, out MachineryItemStateValue value) && Enum.IsDefined(value) && !char.IsAsciiDigit(text![0]) ? value : null;
@@ -81,9 +98,10 @@ public static class MachineStateRules
 
     /// <summary>
     /// OPC 40501-1 machine tool. The Machinery item state decides off (NotAvailable) and down (OutOfService); operation
-    /// mode Setup (machine tool) or Setup/Maintenance (Machinery) → setup. Executing means a channel is Active (or, with no
-    /// channel state known, ItemState Executing); not executing (channels Reset or Interrupted) → idle. Executing with
-    /// DryRun, TestMode or SingleStep on an active channel, or in Manual mode → run_test; otherwise → run.
+    /// mode Setup or Service (machine tool) or Setup/Maintenance (Machinery) → setup. Executing means a channel is Active
+    /// (or, with no channel state known, ItemState Executing); not executing (channels Reset or Interrupted) → idle.
+    /// Executing with DryRun, TestMode or SingleStep on an active channel, or in mode Manual or AutoWithManualIntervention
+    /// (manual execution, spec indicators §1) → run_test; otherwise → run.
     /// </summary>
     public static MachineState? MachineTool(MachineryItemStateValue? item, MachineryOperationModeValue? machineryMode, MachineToolOperationMode? mode, IReadOnlyList<ChannelInputs> channels)
     {
@@ -96,7 +114,7 @@ public static class MachineStateRules
                 return MachineState.Down;
         }
 
-        if (mode == MachineToolOperationMode.Setup || machineryMode is MachineryOperationModeValue.Setup or MachineryOperationModeValue.Maintenance)
+        if (mode is MachineToolOperationMode.Setup or MachineToolOperationMode.Service || machineryMode is MachineryOperationModeValue.Setup or MachineryOperationModeValue.Maintenance)
         {
             return MachineState.Setup;
         }
@@ -134,7 +152,7 @@ public static class MachineStateRules
             return MachineState.Idle;
         }
 
-        return test || mode == MachineToolOperationMode.Manual ? MachineState.RunTest : MachineState.Run;
+        return test || mode is MachineToolOperationMode.Manual or MachineToolOperationMode.AutoWithManualIntervention ? MachineState.RunTest : MachineState.Run;
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using FactoryGateway.OpcUa.Client;
 using FactoryGateway.OpcUa.Encoding;
 using FactoryGateway.OpcUa.Services;
 using FactoryGateway.OpcUa.Transport;
+using static FactoryGateway.Edge.Sources.OpcUa.CompanionNames;
 
 namespace FactoryGateway.Edge.Sources.OpcUa;
 
@@ -34,9 +35,25 @@ internal sealed record DeviceItem(string Name, UaNodeReference Node, ItemRole Ro
     public OpcUaNodeOptions? Options { get; init; }
 }
 
+/// <summary>
+/// Where a device's alarms come from: its own root object (every event of it counts, <see cref="Sources"/> null), or the
+/// Server object with the SourceNodes that belong to the device (the root and the event sources below it), as node ids
+/// of the session that discovered them (a server that renumbers its namespaces on restart needs a rediscovery).
+/// </summary>
+internal sealed record DeviceEvents(ExpandedNodeId Notifier, IReadOnlySet<NodeId>? Sources)
+{
+    public bool Counts(NodeId? source) => Sources is null || (source is not null && Sources.Contains(source));
+}
+
 /// <summary>A device as found on the server: its profile, its root object and the items to monitor.</summary>
 internal sealed record OpcUaDevicePlan(string Id, OpcUaDeviceProfile Profile, ExpandedNodeId? Root, IReadOnlyList<DeviceItem> Items)
 {
+    /// <summary>Where the device's alarms come from; null when the server offers no events for it.</summary>
+    public DeviceEvents? Events { get; init; }
+
+    /// <summary>The client handle of the device's event item: after its <see cref="Items"/>.</summary>
+    public uint EventsHandle => (uint)Items.Count + 1;
+
     public double IdleThreshold { get; init; }
 
     public double RunThreshold { get; init; }
@@ -53,10 +70,10 @@ internal sealed record OpcUaDevicePlan(string Id, OpcUaDeviceProfile Profile, Ex
 /// </summary>
 internal static class OpcUaDiscovery
 {
-    public const string DiNamespace = "http://opcfoundation.org/UA/DI/";
-    public const string MachineryNamespace = "http://opcfoundation.org/UA/Machinery/";
-    public const string MachineToolNamespace = "http://opcfoundation.org/UA/MachineTool/";
-    public const string RoboticsNamespace = "http://opcfoundation.org/UA/Robotics/";
+    public const string DiNamespace = CompanionNames.DiNamespace;
+    public const string MachineryNamespace = CompanionNames.MachineryNamespace;
+    public const string MachineToolNamespace = CompanionNames.MachineToolNamespace;
+    public const string RoboticsNamespace = CompanionNames.RoboticsNamespace;
 
     // OPC 10000-4 §7.39 status codes this discovery reports.
     public const uint BadTypeDefinitionInvalid = 0x8075_0000;
@@ -66,19 +83,9 @@ internal static class OpcUaDiscovery
     private static readonly NodeId s_baseObjectType = new(58u);
 
     // The type definitions that name a profile, with the ids of their companion specifications' NodeSets.
-    private static readonly ExpandedNodeId s_machineToolType = new(new NodeId(13u), MachineToolNamespace);
-    private static readonly ExpandedNodeId s_motionDeviceSystemType = new(new NodeId(1002u), RoboticsNamespace);
-    private static readonly ExpandedNodeId s_machinesFolder = new(new NodeId(1001u), MachineryNamespace);
-
-    private static UaBrowseName Ua(string name) => new(OpcUaNodeText.UaNamespace, name);
-
-    private static UaBrowseName Di(string name) => new(DiNamespace, name);
-
-    private static UaBrowseName Mach(string name) => new(MachineryNamespace, name);
-
-    private static UaBrowseName Mt(string name) => new(MachineToolNamespace, name);
-
-    private static UaBrowseName Rob(string name) => new(RoboticsNamespace, name);
+    internal static ExpandedNodeId MachineToolType { get; } = new(new NodeId(13u), MachineToolNamespace);
+    internal static ExpandedNodeId MotionDeviceSystemType { get; } = new(new NodeId(1002u), RoboticsNamespace);
+    internal static ExpandedNodeId MachinesFolder { get; } = new(new NodeId(1001u), MachineryNamespace);
 
     public static async Task<OpcUaDevicePlan> DiscoverAsync(UaSession session, IReadOnlyList<string> namespaces, OpcUaDeviceOptions device, CancellationToken cancellationToken)
     {
@@ -154,62 +161,110 @@ internal static class OpcUaDiscovery
             throw new UaServiceException(StatusCode.BadNodeIdUnknown, $"device {device.Id}: {rootId} has none of the {profile} profile's nodes and no node is mapped.");
         }
 
-        return new OpcUaDevicePlan(device.Id, profile, rootId, found) { IdleThreshold = idle, RunThreshold = run };
+        DeviceEvents? events = profile is OpcUaDeviceProfile.MachineTool or OpcUaDeviceProfile.Robot or OpcUaDeviceProfile.Machinery
+            ? await FindEventsAsync(session, namespaces, root!, rootId!, cancellationToken)
+            : null;
+        return new OpcUaDevicePlan(device.Id, profile, rootId, found) { IdleThreshold = idle, RunThreshold = run, Events = events };
+    }
+
+    // OPC 10000-3 §5.4: EventNotifier bit 0, SubscribeToEvents.
+    private const byte SubscribeToEvents = 1;
+
+    // A bound on the event sources collected below a root when its alarms come through the Server object.
+    private const int MaxEventSources = 256;
+
+    /// <summary>
+    /// The device's events: its root when the root is an event notifier, else the Server object (every server that
+    /// offers events makes it one, OPC 10000-5 §8.3.2) with the SourceNodes of the device: the root and what it reaches
+    /// over HasEventSource (and its subtype HasNotifier). Null when neither is an event notifier.
+    /// </summary>
+    private static async Task<DeviceEvents?> FindEventsAsync(UaSession session, IReadOnlyList<string> ns, NodeId root, ExpandedNodeId rootId, CancellationToken ct)
+    {
+        IReadOnlyList<DataValue> notifiers = await session.ReadAsync(
+            [new ReadValueId(root, AttributeIds.EventNotifier), new ReadValueId(WellKnownNodes.Server, AttributeIds.EventNotifier)], cancellationToken: ct);
+        if (IsNotifier(notifiers[0]))
+        {
+            return new DeviceEvents(rootId, null);
+        }
+
+        if (!IsNotifier(notifiers[1]))
+        {
+            return null;
+        }
+
+        var sources = new HashSet<NodeId> { root };
+        var queue = new Queue<NodeId>([root]);
+        while (queue.Count > 0 && sources.Count < MaxEventSources)
+        {
+            NodeId node = queue.Dequeue();
+            foreach (ReferenceDescription r in await session.BrowseAllAsync(new BrowseDescription(node) { ReferenceTypeId = WellKnownNodes.HasEventSource }, cancellationToken: ct))
+            {
+                if (r.IsForward && r.NodeId.ServerIndex == 0 && sources.Count < MaxEventSources && sources.Add(r.NodeId.ToNodeId(ns)))
+                {
+                    queue.Enqueue(r.NodeId.ToNodeId(ns));
+                }
+            }
+        }
+
+        return new DeviceEvents(new ExpandedNodeId(WellKnownNodes.Server), sources);
+
+        static bool IsNotifier(DataValue value) => value.Status.IsGood && value.Value.TryGetInt64(out long bits) && (bits & SubscribeToEvents) != 0;
     }
 
     private static void AddMachinery(List<DeviceItem> items, ExpandedNodeId root)
     {
-        items.Add(Item(root, ItemRole.ItemState, null, 1, 0, Mach("MachineryBuildingBlocks"), Mach("MachineryItemState"), Ua("CurrentState")));
-        items.Add(Item(root, ItemRole.OperationMode, null, 1, 0, Mach("MachineryBuildingBlocks"), Mach("MachineryOperationMode"), Ua("CurrentState")));
-        // OPC 10000-100 IOperationCounterType PowerOnDuration is a Duration: milliseconds.
-        items.Add(Item(root, ItemRole.Signal, CanonicalSignals.PowerOnSeconds, 0.001, 0, Mach("MachineryBuildingBlocks"), Mach("MachineryOperationCounter"), Di("PowerOnDuration")));
+        items.Add(Item(root, ItemRole.ItemState, null, 1, 0, Machinery.MachineryBuildingBlocks, Machinery.MachineryItemState, Ua.CurrentState));
+        items.Add(Item(root, ItemRole.OperationMode, null, 1, 0, Machinery.MachineryBuildingBlocks, Machinery.MachineryOperationMode, Ua.CurrentState));
+        // OPC 40001-1 MachineryOperationCounterType (default browse name DI OperationCounters); OPC 10000-100
+        // IOperationCounterType PowerOnDuration is a Duration: milliseconds.
+        items.Add(Item(root, ItemRole.Signal, CanonicalSignals.PowerOnSeconds, 0.001, 0, Machinery.MachineryBuildingBlocks, Di.OperationCounters, Di.PowerOnDuration));
     }
 
     private static async Task AddMachineToolAsync(UaSession session, IReadOnlyList<string> ns, NodeId root, ExpandedNodeId rootId, List<DeviceItem> items, CancellationToken ct)
     {
-        NodeId? monitoring = (await ResolveRelativeAsync(session, ns, root, [[Mt("Monitoring")]], ct))[0];
+        NodeId? monitoring = (await ResolveRelativeAsync(session, ns, root, [[MachineTool.Monitoring]], ct))[0];
         if (monitoring is not null)
         {
             int channel = 0;
             foreach (ReferenceDescription child in await ChildrenAsync(session, monitoring, ct))
             {
                 UaBrowseName name = Name(ns, child.BrowseName);
-                IReadOnlyList<NodeId?> probe = await ResolveRelativeAsync(session, ns, root, [[Mt("Monitoring"), name, Mt("ChannelState")]], ct);
+                IReadOnlyList<NodeId?> probe = await ResolveRelativeAsync(session, ns, root, [[MachineTool.Monitoring, name, MachineTool.ChannelState]], ct);
                 if (probe[0] is not null)
                 {
-                    items.Add(Item(rootId, ItemRole.ChannelState, null, 1, channel, Mt("Monitoring"), name, Mt("ChannelState")));
-                    items.Add(Item(rootId, ItemRole.DryRun, null, 1, channel, Mt("Monitoring"), name, Mt("ChannelModifiers"), Mt("DryRun")));
-                    items.Add(Item(rootId, ItemRole.TestMode, null, 1, channel, Mt("Monitoring"), name, Mt("ChannelModifiers"), Mt("TestMode")));
-                    items.Add(Item(rootId, ItemRole.SingleStep, null, 1, channel, Mt("Monitoring"), name, Mt("ChannelModifiers"), Mt("SingleStep")));
+                    items.Add(Item(rootId, ItemRole.ChannelState, null, 1, channel, MachineTool.Monitoring, name, MachineTool.ChannelState));
+                    items.Add(Item(rootId, ItemRole.DryRun, null, 1, channel, MachineTool.Monitoring, name, MachineTool.ChannelModifiers, MachineTool.DryRun));
+                    items.Add(Item(rootId, ItemRole.TestMode, null, 1, channel, MachineTool.Monitoring, name, MachineTool.ChannelModifiers, MachineTool.TestMode));
+                    items.Add(Item(rootId, ItemRole.SingleStep, null, 1, channel, MachineTool.Monitoring, name, MachineTool.ChannelModifiers, MachineTool.SingleStep));
                     channel++;
                 }
                 else
                 {
                     // The MachineToolMonitoringType element: the machine's operation mode and power-on time (OPC 40501-1: hours).
-                    items.Add(Item(rootId, ItemRole.MachineToolMode, null, 1, 0, Mt("Monitoring"), name, Mt("OperationMode")));
-                    items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PowerOnSeconds, 3600, 0, Mt("Monitoring"), name, Mt("PowerOnDuration")));
+                    items.Add(Item(rootId, ItemRole.MachineToolMode, null, 1, 0, MachineTool.Monitoring, name, MachineTool.OperationMode));
+                    items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PowerOnSeconds, 3600, 0, MachineTool.Monitoring, name, MachineTool.PowerOnDuration));
                 }
             }
         }
 
-        items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.Program, 1, 0, Mt("Production"), Mt("ActiveProgram"), Mt("Name")));
-        items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PartsTotal, 1, 0, Mt("Production"), Mt("PartsCounter")));
-        items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PartsGood, 1, 0, Mt("Production"), Mt("PartsGoodCounter")));
-        items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PartsTotal, 1, 0, Mt("Production"), Mt("Statistics"), Mt("PartsProducedInLifetime")));
+        items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.Program, 1, 0, MachineTool.Production, MachineTool.ActiveProgram, MachineTool.Name));
+        // OPC 40501-1 ProductionStatisticsType PartsProducedInLifetime. The standard has no machine-wide good-part counter
+        // (PartsGood belongs to a job's part sets): parts_good needs a mapped node.
+        items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PartsTotal, 1, 0, MachineTool.Production, MachineTool.Statistics, MachineTool.PartsProducedInLifetime));
     }
 
     private static async Task AddRobotAsync(UaSession session, IReadOnlyList<string> ns, NodeId root, ExpandedNodeId rootId, List<DeviceItem> items, CancellationToken ct)
     {
-        IReadOnlyList<NodeId?> folders = await ResolveRelativeAsync(session, ns, root, [[Rob("SafetyStates")], [Rob("Controllers")]], ct);
+        IReadOnlyList<NodeId?> folders = await ResolveRelativeAsync(session, ns, root, [[Robotics.SafetyStates], [Robotics.Controllers]], ct);
         if (folders[0] is { } safety)
         {
             int index = 0;
             foreach (ReferenceDescription child in await ChildrenAsync(session, safety, ct))
             {
                 UaBrowseName name = Name(ns, child.BrowseName);
-                items.Add(Item(rootId, ItemRole.RobotMode, null, 1, index, Rob("SafetyStates"), name, Di("ParameterSet"), Rob("OperationalMode")));
-                items.Add(Item(rootId, ItemRole.EmergencyStop, null, 1, index, Rob("SafetyStates"), name, Di("ParameterSet"), Rob("EmergencyStop")));
-                items.Add(Item(rootId, ItemRole.ProtectiveStop, null, 1, index, Rob("SafetyStates"), name, Di("ParameterSet"), Rob("ProtectiveStop")));
+                items.Add(Item(rootId, ItemRole.RobotMode, null, 1, index, Robotics.SafetyStates, name, Di.ParameterSet, Robotics.OperationalMode));
+                items.Add(Item(rootId, ItemRole.EmergencyStop, null, 1, index, Robotics.SafetyStates, name, Di.ParameterSet, Robotics.EmergencyStop));
+                items.Add(Item(rootId, ItemRole.ProtectiveStop, null, 1, index, Robotics.SafetyStates, name, Di.ParameterSet, Robotics.ProtectiveStop));
                 index++;
             }
         }
@@ -221,11 +276,11 @@ internal static class OpcUaDiscovery
             {
                 UaBrowseName controller = Name(ns, list[0].BrowseName);
                 // OPC 40010-1 TotalPowerOnTime is a Duration: milliseconds.
-                items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PowerOnSeconds, 0.001, 0, Rob("Controllers"), controller, Di("ParameterSet"), Rob("TotalPowerOnTime")));
-                NodeId? tasks = (await ResolveRelativeAsync(session, ns, root, [[Rob("Controllers"), controller, Rob("TaskControls")]], ct))[0];
+                items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.PowerOnSeconds, 0.001, 0, Robotics.Controllers, controller, Di.ParameterSet, Robotics.TotalPowerOnTime));
+                NodeId? tasks = (await ResolveRelativeAsync(session, ns, root, [[Robotics.Controllers, controller, Robotics.TaskControls]], ct))[0];
                 if (tasks is not null && await ChildrenAsync(session, tasks, ct) is [ReferenceDescription task, ..])
                 {
-                    items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.Program, 1, 0, Rob("Controllers"), controller, Rob("TaskControls"), Name(ns, task.BrowseName), Di("ParameterSet"), Rob("TaskProgramName")));
+                    items.Add(Item(rootId, ItemRole.Signal, CanonicalSignals.Program, 1, 0, Robotics.Controllers, controller, Robotics.TaskControls, Name(ns, task.BrowseName), Di.ParameterSet, Robotics.TaskProgramName));
                 }
             }
         }
@@ -247,7 +302,7 @@ internal static class OpcUaDiscovery
         NodeId machines;
         try
         {
-            machines = s_machinesFolder.ToNodeId(ns);
+            machines = MachinesFolder.ToNodeId(ns);
         }
         catch (FormatException)
         {
@@ -276,8 +331,8 @@ internal static class OpcUaDiscovery
             type = refs.Count > 0 ? refs[0].NodeId.ToNodeId(ns) : null;
         }
 
-        NodeId? machineTool = TryLocal(s_machineToolType, ns);
-        NodeId? robot = TryLocal(s_motionDeviceSystemType, ns);
+        NodeId? machineTool = TryLocal(MachineToolType, ns);
+        NodeId? robot = TryLocal(MotionDeviceSystemType, ns);
         for (int depth = 0; type is not null && depth < 16 && type != s_baseObjectType; depth++)
         {
             if (type == machineTool)
@@ -296,7 +351,7 @@ internal static class OpcUaDiscovery
         }
 
         // Not a known type: a machine with Machinery building blocks or a nameplate is a Machinery machine.
-        IReadOnlyList<NodeId?> blocks = await ResolveRelativeAsync(session, ns, root, [[Mach("MachineryBuildingBlocks")], [Di("Identification")]], ct);
+        IReadOnlyList<NodeId?> blocks = await ResolveRelativeAsync(session, ns, root, [[Machinery.MachineryBuildingBlocks], [Di.Identification]], ct);
         return blocks.Any(b => b is not null) ? OpcUaDeviceProfile.Machinery : null;
     }
 
@@ -410,8 +465,8 @@ internal static class OpcUaDiscovery
             return identity;
         }
 
-        string[] fields = ["ProductInstanceUri", "Manufacturer", "Model", "SerialNumber"];
-        IReadOnlyList<NodeId?> nodes = await ResolveRelativeAsync(session, ns, root, fields.Select(f => (IReadOnlyList<UaBrowseName>)[Di("Identification"), Di(f)]).ToList(), ct);
+        UaBrowseName[] fields = [Di.ProductInstanceUri, Di.Manufacturer, Di.Model, Di.SerialNumber];
+        IReadOnlyList<NodeId?> nodes = await ResolveRelativeAsync(session, ns, root, fields.Select(f => (IReadOnlyList<UaBrowseName>)[Di.Identification, f]).ToList(), ct);
         var reads = nodes.Select((n, i) => (Node: n, Index: i)).Where(x => x.Node is not null).ToList();
         if (reads.Count == 0)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
 using FactoryGateway.Edge.Config;
 using FactoryGateway.Edge.Signals;
 using FactoryGateway.OpcUa.Client;
@@ -39,6 +40,26 @@ public sealed class OpcUaSource : IEdgeSource
     /// <summary>The item name under which a device that is not on the server (no root, no known profile) is reported.</summary>
     public const string DeviceItemName = "(device)";
 
+    /// <summary>The item name under which a device's alarms (its event item) are reported when they cannot be read.</summary>
+    public const string EventsItemName = "(events)";
+
+    // The key of a device's event item in its subscription.
+    private const string EventsKey = "events";
+
+    // OPC 10000-4 §7.39: the server does not support what was asked (here: events for the device).
+    private const uint BadNotSupported = 0x803D_0000;
+
+    // The subscription that watches for model changes (a name the device options refuse as a device id).
+    private const string ModelSubscription = OpcUaDeviceOptions.ReservedId;
+
+    // Model changes that arrived while a rediscovery was already asked for.
+    private long _coalescedModelChanges;
+    private long _deviceSetChanges;
+
+    // Events queued per device between two publishes. 1,000: a ConditionRefresh of a machine with a few hundred retained
+    // conditions fits, and an alarm burst is not cut (events are not values: the newest does not make older ones moot).
+    private const uint EventQueueSize = 1000;
+
     private readonly OpcUaSourceOptions _options;
     private readonly string _dataDirectory;
     private readonly ILoggerFactory _loggerFactory;
@@ -74,6 +95,12 @@ public sealed class OpcUaSource : IEdgeSource
     /// <summary>The longest delay between attempts. 10 s: the OPC UA connection's own default.</summary>
     internal TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Model change events that came while a rediscovery was already asked for (the bounded trigger's drop-newest overflow).</summary>
+    public long ModelChangesCoalesced => Interlocked.Read(ref _coalescedModelChanges);
+
+    /// <summary>Rediscoveries that found the devices changed (each re-created the connection).</summary>
+    public long DeviceSetChanges => Interlocked.Read(ref _deviceSetChanges);
+
     /// <summary>The devices as found on the server (after discovery); for tests.</summary>
     internal IReadOnlyList<OpcUaDevicePlan>? Plans { get; private set; }
 
@@ -101,8 +128,11 @@ public sealed class OpcUaSource : IEdgeSource
         try
         {
             IReadOnlyList<OpcUaDevicePlan> plans = await DiscoverAsync(session, sink, reported, cancellationToken);
-            Plans = plans;
-            await StreamAsync(session, plans, sink, reported, cancellationToken);
+            while (true)
+            {
+                Plans = plans;
+                plans = await StreamAsync(session, plans, sink, reported, cancellationToken);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -162,7 +192,34 @@ public sealed class OpcUaSource : IEdgeSource
         return TimeSpan.FromMilliseconds(Math.Min(ms, MaxRetryDelay.TotalMilliseconds));
     }
 
-    /// <summary>Finds every device, retrying with backoff while the server cannot be reached or does not have them yet.</summary>
+    /// <summary>What one discovery found: the plans of the devices on the server and the configured devices that are not.</summary>
+    private sealed record Discovery(IReadOnlyList<OpcUaDevicePlan> Plans, IReadOnlyList<(string Device, UaServiceException Error)> Missing);
+
+    /// <summary>Finds every configured device in one short session. Throws when the server cannot be browsed.</summary>
+    private async Task<Discovery> DiscoverOnceAsync(UaSessionOptions options, CancellationToken cancellationToken)
+    {
+        await using UaSession session = await UaSession.ConnectAsync(_options.Endpoint, options, _time, cancellationToken);
+        IReadOnlyList<string> namespaces = await session.ReadNamespaceArrayAsync(cancellationToken);
+        var plans = new List<OpcUaDevicePlan>();
+        var missing = new List<(string Device, UaServiceException Error)>();
+        foreach (OpcUaDeviceOptions device in _options.Devices)
+        {
+            try
+            {
+                plans.Add(await OpcUaDiscovery.DiscoverAsync(session, namespaces, device, cancellationToken));
+            }
+            catch (UaServiceException e) when (e.Status.Code is StatusCode.BadNodeIdUnknown or OpcUaDiscovery.BadTypeDefinitionInvalid)
+            {
+                // This device is not on the server as configured; the others still run.
+                missing.Add((device.Id, e));
+            }
+        }
+
+        await CloseQuietlyAsync(session);
+        return new Discovery(plans, missing);
+    }
+
+    /// <summary>Finds every device, retrying with backoff while the server cannot be reached or has none of them yet.</summary>
     private async Task<IReadOnlyList<OpcUaDevicePlan>> DiscoverAsync(UaSessionOptions options, IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
     {
         for (int failures = 0; ; failures++)
@@ -170,57 +227,158 @@ public sealed class OpcUaSource : IEdgeSource
             string reason;
             try
             {
-                await using UaSession session = await UaSession.ConnectAsync(_options.Endpoint, options, _time, cancellationToken);
-                IReadOnlyList<string> namespaces = await session.ReadNamespaceArrayAsync(cancellationToken);
-                var plans = new List<OpcUaDevicePlan>();
-                var missing = new List<(string Device, UaServiceException Error)>();
-                foreach (OpcUaDeviceOptions device in _options.Devices)
+                Discovery found = await DiscoverOnceAsync(options, cancellationToken);
+                if (found.Plans.Count == 0)
                 {
-                    try
-                    {
-                        OpcUaDevicePlan plan = await OpcUaDiscovery.DiscoverAsync(session, namespaces, device, cancellationToken);
-                        OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
-                        plans.Add(plan);
-                    }
-                    catch (UaServiceException e) when (e.Status.Code is StatusCode.BadNodeIdUnknown or OpcUaDiscovery.BadTypeDefinitionInvalid)
-                    {
-                        // This device is not on the server as configured; the others still run.
-                        missing.Add((device.Id, e));
-                    }
+                    throw found.Missing[0].Error;
                 }
 
-                if (plans.Count == 0)
+                foreach (OpcUaDevicePlan plan in found.Plans)
                 {
-                    throw missing[0].Error;
+                    OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
+                    ReportEvents(sink, plan);
                 }
 
-                foreach ((string device, UaServiceException error) in missing)
+                foreach ((string device, UaServiceException error) in found.Missing)
                 {
                     OpcUaSourceLog.DeviceNotFound(_logger, Name, device, error.Message);
                     sink.ItemStatus(device, DeviceItemName, error.Status.Code, error.Message);
                     Report(sink, reported, [device], up: false, error.Message);
                 }
 
-                await CloseQuietlyAsync(session);
-                return plans;
+                return found.Plans;
             }
-            catch (UaServiceException e)
+            catch (Exception e) when (IsTransient(e, cancellationToken))
             {
-                reason = $"{e.Status}: {e.Message}";
-            }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or FormatException or UaDecodeException)
-            {
-                reason = e.Message;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                reason = "the discovery timed out";
+                reason = Describe(e);
             }
 
             Report(sink, reported, Devices, up: false, reason);
             TimeSpan delay = Backoff(failures);
             OpcUaSourceLog.DiscoveryFailed(_logger, Name, reason, delay);
             await Task.Delay(delay, _time, cancellationToken);
+        }
+    }
+
+    private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
+        e is UaServiceException or IOException or System.Net.Sockets.SocketException or TimeoutException or FormatException or UaDecodeException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static string Describe(Exception e) => e switch
+    {
+        UaServiceException ua => $"{ua.Status}: {ua.Message}",
+        OperationCanceledException => "the discovery timed out",
+        _ => e.Message,
+    };
+
+    /// <summary>
+    /// While the devices stream: browses the server again every <see cref="OpcUaSourceOptions.RediscoveryInterval"/>, and at
+    /// once when the server reports a model change. Returns what it found as soon as it differs from
+    /// <paramref name="current"/> (a device appeared, disappeared or changed its plan), after cancelling
+    /// <paramref name="restart"/>; null when <paramref name="cancellationToken"/> ends it. Never throws.
+    /// </summary>
+    private async Task<Discovery?> WatchAsync(UaSessionOptions options, IReadOnlyList<OpcUaDevicePlan> current, ChannelReader<bool> modelChanges, CancellationTokenSource restart, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                using (var interval = new CancellationTokenSource(_options.RediscoveryInterval, _time))
+                using (var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interval.Token))
+                {
+                    try
+                    {
+                        await modelChanges.ReadAsync(wake.Token);
+                        OpcUaSourceLog.ModelChanged(_logger, Name);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // The interval passed.
+                    }
+                }
+
+                Discovery found;
+                try
+                {
+                    found = await DiscoverOnceAsync(options, cancellationToken);
+                }
+                catch (Exception e) when (IsTransient(e, cancellationToken))
+                {
+                    OpcUaSourceLog.RediscoveryFailed(_logger, Name, Describe(e));
+                    continue;
+                }
+
+                if (Differs(current, found.Plans))
+                {
+                    await restart.CancelAsync();
+                    return found;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether the devices found differ from those streaming: another set of devices, or a device planned otherwise.</summary>
+    private static bool Differs(IReadOnlyList<OpcUaDevicePlan> current, IReadOnlyList<OpcUaDevicePlan> found)
+    {
+        if (current.Count != found.Count)
+        {
+            return true;
+        }
+
+        var byId = current.ToDictionary(p => p.Id, Signature, StringComparer.Ordinal);
+        return found.Any(p => !byId.TryGetValue(p.Id, out string? signature) || signature != Signature(p));
+    }
+
+    private static string Signature(OpcUaDevicePlan plan) =>
+        $"{plan.Profile}|{plan.Root}|{plan.Events?.Notifier}|{plan.Events?.Sources?.Count}|{string.Join(",", plan.Items.Select(i => $"{i.Role}:{i.Index}:{i.Node}"))}";
+
+    /// <summary>Reports what a rediscovery changed: devices gone (down, with the reason), devices that appeared or changed.</summary>
+    private void ApplyRediscovery(IEdgeSink sink, Dictionary<string, bool> reported, IReadOnlyList<OpcUaDevicePlan> before, Discovery found)
+    {
+        var old = before.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        foreach ((string device, UaServiceException error) in found.Missing)
+        {
+            if (old.ContainsKey(device))
+            {
+                string reason = $"the device is no longer on the server: {error.Message}";
+                OpcUaSourceLog.DeviceRemoved(_logger, Name, device, error.Message);
+                sink.ItemStatus(device, DeviceItemName, error.Status.Code, error.Message);
+                Report(sink, reported, [device], up: false, reason);
+            }
+        }
+
+        foreach (OpcUaDevicePlan plan in found.Plans)
+        {
+            bool known = old.TryGetValue(plan.Id, out OpcUaDevicePlan? previous);
+            if (!known || Signature(previous!) != Signature(plan))
+            {
+                OpcUaSourceLog.DeviceFound(_logger, Name, plan.Id, plan.Profile.ToString(), plan.Root?.ToString() ?? "(none)", plan.Items.Count);
+                ReportEvents(sink, plan);
+            }
+
+            if (!known)
+            {
+                sink.ItemStatus(plan.Id, DeviceItemName, SignalQuality.Good);
+            }
+        }
+    }
+
+    /// <summary>Says once, at discovery, where a device's alarms come from, or that the server offers none for it (log and health).</summary>
+    private void ReportEvents(IEdgeSink sink, OpcUaDevicePlan plan)
+    {
+        if (plan.Events is { } events)
+        {
+            OpcUaSourceLog.AlarmsFrom(_logger, Name, plan.Id, events.Notifier.ToString(), events.Sources?.Count ?? 0);
+        }
+        else if (plan.Profile is OpcUaDeviceProfile.MachineTool or OpcUaDeviceProfile.Robot or OpcUaDeviceProfile.Machinery)
+        {
+            const string Reason = "neither the device's object nor the Server object is an event notifier: alarms are not read and do not make the device down";
+            OpcUaSourceLog.NoEvents(_logger, Name, plan.Id);
+            sink.ItemStatus(plan.Id, EventsItemName, BadNotSupported, Reason);
         }
     }
 
@@ -264,28 +422,102 @@ public sealed class OpcUaSource : IEdgeSource
                 });
             }
 
+            if (plan.Events is { } events)
+            {
+                items.Add(new UaMonitoredItemSpec(EventsKey, UaNodeReference.Parse(events.Notifier.ToString()))
+                {
+                    AttributeId = AttributeIds.EventNotifier,
+                    Filter = AlarmEvents.Filter,
+                    QueueSize = EventQueueSize,
+                });
+            }
+
             options.Subscriptions.Add(new UaSubscriptionSpec(plan.Id, items)
             {
                 Options = new UaSubscriptionOptions { PublishingInterval = _options.PublishingInterval.TotalMilliseconds },
             });
         }
 
+        // Model changes (OPC 10000-5 §6.4.31): any BaseModelChangeEvent of the Server object starts a rediscovery.
+        options.Subscriptions.Add(new UaSubscriptionSpec(ModelSubscription,
+        [
+            new UaMonitoredItemSpec(ModelSubscription, UaNodeReference.Parse(WellKnownNodes.Server.ToString()))
+            {
+                AttributeId = AttributeIds.EventNotifier,
+                Filter = new EventFilter([SimpleAttributeOperand.Field(WellKnownNodes.BaseEventType, "EventType")]) { OfType = WellKnownNodes.BaseModelChangeEventType },
+                QueueSize = EventQueueSize,
+            },
+        ])
+        {
+            Options = new UaSubscriptionOptions { PublishingInterval = _options.PublishingInterval.TotalMilliseconds },
+        });
         return options;
     }
 
-    private async Task StreamAsync(UaSessionOptions session, IReadOnlyList<OpcUaDevicePlan> plans, IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the devices of <paramref name="plans"/> on one connection until a rediscovery finds the devices changed;
+    /// returns the new plans then (the caller streams them on a new connection).
+    /// </summary>
+    private async Task<IReadOnlyList<OpcUaDevicePlan>> StreamAsync(UaSessionOptions session, IReadOnlyList<OpcUaDevicePlan> plans, IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
     {
         var byName = plans.ToDictionary(p => p.Id, StringComparer.Ordinal);
         var trackers = plans.ToDictionary(p => p.Id, p => new DeviceStateTracker(p), StringComparer.Ordinal);
         var unavailable = new HashSet<(string Device, int Item)>();
-        await using var connection = new UaConnection(ConnectionOptions(session, plans), _loggerFactory.CreateLogger<UaConnection>(), _time);
-        connection.Start();
+        // A pending model change already asks for the rediscovery a newer one would: overflow policy drop-newest, counted.
+        var modelChanges = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }, _ => Interlocked.Increment(ref _coalescedModelChanges));
+        using var restart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<Discovery?> watch = WatchAsync(session, plans, modelChanges.Reader, restart, watchStop.Token);
+        try
+        {
+            await using var connection = new UaConnection(ConnectionOptions(session, plans), _loggerFactory.CreateLogger<UaConnection>(), _time);
+            connection.Start();
+            await ReadEventsAsync(connection, session, plans, byName, trackers, unavailable, modelChanges.Writer, sink, reported, restart.Token);
+        }
+        catch (OperationCanceledException) when (restart.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The rediscovery found the devices changed.
+        }
+        finally
+        {
+            await watchStop.CancelAsync();
+            Discovery? found = await watch;
+            if (found is not null && !cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _deviceSetChanges);
+                ApplyRediscovery(sink, reported, plans, found);
+                plans = found.Plans;
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return plans;
+    }
+
+    private async Task ReadEventsAsync(
+        UaConnection connection, UaSessionOptions session, IReadOnlyList<OpcUaDevicePlan> plans, Dictionary<string, OpcUaDevicePlan> byName,
+        Dictionary<string, DeviceStateTracker> trackers, HashSet<(string Device, int Item)> unavailable, ChannelWriter<bool> modelChanges,
+        IEdgeSink sink, Dictionary<string, bool> reported, CancellationToken cancellationToken)
+    {
         await foreach (UaConnectionEvent e in connection.Events.ReadAllAsync(cancellationToken))
         {
             switch (e)
             {
+                case UaEvents { Subscription.Name: ModelSubscription }:
+                    modelChanges.TryWrite(true);
+                    break;
+                case UaItemUnavailable { Subscription: ModelSubscription } item:
+                    OpcUaSourceLog.NoModelChangeEvents(_logger, Name, item.Reason, _options.RediscoveryInterval);
+                    break;
                 case UaDataChanges changes when byName.TryGetValue(changes.Subscription.Name, out OpcUaDevicePlan? plan):
                     OnData(sink, plan, trackers[plan.Id], changes, unavailable);
+                    break;
+                case UaEvents events when byName.TryGetValue(events.Subscription.Name, out OpcUaDevicePlan? plan):
+                    OnEvents(sink, plan, trackers[plan.Id], events);
+                    break;
+                case UaItemUnavailable { Key: EventsKey } item when byName.TryGetValue(item.Subscription, out OpcUaDevicePlan? plan):
+                    OpcUaSourceLog.ItemUnavailable(_logger, Name, plan.Id, EventsItemName, item.Status.Code, item.Reason);
+                    sink.ItemStatus(plan.Id, EventsItemName, item.Status.Code, item.Reason);
                     break;
                 case UaConnectionStateChanged { State: UaConnectionState.Connected }:
                     OpcUaSourceLog.Connected(_logger, Name);
@@ -370,6 +602,33 @@ public sealed class OpcUaSource : IEdgeSource
             if (item.Signal is not null && ToSample(plan.Id, item, value, time) is { } sample)
             {
                 sink.Sample(sample);
+            }
+        }
+
+        if (tracker.Dirty && tracker.TryTake(out SignalValue state, out uint status))
+        {
+            sink.Sample(new EdgeSample(plan.Id, CanonicalSignals.State, state, status, tracker.Time));
+        }
+    }
+
+    private void OnEvents(IEdgeSink sink, OpcUaDevicePlan plan, DeviceStateTracker tracker, UaEvents events)
+    {
+        foreach (EventFieldList fields in events.Events)
+        {
+            if (fields.ClientHandle != plan.EventsHandle || plan.Events is not { } source)
+            {
+                continue;
+            }
+
+            AlarmEvent alarm = AlarmEvents.Decode(fields.EventFields);
+            if (!alarm.IsRefreshStart && !source.Counts(alarm.SourceNode))
+            {
+                continue;
+            }
+
+            if (tracker.Alarm(alarm))
+            {
+                OpcUaSourceLog.AlarmChanged(_logger, Name, plan.Id, alarm.ConditionKey ?? "(refresh)", alarm.Severity, alarm.Active == true, alarm.Message ?? "", tracker.DownAlarms);
             }
         }
 

@@ -28,4 +28,25 @@ internal static partial class OpcUaSourceLog
 
     [LoggerMessage(5606, LogLevel.Information, "OPC UA source {Source}: data gap of {Duration} ({Recovery})")]
     public static partial void DataGap(ILogger logger, string source, TimeSpan duration, string recovery);
+
+    [LoggerMessage(5608, LogLevel.Information, "OPC UA source {Source}: device {Device} takes its alarms from the events of {Notifier} (source filter: {Sources} node(s), 0 = every event)")]
+    public static partial void AlarmsFrom(ILogger logger, string source, string device, string notifier, int sources);
+
+    [LoggerMessage(5609, LogLevel.Warning, "OPC UA source {Source}: device {Device}: the server offers no events for it (no event notifier); alarms are not read")]
+    public static partial void NoEvents(ILogger logger, string source, string device);
+
+    [LoggerMessage(5610, LogLevel.Information, "OPC UA source {Source}: device {Device} alarm {Condition} severity {Severity} active {Active} ({Message}); {DownAlarms} down alarm(s) active")]
+    public static partial void AlarmChanged(ILogger logger, string source, string device, string condition, ushort severity, bool active, string message, int downAlarms);
+
+    [LoggerMessage(5611, LogLevel.Information, "OPC UA source {Source}: the server reports a model change; browsing for the devices again")]
+    public static partial void ModelChanged(ILogger logger, string source);
+
+    [LoggerMessage(5612, LogLevel.Warning, "OPC UA source {Source}: browsing for the devices again failed ({Reason}); the devices found keep streaming")]
+    public static partial void RediscoveryFailed(ILogger logger, string source, string reason);
+
+    [LoggerMessage(5613, LogLevel.Warning, "OPC UA source {Source}: device {Device} is no longer on the server: {Reason}")]
+    public static partial void DeviceRemoved(ILogger logger, string source, string device, string reason);
+
+    [LoggerMessage(5614, LogLevel.Information, "OPC UA source {Source}: the server offers no model change events ({Reason}); devices are browsed again every {Interval}")]
+    public static partial void NoModelChangeEvents(ILogger logger, string source, string reason, TimeSpan interval);
 }
