@@ -27,7 +27,7 @@ public class EvidenceAccumulationBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _reader = new LineProtocolReader(new LineProtocolLimits());
+        _reader = new LineProtocolReader(new LineProtocolLimits(), LineProtocolValidation.Structure); // as the ingest's accumulator reads its WAL
         long start = LocalDays.StartOf(LocalDays.DayOf(new DateOnly(2026, 7, 1)), LocalDays.DefaultOffsetMinutes) + (9 * 3600 * 1_000_000_000L);
         long line = 0;
         for (int b = 0; b < Batches; b++)
