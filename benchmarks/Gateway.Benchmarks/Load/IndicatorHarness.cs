@@ -54,12 +54,13 @@ internal static class IndicatorHarness
             string[] cities = [.. counties.Select(c => c[..4] + "00").Distinct().Order(StringComparer.Ordinal)];
             Console.WriteLine();
             Console.WriteLine($"indicators, {DateTime.UtcNow:yyyy-MM-dd}: {rows:N0} rows, {enterprises:N0} enterprise reports + {counties.Length} county + {cities.Length} city reports of 2026Q3 on {Environment.ProcessorCount} cores, read from the {(fromRows ? "rows" : "month rollups")}");
-            Console.WriteLine("| run | read + evaluate (s) | all reports (s) | total (s) | process CPU (s) | rows/s | allocated (MB) | devices networked | flagged clone |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| run | read + evaluate (s) | all reports (s) | total (s) | process CPU (s) | rows/s | allocated (MB) | GC pauses (s) | devices networked | flagged clone |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             await Task.Yield();
             for (int run = 1; run <= runs; run++)
             {
                 long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                TimeSpan paused = GC.GetTotalPauseDuration();
                 TimeSpan cpu = Environment.CpuUsage.TotalTime;
                 long start = Stopwatch.GetTimestamp();
                 IReadOnlyList<LedgerRoot> roots = store.Ledger.ReadRoots(null, window.FromDay, window.ToDay);
@@ -77,7 +78,7 @@ internal static class IndicatorHarness
                 int networked = evaluation.Devices.Count(d => d.IsNetworked);
                 int clones = evaluation.Devices.Count(d => d.Flags.Any(f => f.Flag == IntegrityCheck.Clone));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {run} | {evaluate.TotalSeconds:0.00} | {(total - evaluate).TotalSeconds:0.00} | {total.TotalSeconds:0.00} | {used.TotalSeconds:0.00} | {rows / total.TotalSeconds:N0} | {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:0} | {networked:N0} | {clones:N0} |"));
+                    $"| {run} | {evaluate.TotalSeconds:0.00} | {(total - evaluate).TotalSeconds:0.00} | {total.TotalSeconds:0.00} | {used.TotalSeconds:0.00} | {rows / total.TotalSeconds:N0} | {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:0} | {(GC.GetTotalPauseDuration() - paused).TotalSeconds:0.00} | {networked:N0} | {clones:N0} |"));
             }
 
             return 0;
