@@ -76,6 +76,7 @@ internal static class EndToEndLoadHarness
         long warmUpPoints = Option(args, "--warmup-points", 200_000);
         bool separateCores = args.Contains("--separate-cores");
         bool accumulate = !args.Contains("--no-evidence");
+        bool ownInfluxd = args.Contains("--own-influxd");
         if (points < 1 || lines < 1 || connections < 1 || warmUpPoints < 0)
         {
             Console.Error.WriteLine("load-e2e: --points, --lines and --connections must be positive, --warmup-points not negative.");
@@ -88,6 +89,7 @@ internal static class EndToEndLoadHarness
         string loadBefore = LoadAverage();
         string root = Directory.CreateTempSubdirectory("fgw-load-e2e-").FullName;
         InfluxDaemon? influx = null;
+        InfluxDaemon? ingestInflux = null;
         try
         {
             Batches batches = Batches.Build(points, lines, gzip);
@@ -95,6 +97,11 @@ internal static class EndToEndLoadHarness
                 $"load-e2e: {points:N0} points in {batches.Bodies.Length:N0} batches of {lines:N0} lines, {batches.LineProtocolBytes / 1e6:0.0} MB of line protocol, {batches.WireBytes / 1e6:0.0} MB on the wire (gzip {(gzip ? "on" : "off")}; compressing all batches took {batches.CompressTime.TotalSeconds:0.00} s on one core)"));
 
             influx = await InfluxDaemon.StartAsync();
+            // --own-influxd: the ingest path writes to a second influxd, started now and configured alike; the
+            // direct run's daemon is stopped before the ingest run, so its cache snapshots and compactions of the
+            // direct writes do not fall into the ingest run's window (with one daemon they do).
+            ingestInflux = ownInfluxd ? await InfluxDaemon.StartAsync() : null;
+            InfluxDaemon ingestTarget = ingestInflux ?? influx;
             string placement = $"client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores";
             if (separateCores)
             {
@@ -106,13 +113,21 @@ internal static class EndToEndLoadHarness
 
                 // InfluxDB on its own core, as on its own host; client and ingest share the other core.
                 await PinAsync(influx.ProcessId, "1");
+                if (ingestInflux is not null)
+                {
+                    await PinAsync(ingestInflux.ProcessId, "1");
+                }
+
                 await PinAsync(Environment.ProcessId, "0");
                 placement = "InfluxDB pinned to core 1, client and ingest to core 0 (every thread, with taskset)";
             }
 
-            foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
+            foreach (InfluxDaemon daemon in new[] { influx, ingestTarget }.Distinct())
             {
-                await influx.Server.CreateDatabaseAsync(database);
+                foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
+                {
+                    await daemon.Server.CreateDatabaseAsync(database);
+                }
             }
 
             if (warmUpPoints > 0)
@@ -120,8 +135,8 @@ internal static class EndToEndLoadHarness
                 // JIT and tiering of the client, Kestrel, the ingest, the WAL and the forwarder, through a throw-away
                 // ingest into its own database: a gateway runs for days, so cold code is not what is measured.
                 Batches warmUp = Batches.Build(warmUpPoints, lines, gzip);
-                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, influx, warmUp, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
-                await SettleAsync(influx);
+                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, ingestTarget, warmUp, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
+                await SettleAsync(ingestTarget);
             }
 
             var rows = new List<Row>();
@@ -143,10 +158,18 @@ internal static class EndToEndLoadHarness
                 rows.Add(new Row("direct → InfluxDB, 1 connection (until the last 204)", points, serial.Start, serial.LastAck, directRow));
             }
 
-            TimeSpan settled = await SettleAsync(influx);
+            string version = influx.Version;
+            if (ingestInflux is not null)
+            {
+                await influx.DisposeAsync();
+                influx = null;
+                placement += "; the ingest path writes to its own influxd, the direct run's one stopped before it";
+            }
+
+            TimeSpan settled = await SettleAsync(ingestTarget);
 
             // 2. Through the ingest: the same batches to /api/v2/write, forwarded to another database.
-            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, influx, batches, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
+            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, ingestTarget, batches, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
             exact &= Check("ingest → InfluxDB", ingest.Count, points, ingest.Client.Failures, ingest.Client.FirstFailure);
             if (ingest.CountConfirmed is { } confirmed)
             {
@@ -166,7 +189,7 @@ internal static class EndToEndLoadHarness
 
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines, {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {influx.Version}; {placement}"));
+                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines, {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {version}; {placement}"));
             Console.WriteLine("| path | points | seconds | points/s | ratio to direct | CPU-µs/point, this process | CPU-µs/point, influxd | cores busy (both) | bytes allocated/point, this process | gen-2 GCs |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (Row row in rows)
@@ -207,6 +230,11 @@ internal static class EndToEndLoadHarness
             if (influx is not null)
             {
                 await influx.DisposeAsync();
+            }
+
+            if (ingestInflux is not null)
+            {
+                await ingestInflux.DisposeAsync();
             }
 
             Directory.Delete(root, recursive: true);
