@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using FactoryGateway.Edge.Buffer;
 using FactoryGateway.Edge.Config;
 using FactoryGateway.Edge.Health;
@@ -333,17 +331,5 @@ public sealed class MqttSourceJsonTests(MosquittoServer broker) : IClassFixture<
 
     private static Task<List<string>> LinesAsync(EdgeBuffer buffer) => Core.BufferedLines.ReadAsync(buffer, Ct);
 
-    private async Task PublishWithMqttJsAsync((string Topic, string Payload)[] messages)
-    {
-        Prerequisites.PeerModule("mqtt");
-        using var dir = new TempDirectory("json-publish");
-        string file = dir.Combine("messages.json");
-        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(messages.Select(m => new Dictionary<string, string> { ["topic"] = m.Topic, ["payload"] = m.Payload })), Ct);
-        CommandResult result = await CommandRunner.RunAsync(
-            Prerequisites.Node,
-            [Path.Combine(RepositoryLayout.PeersDirectory, "mqtt-json-publish.mjs"), "--port", broker.Port.ToString(CultureInfo.InvariantCulture), "--messages", file],
-            s_deadline,
-            Ct);
-        Assert.True(result.ExitCode == 0 && result.Output.Contains($"PUBLISHED {messages.Length}", StringComparison.Ordinal), result.Output);
-    }
+    private Task PublishWithMqttJsAsync((string Topic, string Payload)[] messages) => MqttJsPublisher.PublishAsync(broker.Port, messages, Ct);
 }

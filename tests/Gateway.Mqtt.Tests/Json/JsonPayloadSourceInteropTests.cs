@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using FactoryGateway.Mqtt.Client;
 using FactoryGateway.Mqtt.Json;
 using FactoryGateway.Testing;
@@ -71,19 +69,7 @@ public sealed class JsonPayloadSourceInteropTests(MosquittoServer broker) : ICla
         Assert.Equal(0L, source.Client!.GetStats().HandlerFailures);
     }
 
-    private async Task PublishWithMqttJsAsync((string Topic, string Payload)[] messages)
-    {
-        Prerequisites.PeerModule("mqtt");
-        using var dir = new TempDirectory("json-publish");
-        string file = dir.Combine("messages.json");
-        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(messages.Select(m => new Dictionary<string, string> { ["topic"] = m.Topic, ["payload"] = m.Payload })), Ct);
-        CommandResult result = await CommandRunner.RunAsync(
-            Prerequisites.Node,
-            [Path.Combine(RepositoryLayout.PeersDirectory, "mqtt-json-publish.mjs"), "--port", broker.Port.ToString(CultureInfo.InvariantCulture), "--messages", file],
-            s_deadline,
-            Ct);
-        Assert.True(result.ExitCode == 0 && result.Output.Contains($"PUBLISHED {messages.Length}", StringComparison.Ordinal), result.Output);
-    }
+    private Task PublishWithMqttJsAsync((string Topic, string Payload)[] messages) => MqttJsPublisher.PublishAsync(broker.Port, messages, Ct);
 
     private static async Task<List<JsonSample>> TakeAsync(JsonPayloadSource source, int count)
     {
