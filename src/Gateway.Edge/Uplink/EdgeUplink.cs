@@ -406,11 +406,13 @@ public sealed partial class EdgeUplink : IAsyncDisposable
 
     private void Acknowledge(PendingBatch batch, long compressedBytes)
     {
-        Save(new UplinkState(_state.Stream, batch.Sequence + 1, batch.To, null));
-        _log.SetCursor(CursorName, batch.To);
+        // The counters first, the state last: GetStats reads the state before the counters, so a snapshot that
+        // shows these bytes no longer pending also counts their lines.
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _lines, batch.Lines);
         Interlocked.Add(ref _bytesSent, compressedBytes);
+        Save(new UplinkState(_state.Stream, batch.Sequence + 1, batch.To, null));
+        _log.SetCursor(CursorName, batch.To);
         _buffer.RoomMayHaveFreed();
     }
 
