@@ -30,15 +30,19 @@ namespace FactoryGateway.Benchmarks.Load;
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- load-e2e [--points 2000000]
-/// [--lines 5000] [--connections 4] [--forward-lines 5000] [--no-gzip] [--serial-baseline] [--unregistered]
-/// [--warmup-points 200000] [--separate-cores]</c>.
-/// <c>--forward-lines</c> sets <see cref="ForwarderOptions.MaxBatchLines"/>; <c>--no-gzip</c> turns gzip off on
+/// [--lines 5000] [--connections 4] [--forward-lines 5000] [--forward-in-flight 2] [--forward-gzip] [--no-gzip] [--serial-baseline] [--unregistered]
+/// [--warmup-points 200000] [--separate-cores] [--no-evidence] [--own-influxd] [--rounds K]</c>.
+/// <c>--forward-lines</c> sets <see cref="ForwarderOptions.MaxBatchLines"/>, <c>--forward-in-flight</c>
+/// <see cref="ForwarderOptions.MaxBatchesInFlight"/>; the forwarder's gzip is left unset as <c>fgw ingest run</c>
+/// leaves it (off for this loopback InfluxDB), <c>--forward-gzip</c> turns it on; <c>--no-gzip</c> turns gzip off on
 /// every hop (client bodies and the forwarder); <c>--serial-baseline</c> adds a direct run with one connection,
 /// the best that one-batch-at-a-time delivery can reach; <c>--unregistered</c> leaves the 500 devices out of the
 /// asset register, so that the ingest records their sightings in SQLite with every batch; <c>--warmup-points</c>
 /// first sends that many points through a throw-away ingest into another database (0: start cold);
 /// <c>--separate-cores</c> pins influxd to core 1 and this process (client and ingest) to core 0 with
-/// <c>taskset</c>, as when InfluxDB runs on its own host, so that both paths are bounded by InfluxDB's own core.
+/// <c>taskset</c>, as when InfluxDB runs on its own host, so that both paths are bounded by InfluxDB's own core;
+/// <c>--rounds K</c> (K ≥ 2) measures K alternating pairs of runs, each on a fresh influxd, and reports the
+/// median ratio (see <see cref="RunRoundsAsync"/>).
 /// </remarks>
 internal static class EndToEndLoadHarness
 {
@@ -70,17 +74,27 @@ internal static class EndToEndLoadHarness
         int lines = (int)Option(args, "--lines", 5000);
         int connections = (int)Option(args, "--connections", 4);
         int forwardLines = (int)Option(args, "--forward-lines", new ForwarderOptions().MaxBatchLines);
+        int forwardInFlight = (int)Option(args, "--forward-in-flight", new ForwarderOptions().MaxBatchesInFlight);
         bool gzip = !args.Contains("--no-gzip");
+        // The forwarder's gzip as `fgw ingest run` sets it (unset: off for a loopback InfluxDB, as here) unless
+        // --forward-gzip forces it on or --no-gzip turns every hop off.
+        bool? forwardGzip = !gzip ? false : args.Contains("--forward-gzip") ? true : null;
         bool serialBaseline = args.Contains("--serial-baseline");
         bool registered = !args.Contains("--unregistered");
         long warmUpPoints = Option(args, "--warmup-points", 200_000);
         bool separateCores = args.Contains("--separate-cores");
         bool accumulate = !args.Contains("--no-evidence");
         bool ownInfluxd = args.Contains("--own-influxd");
-        if (points < 1 || lines < 1 || connections < 1 || warmUpPoints < 0)
+        int rounds = (int)Option(args, "--rounds", 1);
+        if (points < 1 || lines < 1 || connections < 1 || warmUpPoints < 0 || rounds < 1)
         {
-            Console.Error.WriteLine("load-e2e: --points, --lines and --connections must be positive, --warmup-points not negative.");
+            Console.Error.WriteLine("load-e2e: --points, --lines, --connections and --rounds must be positive, --warmup-points not negative.");
             return 2;
+        }
+
+        if (rounds > 1)
+        {
+            return await RunRoundsAsync(new RoundsSettings(points, lines, connections, (forwardLines, forwardInFlight, forwardGzip), gzip, registered, warmUpPoints, separateCores, accumulate, rounds));
         }
 
         // A minute plus a second per 10,000 points, a rate far below any measured here: a stalled forwarder
@@ -135,7 +149,7 @@ internal static class EndToEndLoadHarness
                 // JIT and tiering of the client, Kestrel, the ingest, the WAL and the forwarder, through a throw-away
                 // ingest into its own database: a gateway runs for days, so cold code is not what is measured.
                 Batches warmUp = Batches.Build(warmUpPoints, lines, gzip);
-                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, ingestTarget, warmUp, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
+                await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, ingestTarget, warmUp, gzip, connections, (forwardLines, forwardInFlight, forwardGzip), registered, accumulate, deliveryDeadline);
                 await SettleAsync(ingestTarget);
             }
 
@@ -169,7 +183,7 @@ internal static class EndToEndLoadHarness
             TimeSpan settled = await SettleAsync(ingestTarget);
 
             // 2. Through the ingest: the same batches to /api/v2/write, forwarded to another database.
-            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, ingestTarget, batches, gzip, connections, forwardLines, registered, accumulate, deliveryDeadline);
+            IngestRun ingest = await PostThroughIngestAsync(Path.Combine(root, "ingest"), IngestDatabase, ingestTarget, batches, gzip, connections, (forwardLines, forwardInFlight, forwardGzip), registered, accumulate, deliveryDeadline);
             exact &= Check("ingest → InfluxDB", ingest.Count, points, ingest.Client.Failures, ingest.Client.FirstFailure);
             if (ingest.CountConfirmed is { } confirmed)
             {
@@ -189,7 +203,7 @@ internal static class EndToEndLoadHarness
 
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines, {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {version}; {placement}"));
+                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines ({forwardInFlight} in flight, gzip {ForwardGzip(forwardGzip)}), {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {version}; {placement}"));
             Console.WriteLine("| path | points | seconds | points/s | ratio to direct | CPU-µs/point, this process | CPU-µs/point, influxd | cores busy (both) | bytes allocated/point, this process | gen-2 GCs |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (Row row in rows)
@@ -241,6 +255,171 @@ internal static class EndToEndLoadHarness
         }
     }
 
+    private sealed record RoundsSettings(
+        long Points, int Lines, int Connections, (int Lines, int InFlight, bool? Gzip) Forward, bool Gzip, bool Registered, long WarmUpPoints, bool SeparateCores, bool Accumulate, int Rounds);
+
+    /// <summary>One direct or ingest measurement of a round: its rate and CPU per point of both processes.</summary>
+    private sealed record RoundPath(double Seconds, double PointsPerSecond, double ProcessCpuPerPoint, double? InfluxCpuPerPoint, bool Exact)
+    {
+        public static RoundPath Of(long points, Sample start, Sample end, bool exact)
+        {
+            double seconds = Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp).TotalSeconds;
+            return new RoundPath(seconds, points / seconds, (end.ProcessCpu - start.ProcessCpu).TotalMicroseconds / points,
+                (end.InfluxCpu - start.InfluxCpu)?.TotalMicroseconds / points, exact);
+        }
+    }
+
+    /// <summary>
+    /// <c>--rounds K</c>: K rounds of a direct run and an ingest run, the order alternating (odd rounds direct
+    /// first, even rounds the ingest first, so a drift of the machine during the series falls on both paths
+    /// alike), every measurement against a fresh influxd that is stopped after it (no daemon carries the cache
+    /// snapshots and compactions of earlier writes into a later window). Prints each round's ratio, their
+    /// median, and the ratio of the total rates (all direct points over all direct seconds, likewise ingest).
+    /// </summary>
+    private static async Task<int> RunRoundsAsync(RoundsSettings settings)
+    {
+        TimeSpan deliveryDeadline = TimeSpan.FromSeconds(60 + (settings.Points / 10_000.0));
+        string loadBefore = LoadAverage();
+        string root = Directory.CreateTempSubdirectory("fgw-load-e2e-").FullName;
+        try
+        {
+            Batches batches = Batches.Build(settings.Points, settings.Lines, settings.Gzip);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"load-e2e: {settings.Rounds} rounds of {settings.Points:N0} points direct and through the ingest, batches of {settings.Lines:N0} lines, gzip {(settings.Gzip ? "on" : "off")}, every measurement on a fresh influxd"));
+            if (settings.SeparateCores)
+            {
+                if (Environment.ProcessorCount < 2)
+                {
+                    Console.Error.WriteLine("load-e2e: --separate-cores needs at least 2 cores.");
+                    return 2;
+                }
+
+                await PinAsync(Environment.ProcessId, "0");
+            }
+
+            string version;
+            await using (InfluxDaemon warmUpDaemon = await StartDaemonAsync(settings.SeparateCores))
+            {
+                version = warmUpDaemon.Version;
+                if (settings.WarmUpPoints > 0)
+                {
+                    Batches warmUp = Batches.Build(settings.WarmUpPoints, settings.Lines, settings.Gzip);
+                    await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, warmUpDaemon, warmUp, settings.Gzip, settings.Connections, settings.Forward,
+                        settings.Registered, settings.Accumulate, deliveryDeadline);
+                }
+            }
+
+            var results = new List<(int Round, string Order, RoundPath Direct, RoundPath Ingest, RoundPath Forwarded)>();
+            bool exact = true;
+            for (int round = 1; round <= settings.Rounds; round++)
+            {
+                bool directFirst = round % 2 == 1;
+                RoundPath? direct = null;
+                RoundPath? ingest = null;
+                RoundPath? forwarded = null;
+                for (int step = 0; step < 2; step++)
+                {
+                    await using InfluxDaemon daemon = await StartDaemonAsync(settings.SeparateCores);
+                    if ((step == 0) == directFirst)
+                    {
+                        Measured measured = await PostDirectAsync(daemon, batches, settings.Gzip, settings.Connections, DirectDatabase);
+                        long count = await CountAsync(daemon, DirectDatabase);
+                        bool ok = Check($"round {round}, direct", count, settings.Points, measured.Failures, measured.FirstFailure);
+                        direct = RoundPath.Of(settings.Points, measured.Start, measured.LastAck, ok);
+                    }
+                    else
+                    {
+                        IngestRun run = await PostThroughIngestAsync(Path.Combine(root, $"ingest-{round}"), IngestDatabase, daemon, batches, settings.Gzip, settings.Connections,
+                            settings.Forward, settings.Registered, settings.Accumulate, deliveryDeadline);
+                        bool ok = Check($"round {round}, ingest → InfluxDB", run.Count, settings.Points, run.Client.Failures, run.Client.FirstFailure) && run.CountConfirmed is not null;
+                        ingest = RoundPath.Of(settings.Points, run.Client.Start, run.CountConfirmed ?? run.Client.LastAck, ok);
+                        forwarded = RoundPath.Of(settings.Points, run.Client.Start, run.Forwarded ?? run.Client.LastAck, ok && run.Forwarded is not null);
+                    }
+                }
+
+                exact &= direct!.Exact && ingest!.Exact && forwarded!.Exact;
+                results.Add((round, directFirst ? "direct, ingest" : "ingest, direct", direct, ingest!, forwarded!));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round}: direct {direct.PointsPerSecond:N0} points/s; ingest → InfluxDB {forwarded!.PointsPerSecond:N0} points/s until the forwarder's last 204 (ratio {forwarded.PointsPerSecond / direct.PointsPerSecond:0.00}), {ingest!.PointsPerSecond:N0} until COUNT = N (ratio {ingest.PointsPerSecond / direct.PointsPerSecond:0.00})"));
+            }
+
+            string placement = settings.SeparateCores
+                ? "each influxd pinned to core 1, client and ingest to core 0 (taskset)"
+                : $"client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores";
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Rounds} rounds, {settings.Points:N0} points each way, batches of {settings.Lines:N0} lines, {settings.Connections} connections, gzip {(settings.Gzip ? "on" : "off")}, forwarder batches of {settings.Forward.Lines:N0} lines ({settings.Forward.InFlight} in flight, gzip {ForwardGzip(settings.Forward.Gzip)}), evidence {(settings.Accumulate ? "on" : "off")}; InfluxDB {version}; {placement}"));
+            Console.WriteLine("| round | order | direct points/s (last 204) | ingest → InfluxDB points/s: forwarder's last 204 / COUNT = N | ratio: last 204 / COUNT = N | CPU-µs/point, this process: direct / ingest path | CPU-µs/point, influxd: direct / ingest path (last 204) |");
+            Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
+            foreach ((int round, string order, RoundPath d, RoundPath i, RoundPath f) in results)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {round} | {order} | {d.PointsPerSecond:N0} | {f.PointsPerSecond:N0} / {i.PointsPerSecond:N0} | {f.PointsPerSecond / d.PointsPerSecond:0.00} / {i.PointsPerSecond / d.PointsPerSecond:0.00} | {d.ProcessCpuPerPoint:0.00} / {f.ProcessCpuPerPoint:0.00} | {Cpu(d.InfluxCpuPerPoint)} / {Cpu(f.InfluxCpuPerPoint)} |"));
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("goal: ingest → InfluxDB at ≥ 0.90 of the direct rate (direct timed to its last 204):");
+            Summarise("until the forwarder's last 204 (the same event as the direct run's end)", [.. results.Select(r => (r.Direct, r.Forwarded))]);
+            Summarise("until COUNT = N (also times the COUNT query)", [.. results.Select(r => (r.Direct, r.Ingest))]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"counts: {(exact ? "exact in every round" : "NOT EXACT")} ({settings.Points:N0} each way). Load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}."));
+            return exact ? 0 : 1;
+        }
+        catch (Exception failed) when (failed is ServerStartException or MissingPrerequisiteException)
+        {
+            Console.Error.WriteLine($"load-e2e: {failed.Message}");
+            return 2;
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        static string Cpu(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+    }
+
+    // One line of the rounds' summary: the median ratio, the ratio of total rates, and the range.
+    private static void Summarise(string label, IReadOnlyList<(RoundPath Direct, RoundPath Path)> rounds)
+    {
+        double[] ratios = [.. rounds.Select(r => r.Path.PointsPerSecond / r.Direct.PointsPerSecond).Order()];
+        double median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[(ratios.Length / 2) - 1] + ratios[ratios.Length / 2]) / 2;
+        double pooled = rounds.Sum(r => r.Direct.Seconds) / rounds.Sum(r => r.Path.Seconds);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {label}: median of {ratios.Length} rounds {median:0.00} {(median >= 0.90 ? "✔" : "✘")}, total rates {pooled:0.00}, range {ratios[0]:0.00}–{ratios[^1]:0.00}"));
+    }
+
+    // A fresh influxd with the harness's databases, on core 1 with --separate-cores.
+    private static async Task<InfluxDaemon> StartDaemonAsync(bool separateCores)
+    {
+        InfluxDaemon daemon = await InfluxDaemon.StartAsync();
+        try
+        {
+            if (separateCores)
+            {
+                await PinAsync(daemon.ProcessId, "1");
+            }
+
+            foreach (string database in new[] { DirectDatabase, IngestDatabase, WarmUpDatabase })
+            {
+                await daemon.Server.CreateDatabaseAsync(database);
+            }
+
+            return daemon;
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static string ForwardGzip(bool? gzip) => gzip switch
+    {
+        true => "on",
+        false => "off",
+        null => "unset (off: InfluxDB is on loopback)",
+    };
+
     private static bool Check(string path, long count, long expected, long failures, string? firstFailure)
     {
         if (count == expected && failures == 0)
@@ -261,7 +440,7 @@ internal static class EndToEndLoadHarness
     }
 
     private static async Task<IngestRun> PostThroughIngestAsync(
-        string dataDirectory, string database, InfluxDaemon influx, Batches batches, bool gzip, int connections, int forwardLines, bool registered, bool accumulate, TimeSpan deadline)
+        string dataDirectory, string database, InfluxDaemon influx, Batches batches, bool gzip, int connections, (int Lines, int InFlight, bool? Gzip) forward, bool registered, bool accumulate, TimeSpan deadline)
     {
         // As IngestCommand composes the service: options, evidence store in the data directory, token store and
         // register, an InfluxForwarder with its own HttpClient, the evidence accumulator, the forwarder's counters in /metrics.
@@ -270,8 +449,9 @@ internal static class EndToEndLoadHarness
         var forwarderOptions = new ForwarderOptions
         {
             DeadLetterDirectory = Path.Combine(dataDirectory, "deadletter"),
-            MaxBatchLines = forwardLines,
-            Gzip = gzip,
+            MaxBatchLines = forward.Lines,
+            MaxBatchesInFlight = forward.InFlight,
+            Gzip = forward.Gzip,
         };
         forwarderOptions.Validate();
         using EvidenceStore evidence = EvidenceStore.Open(new EvidenceStoreOptions { DataDirectory = dataDirectory });

@@ -6,8 +6,8 @@ namespace FactoryGateway.Ingest.Forwarding;
 internal static partial class ForwarderLog
 {
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information,
-        Message = "InfluxDB forwarder '{Cursor}' started at WAL position {Position} (durable tail {Tail}), writing to {Target}.")]
-    public static partial void Started(ILogger logger, string cursor, long position, long tail, string target);
+        Message = "InfluxDB forwarder '{Cursor}' started at WAL position {Position} (durable tail {Tail}), writing to {Target} with Content-Encoding {Encoding}.")]
+    public static partial void Started(ILogger logger, string cursor, long position, long tail, string target, string encoding);
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information,
         Message = "InfluxDB forwarder '{Cursor}' stopped at WAL position {Position}.")]

@@ -111,7 +111,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         _maxLines = options.MaxBatchLines;
         _maxBytes = options.MaxBatchBytes;
         _flushInterval = options.FlushInterval;
-        _gzip = options.Gzip;
+        _gzip = options.GzipFor(client.Target.BaseUrl);
         _maxRetryAfter = options.MaxRetryAfter;
         _initialBackoff = options.InitialBackoff;
         _backoff = new Backoff(options.InitialBackoff, options.MaxBackoff, Random.Shared);
@@ -169,7 +169,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         {
             long from = _log.RegisterCursor(_name);
             _persisted = from;
-            ForwarderLog.Started(_logger, _name, from, _log.TailPosition, _targetText);
+            ForwarderLog.Started(_logger, _name, from, _log.TailPosition, _targetText, _gzip ? "gzip" : "identity");
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();

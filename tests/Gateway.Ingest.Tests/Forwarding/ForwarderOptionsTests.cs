@@ -14,9 +14,25 @@ public sealed class ForwarderOptionsTests
         Assert.Equal("forwarder", options.CursorName);
         Assert.Equal(5_000, options.MaxBatchLines);
         Assert.Equal(TimeSpan.FromSeconds(1), options.FlushInterval);
-        Assert.True(options.Gzip);
+        Assert.Null(options.Gzip); // gzip unless InfluxDB is on this host
         Assert.Equal(TimeSpan.FromMilliseconds(100), options.InitialBackoff);
         Assert.Equal(TimeSpan.FromSeconds(30), options.MaxBackoff);
+    }
+
+    [Theory]
+    [InlineData(null, "http://127.0.0.1:8086", false)]
+    [InlineData(null, "http://127.3.2.1:8086/", false)]
+    [InlineData(null, "http://localhost:8086", false)]
+    [InlineData(null, "http://[::1]:8086", false)]
+    [InlineData(null, "http://influxdb.plant.example:8086", true)]
+    [InlineData(null, "https://10.0.0.5:8086", true)]
+    [InlineData(true, "http://127.0.0.1:8086", true)]
+    [InlineData(false, "http://influxdb.plant.example:8086", false)]
+    public void Unset_gzip_compresses_except_for_an_influxdb_on_a_loopback_host(bool? gzip, string url, bool compressed)
+    {
+        var options = new ForwarderOptions { DeadLetterDirectory = "deadletter", Gzip = gzip };
+
+        Assert.Equal(compressed, options.GzipFor(new Uri(url)));
     }
 
     public static TheoryData<string, string> InvalidOptions => new()

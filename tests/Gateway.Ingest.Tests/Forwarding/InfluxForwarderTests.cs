@@ -18,7 +18,12 @@ public sealed class InfluxForwarderTests(InfluxDbServer influx) : IClassFixture<
         await rig.AppendPointsAsync(0, Points, perRecord: 250);
 
         // The default flush interval: only full batches go while there is a backlog, whatever the machine's load.
-        await using var running = new RunningForwarder(rig.Forwarder(InfluxTarget.ForV1(influx.Url, "exact"), rig.Options(o => o.FlushInterval = TimeSpan.FromSeconds(1))));
+        // Gzip asked for: the default sends a loopback InfluxDB identity bodies (the next test).
+        await using var running = new RunningForwarder(rig.Forwarder(InfluxTarget.ForV1(influx.Url, "exact"), rig.Options(o =>
+        {
+            o.FlushInterval = TimeSpan.FromSeconds(1);
+            o.Gzip = true;
+        })));
         await running.WaitForwardedAsync(Points);
 
         await InfluxAssert.ExactlyAsync(influx, "exact", Points);
@@ -30,6 +35,24 @@ public sealed class InfluxForwarderTests(InfluxDbServer influx) : IClassFixture<
         Assert.True(stats.WireBytes < stats.LineProtocolBytes / 4, $"gzip: {stats.WireBytes} of {stats.LineProtocolBytes} bytes on the wire");
         Assert.Equal(rig.Log.TailPosition, stats.CursorPosition);
         Assert.NotNull(stats.LastSuccessTime);
+    }
+
+    [Fact]
+    public async Task By_default_an_influxdb_on_a_loopback_address_gets_uncompressed_bodies_and_every_point()
+    {
+        const int Points = 6_000;
+        await influx.CreateDatabaseAsync("identity", TestContext.Current.CancellationToken);
+        await using var rig = new ForwarderRig();
+        await rig.AppendPointsAsync(0, Points, perRecord: 500);
+        Assert.True(influx.Url.IsLoopback, influx.Url.ToString());
+
+        await using var running = new RunningForwarder(rig.Forwarder(InfluxTarget.ForV1(influx.Url, "identity"), rig.Options()));
+        await running.WaitForwardedAsync(Points);
+
+        await InfluxAssert.ExactlyAsync(influx, "identity", Points);
+        ForwarderStats stats = running.Stats;
+        Assert.True(stats.LineProtocolBytes > 0);
+        Assert.Equal(stats.LineProtocolBytes, stats.WireBytes); // no Content-Encoding: the bytes sent are the line protocol
     }
 
     [Fact]
