@@ -833,10 +833,12 @@ public sealed class UaTcpChannel : IAsyncDisposable
         await _readLoop;
         _tcp.Dispose();
         _renewTimer?.Dispose();
-        _shutdown.Dispose();
-        _sendLock.Dispose();
-        _slots.Dispose();
         _crypto?.Dispose();
+
+        // _shutdown (cancelled by Fault), _sendLock and _slots are not disposed: a request still in flight when the
+        // channel is disposed finishes afterwards (its answer faulted with the channel's error) and releases its
+        // slot and send lock then, and a request that starts now must meet the channel's error, not an
+        // ObjectDisposedException. They own no OS handle (no AvailableWaitHandle is taken), so the GC has them.
     }
 
     private sealed class Pending
