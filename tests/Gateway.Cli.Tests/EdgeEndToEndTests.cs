@@ -187,25 +187,9 @@ public sealed class EdgeEndToEndTests(InfluxDbServer influx, MosquittoServer bro
         }
         """;
 
-    private static async Task<JsonElement> WaitForStatusAsync(HttpClient health, Func<JsonElement, bool> condition, ServerProcess edge)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(s_deadline);
-        string last = "";
-        while (!deadline.IsCancellationRequested)
-        {
-            last = await health.GetStringAsync("status", Ct);
-            using JsonDocument document = JsonDocument.Parse(last);
-            if (condition(document.RootElement))
-            {
-                return document.RootElement.Clone();
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), Ct); // polling interval of a deadline loop
-        }
-
-        throw new TimeoutException($"the edge did not reach the expected state within {s_deadline.TotalSeconds} s: {last}{Environment.NewLine}{edge.Describe()}");
-    }
+    private static Task<JsonElement> WaitForStatusAsync(HttpClient health, Func<JsonElement, bool> condition, ServerProcess edge) =>
+        StatusPolling.WaitAsync(health, "status", condition, s_deadline, TimeSpan.FromMilliseconds(100),
+            last => $"the edge did not reach the expected state within {s_deadline.TotalSeconds} s: {last}{Environment.NewLine}{edge.Describe()}", Ct);
 
     private static async Task WaitAsync(Task task, ServerProcess edge)
     {

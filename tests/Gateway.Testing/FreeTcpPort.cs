@@ -22,9 +22,6 @@ public static class FreeTcpPort
     private static readonly HashSet<int> s_issued = [];
     private static readonly int s_highest = EphemeralLow() - 1;
 
-    /// <summary>The highest port handed out: just below the ephemeral range.</summary>
-    public static int Highest => s_highest;
-
     /// <summary>
     /// A port that was free a moment ago, below the ephemeral range and not handed out before in this process.
     /// Another process can still take it before the server binds; the fixtures retry their start with a new port

@@ -92,6 +92,19 @@ internal static class EndToEndLoadHarness
             return 2;
         }
 
+        if (separateCores)
+        {
+            if (Environment.ProcessorCount < 2)
+            {
+                Console.Error.WriteLine("load-e2e: --separate-cores needs at least 2 cores.");
+                return 2;
+            }
+
+            // InfluxDB on its own core, as on its own host (StartDaemonAsync pins each daemon to core 1); client and
+            // ingest share the other core.
+            await PinAsync(Environment.ProcessId, "0");
+        }
+
         if (rounds > 1)
         {
             return await RunRoundsAsync(new RoundsSettings(points, lines, connections, (forwardLines, forwardInFlight, forwardGzip), gzip, registered, warmUpPoints, separateCores, accumulate, rounds));
@@ -110,39 +123,15 @@ internal static class EndToEndLoadHarness
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"load-e2e: {points:N0} points in {batches.Bodies.Length:N0} batches of {lines:N0} lines, {batches.LineProtocolBytes / 1e6:0.0} MB of line protocol, {batches.WireBytes / 1e6:0.0} MB on the wire (gzip {(gzip ? "on" : "off")}; compressing all batches took {batches.CompressTime.TotalSeconds:0.00} s on one core)"));
 
-            influx = await InfluxDaemon.StartAsync();
+            influx = await StartDaemonAsync(separateCores);
             // --own-influxd: the ingest path writes to a second influxd, started now and configured alike; the
             // direct run's daemon is stopped before the ingest run, so its cache snapshots and compactions of the
             // direct writes do not fall into the ingest run's window (with one daemon they do).
-            ingestInflux = ownInfluxd ? await InfluxDaemon.StartAsync() : null;
+            ingestInflux = ownInfluxd ? await StartDaemonAsync(separateCores) : null;
             InfluxDaemon ingestTarget = ingestInflux ?? influx;
-            string placement = $"client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores";
-            if (separateCores)
-            {
-                if (Environment.ProcessorCount < 2)
-                {
-                    Console.Error.WriteLine("load-e2e: --separate-cores needs at least 2 cores.");
-                    return 2;
-                }
-
-                // InfluxDB on its own core, as on its own host; client and ingest share the other core.
-                await PinAsync(influx.ProcessId, "1");
-                if (ingestInflux is not null)
-                {
-                    await PinAsync(ingestInflux.ProcessId, "1");
-                }
-
-                await PinAsync(Environment.ProcessId, "0");
-                placement = "InfluxDB pinned to core 1, client and ingest to core 0 (every thread, with taskset)";
-            }
-
-            foreach (InfluxDaemon daemon in new[] { influx, ingestTarget }.Distinct())
-            {
-                foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
-                {
-                    await daemon.Server.CreateDatabaseAsync(database);
-                }
-            }
+            string placement = separateCores
+                ? "InfluxDB pinned to core 1, client and ingest to core 0 (every thread, with taskset)"
+                : $"client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores";
 
             if (warmUpPoints > 0)
             {
@@ -227,7 +216,7 @@ internal static class EndToEndLoadHarness
                 $"counts: direct {directCount:N0}, via ingest {ingest.Count:N0} (expected {points:N0}): {(exact ? "exact" : "NOT EXACT")}. "
                 + $"Non-204 answers: direct {direct.Failures}, ingest {ingest.Client.Failures}."));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"forwarder: {stats.Batches:N0} writes ({stats.PointsForwarded / (double)Math.Max(1, stats.Batches):N0} points each), {stats.LineProtocolBytes / 1e6:0.0} MB → {stats.WireBytes / 1e6:0.0} MB gzip, "
+                $"forwarder: {stats.Batches:N0} writes ({stats.PointsForwarded / (double)Math.Max(1, stats.Batches):N0} points each), {stats.LineProtocolBytes / 1e6:0.0} MB → {stats.WireBytes / 1e6:0.0} MB on the wire, "
                 + $"retries 4xx/5xx/network/other {stats.Retries4xx}/{stats.Retries5xx}/{stats.RetriesNetwork}/{stats.RetriesOther}, splits 413/400 {stats.Splits413}/{stats.SplitsRejected}, dead-lettered {stats.PointsDeadLettered:N0}, last error: {stats.LastError ?? "none"}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ingest WAL: {ingest.Wal.Appends:N0} appends, {ingest.Wal.Fsyncs:N0} fsyncs; influxd idle {settled.TotalSeconds:0.0} s after the direct run before the ingest run started; "
@@ -258,17 +247,6 @@ internal static class EndToEndLoadHarness
     private sealed record RoundsSettings(
         long Points, int Lines, int Connections, (int Lines, int InFlight, bool? Gzip) Forward, bool Gzip, bool Registered, long WarmUpPoints, bool SeparateCores, bool Accumulate, int Rounds);
 
-    /// <summary>One direct or ingest measurement of a round: its rate and CPU per point of both processes.</summary>
-    private sealed record RoundPath(double Seconds, double PointsPerSecond, double ProcessCpuPerPoint, double? InfluxCpuPerPoint, bool Exact)
-    {
-        public static RoundPath Of(long points, Sample start, Sample end, bool exact)
-        {
-            double seconds = Stopwatch.GetElapsedTime(start.Timestamp, end.Timestamp).TotalSeconds;
-            return new RoundPath(seconds, points / seconds, (end.ProcessCpu - start.ProcessCpu).TotalMicroseconds / points,
-                (end.InfluxCpu - start.InfluxCpu)?.TotalMicroseconds / points, exact);
-        }
-    }
-
     /// <summary>
     /// <c>--rounds K</c>: K rounds of a direct run and an ingest run, the order alternating (odd rounds direct
     /// first, even rounds the ingest first, so a drift of the machine during the series falls on both paths
@@ -286,17 +264,6 @@ internal static class EndToEndLoadHarness
             Batches batches = Batches.Build(settings.Points, settings.Lines, settings.Gzip);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"load-e2e: {settings.Rounds} rounds of {settings.Points:N0} points direct and through the ingest, batches of {settings.Lines:N0} lines, gzip {(settings.Gzip ? "on" : "off")}, every measurement on a fresh influxd"));
-            if (settings.SeparateCores)
-            {
-                if (Environment.ProcessorCount < 2)
-                {
-                    Console.Error.WriteLine("load-e2e: --separate-cores needs at least 2 cores.");
-                    return 2;
-                }
-
-                await PinAsync(Environment.ProcessId, "0");
-            }
-
             string version;
             await using (InfluxDaemon warmUpDaemon = await StartDaemonAsync(settings.SeparateCores))
             {
@@ -309,14 +276,14 @@ internal static class EndToEndLoadHarness
                 }
             }
 
-            var results = new List<(int Round, string Order, RoundPath Direct, RoundPath Ingest, RoundPath Forwarded)>();
+            var results = new List<(int Round, string Order, Row Direct, Row Ingest, Row Forwarded)>();
             bool exact = true;
             for (int round = 1; round <= settings.Rounds; round++)
             {
                 bool directFirst = round % 2 == 1;
-                RoundPath? direct = null;
-                RoundPath? ingest = null;
-                RoundPath? forwarded = null;
+                Row? direct = null;
+                Row? ingest = null;
+                Row? forwarded = null;
                 for (int step = 0; step < 2; step++)
                 {
                     await using InfluxDaemon daemon = await StartDaemonAsync(settings.SeparateCores);
@@ -324,23 +291,23 @@ internal static class EndToEndLoadHarness
                     {
                         Measured measured = await PostDirectAsync(daemon, batches, settings.Gzip, settings.Connections, DirectDatabase);
                         long count = await CountAsync(daemon, DirectDatabase);
-                        bool ok = Check($"round {round}, direct", count, settings.Points, measured.Failures, measured.FirstFailure);
-                        direct = RoundPath.Of(settings.Points, measured.Start, measured.LastAck, ok);
+                        exact &= Check($"round {round}, direct", count, settings.Points, measured.Failures, measured.FirstFailure);
+                        direct = new Row("direct", settings.Points, measured.Start, measured.LastAck, baseline: null);
                     }
                     else
                     {
                         IngestRun run = await PostThroughIngestAsync(Path.Combine(root, $"ingest-{round}"), IngestDatabase, daemon, batches, settings.Gzip, settings.Connections,
                             settings.Forward, settings.Registered, settings.Accumulate, deliveryDeadline);
-                        bool ok = Check($"round {round}, ingest → InfluxDB", run.Count, settings.Points, run.Client.Failures, run.Client.FirstFailure) && run.CountConfirmed is not null;
-                        ingest = RoundPath.Of(settings.Points, run.Client.Start, run.CountConfirmed ?? run.Client.LastAck, ok);
-                        forwarded = RoundPath.Of(settings.Points, run.Client.Start, run.Forwarded ?? run.Client.LastAck, ok && run.Forwarded is not null);
+                        exact &= Check($"round {round}, ingest → InfluxDB", run.Count, settings.Points, run.Client.Failures, run.Client.FirstFailure)
+                            && run.CountConfirmed is not null && run.Forwarded is not null;
+                        ingest = new Row("ingest → InfluxDB (until COUNT = N)", settings.Points, run.Client.Start, run.CountConfirmed ?? run.Client.LastAck, baseline: null);
+                        forwarded = new Row("ingest → InfluxDB (until the forwarder's last 204)", settings.Points, run.Client.Start, run.Forwarded ?? run.Client.LastAck, baseline: null);
                     }
                 }
 
-                exact &= direct!.Exact && ingest!.Exact && forwarded!.Exact;
-                results.Add((round, directFirst ? "direct, ingest" : "ingest, direct", direct, ingest!, forwarded!));
+                results.Add((round, directFirst ? "direct, ingest" : "ingest, direct", direct!, ingest!, forwarded!));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}: direct {direct.PointsPerSecond:N0} points/s; ingest → InfluxDB {forwarded!.PointsPerSecond:N0} points/s until the forwarder's last 204 (ratio {forwarded.PointsPerSecond / direct.PointsPerSecond:0.00}), {ingest!.PointsPerSecond:N0} until COUNT = N (ratio {ingest.PointsPerSecond / direct.PointsPerSecond:0.00})"));
+                    $"round {round}: direct {direct!.PointsPerSecond:N0} points/s; ingest → InfluxDB {forwarded!.PointsPerSecond:N0} points/s until the forwarder's last 204 (ratio {forwarded.PointsPerSecond / direct.PointsPerSecond:0.00}), {ingest!.PointsPerSecond:N0} until COUNT = N (ratio {ingest.PointsPerSecond / direct.PointsPerSecond:0.00})"));
             }
 
             string placement = settings.SeparateCores
@@ -351,10 +318,10 @@ internal static class EndToEndLoadHarness
                 $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Rounds} rounds, {settings.Points:N0} points each way, batches of {settings.Lines:N0} lines, {settings.Connections} connections, gzip {(settings.Gzip ? "on" : "off")}, forwarder batches of {settings.Forward.Lines:N0} lines ({settings.Forward.InFlight} in flight, gzip {ForwardGzip(settings.Forward.Gzip)}), evidence {(settings.Accumulate ? "on" : "off")}; InfluxDB {version}; {placement}"));
             Console.WriteLine("| round | order | direct points/s (last 204) | ingest → InfluxDB points/s: forwarder's last 204 / COUNT = N | ratio: last 204 / COUNT = N | CPU-µs/point, this process: direct / ingest path | CPU-µs/point, influxd: direct / ingest path (last 204) |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
-            foreach ((int round, string order, RoundPath d, RoundPath i, RoundPath f) in results)
+            foreach ((int round, string order, Row d, Row i, Row f) in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {round} | {order} | {d.PointsPerSecond:N0} | {f.PointsPerSecond:N0} / {i.PointsPerSecond:N0} | {f.PointsPerSecond / d.PointsPerSecond:0.00} / {i.PointsPerSecond / d.PointsPerSecond:0.00} | {d.ProcessCpuPerPoint:0.00} / {f.ProcessCpuPerPoint:0.00} | {Cpu(d.InfluxCpuPerPoint)} / {Cpu(f.InfluxCpuPerPoint)} |"));
+                    $"| {round} | {order} | {d.PointsPerSecond:N0} | {f.PointsPerSecond:N0} / {i.PointsPerSecond:N0} | {f.PointsPerSecond / d.PointsPerSecond:0.00} / {i.PointsPerSecond / d.PointsPerSecond:0.00} | {d.ProcessCpuPerPoint:0.00} / {f.ProcessCpuPerPoint:0.00} | {Row.Cpu(d.InfluxCpuPerPoint)} / {Row.Cpu(f.InfluxCpuPerPoint)} |"));
             }
 
             Console.WriteLine();
@@ -374,12 +341,10 @@ internal static class EndToEndLoadHarness
         {
             Directory.Delete(root, recursive: true);
         }
-
-        static string Cpu(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
     }
 
     // One line of the rounds' summary: the median ratio, the ratio of total rates, and the range.
-    private static void Summarise(string label, IReadOnlyList<(RoundPath Direct, RoundPath Path)> rounds)
+    private static void Summarise(string label, IReadOnlyList<(Row Direct, Row Path)> rounds)
     {
         double[] ratios = [.. rounds.Select(r => r.Path.PointsPerSecond / r.Direct.PointsPerSecond).Order()];
         double median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[(ratios.Length / 2) - 1] + ratios[ratios.Length / 2]) / 2;
@@ -399,7 +364,7 @@ internal static class EndToEndLoadHarness
                 await PinAsync(daemon.ProcessId, "1");
             }
 
-            foreach (string database in new[] { DirectDatabase, IngestDatabase, WarmUpDatabase })
+            foreach (string database in new[] { DirectDatabase, SerialDatabase, IngestDatabase, WarmUpDatabase })
             {
                 await daemon.Server.CreateDatabaseAsync(database);
             }
@@ -675,19 +640,25 @@ internal static class EndToEndLoadHarness
 
         public double PointsPerSecond => points / Seconds;
 
+        /// <summary>CPU-µs per point of this process.</summary>
+        public double ProcessCpuPerPoint => (end.ProcessCpu - start.ProcessCpu).TotalMicroseconds / points;
+
+        /// <summary>CPU-µs per point of influxd; null where its CPU time is unknown.</summary>
+        public double? InfluxCpuPerPoint => (end.InfluxCpu - start.InfluxCpu)?.TotalMicroseconds / points;
+
         /// <summary>CPU-µs per point of this process and influxd together; null where influxd's CPU time is unknown.</summary>
-        public double? CpuPerPoint => (end.ProcessCpu - start.ProcessCpu + (end.InfluxCpu - start.InfluxCpu))?.TotalMicroseconds / points;
+        public double? CpuPerPoint => ProcessCpuPerPoint + InfluxCpuPerPoint;
 
         public string Format()
         {
-            TimeSpan process = end.ProcessCpu - start.ProcessCpu;
-            TimeSpan? influx = end.InfluxCpu - start.InfluxCpu;
             string ratio = baseline is null ? "1.00" : (PointsPerSecond / baseline.PointsPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
-            string influxCpu = influx is { } i ? (i.TotalMicroseconds / points).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
-            string cores = influx is { } j ? ((process + j).TotalSeconds / Seconds).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+            string cores = CpuPerPoint is { } both ? (both * points / 1e6 / Seconds).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
             return string.Create(CultureInfo.InvariantCulture,
-                $"| {path} | {points:N0} | {Seconds:0.00} | {PointsPerSecond:N0} | {ratio} | {process.TotalMicroseconds / points:0.00} | {influxCpu} | {cores} | {(end.Allocated - start.Allocated) / (double)points:0} | {end.Gen2Collections - start.Gen2Collections} |");
+                $"| {path} | {points:N0} | {Seconds:0.00} | {PointsPerSecond:N0} | {ratio} | {ProcessCpuPerPoint:0.00} | {Cpu(InfluxCpuPerPoint)} | {cores} | {(end.Allocated - start.Allocated) / (double)points:0} | {end.Gen2Collections - start.Gen2Collections} |");
         }
+
+        /// <summary>A CPU-µs figure, or "n/a".</summary>
+        public static string Cpu(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
     }
 
     /// <summary>The request bodies: machine-shaped lines, every point a distinct (series, timestamp), compressed as the forwarder would.</summary>

@@ -114,32 +114,9 @@ public sealed class MqttSourceItemStatusTests(MosquittoServer broker) : IClassFi
     private static List<(string Item, uint Status, string? Reason)> BadItems(JsonElement status, string device) =>
         [.. Device(status, device).GetProperty("bad_items").EnumerateArray().Select(b => (b.GetProperty("item").GetString()!, b.GetProperty("status").GetUInt32(), b.GetProperty("reason").GetString()))];
 
-    private static async Task<JsonElement> WaitForStatusAsync(HttpClient http, string what, Func<JsonElement, bool> condition)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(s_deadline);
-        string last = "";
-        while (!deadline.IsCancellationRequested)
-        {
-            last = await http.GetStringAsync("status", Ct);
-            using JsonDocument document = JsonDocument.Parse(last);
-            if (condition(document.RootElement))
-            {
-                return document.RootElement.Clone();
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token); // polling interval within the deadline
-            }
-            catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-            {
-                break;
-            }
-        }
-
-        throw new TimeoutException($"Not within {s_deadline.TotalSeconds} s: {what}. Last status:{Environment.NewLine}{last}");
-    }
+    private static Task<JsonElement> WaitForStatusAsync(HttpClient http, string what, Func<JsonElement, bool> condition) =>
+        StatusPolling.WaitAsync(http, "status", condition, s_deadline, TimeSpan.FromMilliseconds(50),
+            last => $"Not within {s_deadline.TotalSeconds} s: {what}. Last status:{Environment.NewLine}{last}", Ct);
 
     private async Task<MqttClient> StartPublisherAsync()
     {
