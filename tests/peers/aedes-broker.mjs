@@ -4,11 +4,7 @@
 // Prints "READY <port>" on stdout once it accepts connections; stops on SIGTERM/SIGINT.
 import net from "node:net";
 import { Aedes } from "aedes";
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg } from "./args.mjs";
 
 const port = Number.parseInt(arg("port", "0"), 10);
 if (!port) {

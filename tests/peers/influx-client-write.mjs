@@ -4,11 +4,7 @@
 //        --points <n> --batch <n> [--device <id>]
 // Prints "WROTE <n>" when every batch was acknowledged; exits non-zero with the error otherwise.
 import { InfluxDB, Point } from "@influxdata/influxdb-client";
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg } from "./args.mjs";
 
 const url = arg("url");
 const token = arg("token");

@@ -4,15 +4,7 @@
 // The payloads are strings sent as they are (so a test can send malformed JSON). Prints "PUBLISHED <n>".
 import { readFile } from "node:fs/promises";
 import mqtt from "mqtt";
-
-function arg(name) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) {
-    console.error(`missing --${name}`);
-    process.exit(2);
-  }
-  return process.argv[i + 1];
-}
+import { requiredArg as arg } from "./args.mjs";
 
 const messages = JSON.parse(await readFile(arg("messages"), "utf8"));
 const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${arg("port")}`, { clientId: `json-pub-${process.pid}`, protocolVersion: 5 });

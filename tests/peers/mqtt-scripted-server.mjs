@@ -19,11 +19,7 @@
 import net from "node:net";
 import readline from "node:readline";
 import mqttPacket from "mqtt-packet";
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg } from "./args.mjs";
 
 const port = Number.parseInt(arg("port", "0"), 10);
 if (!port) {

@@ -6,15 +6,7 @@
 //          --seconds <s> --start-ts <ms> --step-ms <ms>
 // Prints "PUBLISHED <messages> <elapsed ms>" when every message is acknowledged.
 import mqtt from "mqtt";
-
-function arg(name) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) {
-    console.error(`missing --${name}`);
-    process.exit(2);
-  }
-  return process.argv[i + 1];
-}
+import { requiredArg as arg } from "./args.mjs";
 
 const prefix = arg("prefix");
 const devices = arg("devices").split(",");

@@ -5,11 +5,7 @@
 // "MARK <notifications> <lost> <messages>"; stops on SIGTERM/SIGINT. Lost = sequence numbers that
 // never arrived plus values that did not increase (the bulk variables only ever count up).
 import { OPCUAClient, ClientMonitoredItemGroup, AttributeIds, TimestampsToReturn, MessageSecurityMode, SecurityPolicy } from "node-opcua";
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg } from "./args.mjs";
 
 const endpoint = arg("endpoint", undefined);
 const items = Number.parseInt(arg("items", "0"), 10);

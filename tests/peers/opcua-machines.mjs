@@ -30,11 +30,7 @@
 // Prints "READY <endpointUrl>" once it accepts connections; stops on SIGTERM/SIGINT.
 import { createInterface } from "node:readline";
 import { OPCUAServer, OPCUACertificateManager, DataType, DataValue, LocalizedText, Variant, StatusCodes, nodesets } from "node-opcua";
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg } from "./args.mjs";
 
 const port = Number.parseInt(arg("port", "0"), 10);
 const pki = arg("pki", undefined);

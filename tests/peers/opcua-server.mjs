@@ -17,11 +17,7 @@
 //                            TestMachine/<uri>:Counter (s=Counter, Int64, changes every 100 ms)
 // Prints "READY <endpointUrl>" on stdout once it accepts connections; stops on SIGTERM/SIGINT.
 import { OPCUAServer, OPCUACertificateManager, DataType, Variant, nodesets } from "node-opcua";
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg } from "./args.mjs";
 
 const port = Number.parseInt(arg("port", "0"), 10);
 const pki = arg("pki", undefined);

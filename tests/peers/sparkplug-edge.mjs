@@ -11,15 +11,7 @@ import readline from "node:readline";
 import sparkplug from "sparkplug-client";
 import sparkplugPayload from "sparkplug-payload";
 import sparkplugProto from "sparkplug-payload/lib/sparkplugPayloadProto.js";
-
-function arg(name) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) {
-    console.error(`missing --${name}`);
-    process.exit(2);
-  }
-  return process.argv[i + 1];
-}
+import { requiredArg as arg } from "./args.mjs";
 
 const port = arg("port");
 const group = arg("group");

@@ -8,15 +8,7 @@
 //   ddeath | dbirth | stop
 import readline from "node:readline";
 import sparkplug from "sparkplug-client";
-
-function arg(name) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) {
-    console.error(`missing --${name}`);
-    process.exit(2);
-  }
-  return process.argv[i + 1];
-}
+import { requiredArg as arg } from "./args.mjs";
 
 // Fixed values, mirrored by the C# test.
 const T0 = 1700000000000;
