@@ -97,14 +97,17 @@ internal static class IngestCommand
             evidence.Devices,
             wal =>
             {
-                accumulator = new EvidenceAccumulator(wal, evidence.Ledger, evidenceOptions, evidence.Register.ShiftCalendars, options.Limits, TimeProvider.System, loggers.CreateLogger<EvidenceAccumulator>());
                 if (target is null)
                 {
                     // No InfluxDB yet: the forwarder's cursor stays where it is, and so does the data.
+                    accumulator = new EvidenceAccumulator(wal, evidence.Ledger, evidenceOptions, evidence.Register.ShiftCalendars, options.Limits, TimeProvider.System, loggers.CreateLogger<EvidenceAccumulator>());
                     return [new ParkedConsumer(forwarderOptions.CursorName), accumulator];
                 }
 
                 forwarder = new InfluxForwarder(wal, new InfluxWriteClient(influxHttp, target, TimeProvider.System), forwarderOptions, TimeProvider.System, loggers.CreateLogger<InfluxForwarder>());
+                // Evidence gives way to the forwarder while it delivers a backlog (EvidenceAccumulatorOptions.MaxDeferredBytes).
+                accumulator = new EvidenceAccumulator(wal, evidence.Ledger, evidenceOptions, evidence.Register.ShiftCalendars, options.Limits, TimeProvider.System,
+                    loggers.CreateLogger<EvidenceAccumulator>(), giveWayTo: forwarder);
                 return [forwarder, accumulator];
             },
             text =>

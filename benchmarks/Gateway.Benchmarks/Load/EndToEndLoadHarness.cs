@@ -220,7 +220,7 @@ internal static class EndToEndLoadHarness
                 + $"retries 4xx/5xx/network/other {stats.Retries4xx}/{stats.Retries5xx}/{stats.RetriesNetwork}/{stats.RetriesOther}, splits 413/400 {stats.Splits413}/{stats.SplitsRejected}, dead-lettered {stats.PointsDeadLettered:N0}, last error: {stats.LastError ?? "none"}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ingest WAL: {ingest.Wal.Appends:N0} appends, {ingest.Wal.Fsyncs:N0} fsyncs; influxd idle {settled.TotalSeconds:0.0} s after the direct run before the ingest run started; "
-                + $"{ingest.ForwardedAtAck:N0} points forwarded when the ingest acknowledged the last batch. Load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}."));
+                + $"{ingest.ForwardedAtAck:N0} points forwarded when the ingest acknowledged the last batch; the evidence of every point in the ledger after {ingest.Evidence(points)} (this process, from the client's start). Load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}."));
             return exact ? 0 : 1;
         }
         catch (Exception failed) when (failed is ServerStartException or MissingPrerequisiteException)
@@ -276,7 +276,7 @@ internal static class EndToEndLoadHarness
                 }
             }
 
-            var results = new List<(int Round, string Order, Row Direct, Row Ingest, Row Forwarded)>();
+            var results = new List<(int Round, string Order, Row Direct, Row Ingest, Row Forwarded, string Evidence)>();
             bool exact = true;
             for (int round = 1; round <= settings.Rounds; round++)
             {
@@ -284,6 +284,7 @@ internal static class EndToEndLoadHarness
                 Row? direct = null;
                 Row? ingest = null;
                 Row? forwarded = null;
+                string evidence = "n/a";
                 for (int step = 0; step < 2; step++)
                 {
                     await using InfluxDaemon daemon = await StartDaemonAsync(settings.SeparateCores);
@@ -302,12 +303,13 @@ internal static class EndToEndLoadHarness
                             && run.CountConfirmed is not null && run.Forwarded is not null;
                         ingest = new Row("ingest → InfluxDB (until COUNT = N)", settings.Points, run.Client.Start, run.CountConfirmed ?? run.Client.LastAck, baseline: null);
                         forwarded = new Row("ingest → InfluxDB (until the forwarder's last 204)", settings.Points, run.Client.Start, run.Forwarded ?? run.Client.LastAck, baseline: null);
+                        evidence = run.Evidence(settings.Points);
                     }
                 }
 
-                results.Add((round, directFirst ? "direct, ingest" : "ingest, direct", direct!, ingest!, forwarded!));
+                results.Add((round, directFirst ? "direct, ingest" : "ingest, direct", direct!, ingest!, forwarded!, evidence));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}: direct {direct!.PointsPerSecond:N0} points/s; ingest → InfluxDB {forwarded!.PointsPerSecond:N0} points/s until the forwarder's last 204 (ratio {forwarded.PointsPerSecond / direct.PointsPerSecond:0.00}), {ingest!.PointsPerSecond:N0} until COUNT = N (ratio {ingest.PointsPerSecond / direct.PointsPerSecond:0.00})"));
+                    $"round {round}: direct {direct!.PointsPerSecond:N0} points/s; ingest → InfluxDB {forwarded!.PointsPerSecond:N0} points/s until the forwarder's last 204 (ratio {forwarded.PointsPerSecond / direct.PointsPerSecond:0.00}), {ingest!.PointsPerSecond:N0} until COUNT = N (ratio {ingest.PointsPerSecond / direct.PointsPerSecond:0.00}); evidence in the ledger after {evidence}"));
             }
 
             string placement = settings.SeparateCores
@@ -316,12 +318,12 @@ internal static class EndToEndLoadHarness
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Rounds} rounds, {settings.Points:N0} points each way, batches of {settings.Lines:N0} lines, {settings.Connections} connections, gzip {(settings.Gzip ? "on" : "off")}, forwarder batches of {settings.Forward.Lines:N0} lines ({settings.Forward.InFlight} in flight, gzip {ForwardGzip(settings.Forward.Gzip)}), evidence {(settings.Accumulate ? "on" : "off")}; InfluxDB {version}; {placement}"));
-            Console.WriteLine("| round | order | direct points/s (last 204) | ingest → InfluxDB points/s: forwarder's last 204 / COUNT = N | ratio: last 204 / COUNT = N | CPU-µs/point, this process: direct / ingest path | CPU-µs/point, influxd: direct / ingest path (last 204) |");
-            Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
-            foreach ((int round, string order, Row d, Row i, Row f) in results)
+            Console.WriteLine("| round | order | direct points/s (last 204) | ingest → InfluxDB points/s: forwarder's last 204 / COUNT = N | ratio: last 204 / COUNT = N | CPU-µs/point, this process: direct / ingest path | CPU-µs/point, influxd: direct / ingest path (last 204) | evidence in the ledger (from the start; this process's CPU-µs/point until then) |");
+            Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+            foreach ((int round, string order, Row d, Row i, Row f, string e) in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {round} | {order} | {d.PointsPerSecond:N0} | {f.PointsPerSecond:N0} / {i.PointsPerSecond:N0} | {f.PointsPerSecond / d.PointsPerSecond:0.00} / {i.PointsPerSecond / d.PointsPerSecond:0.00} | {d.ProcessCpuPerPoint:0.00} / {f.ProcessCpuPerPoint:0.00} | {Row.Cpu(d.InfluxCpuPerPoint)} / {Row.Cpu(f.InfluxCpuPerPoint)} |"));
+                    $"| {round} | {order} | {d.PointsPerSecond:N0} | {f.PointsPerSecond:N0} / {i.PointsPerSecond:N0} | {f.PointsPerSecond / d.PointsPerSecond:0.00} / {i.PointsPerSecond / d.PointsPerSecond:0.00} | {d.ProcessCpuPerPoint:0.00} / {f.ProcessCpuPerPoint:0.00} | {Row.Cpu(d.InfluxCpuPerPoint)} / {Row.Cpu(f.InfluxCpuPerPoint)} | {e} |"));
             }
 
             Console.WriteLine();
@@ -433,6 +435,7 @@ internal static class EndToEndLoadHarness
 
         using var influxHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
         InfluxForwarder? created = null;
+        EvidenceAccumulator? accumulator = null;
         await using IngestServer server = await IngestServer.StartAsync(
             "http://127.0.0.1:0",
             options,
@@ -447,8 +450,9 @@ internal static class EndToEndLoadHarness
                     return [created]; // --no-evidence: the forwarder alone reads the WAL (diagnosis only)
                 }
 
-                var accumulator = new EvidenceAccumulator(wal, evidence.Ledger, new EvidenceAccumulatorOptions(), DefaultShiftCalendar.Instance, options.Limits,
-                    TimeProvider.System, NullLogger<EvidenceAccumulator>.Instance);
+                // As fgw ingest run: the evidence gives way to the forwarder while it delivers a backlog.
+                accumulator = new EvidenceAccumulator(wal, evidence.Ledger, new EvidenceAccumulatorOptions(), DefaultShiftCalendar.Instance, options.Limits,
+                    TimeProvider.System, NullLogger<EvidenceAccumulator>.Instance, giveWayTo: created);
                 return [created, accumulator];
             },
             text =>
@@ -502,7 +506,22 @@ internal static class EndToEndLoadHarness
             await Task.Delay(s_countPollInterval);
         }
 
-        return new IngestRun(posted, forwardedAtAck, forwarded, confirmed, count, forwarder.GetStats(), WalDelta.Between(walBefore, server.Service.Wal.GetStats()));
+        // The evidence of every point, after InfluxDB's (it gave way): when the ledger held it all, from the client's start.
+        Sample? evidenceDone = null;
+        if (accumulator is not null && confirmed is not null)
+        {
+            try
+            {
+                await accumulator.WaitForCheckpointAsync(server.Service.Wal.TailPosition, CancellationToken.None).WaitAsync(deadline);
+                evidenceDone = Sample.Take(influx);
+            }
+            catch (TimeoutException)
+            {
+                Console.Error.WriteLine("load-e2e: the evidence accumulator had not caught up with the WAL when the wait ended.");
+            }
+        }
+
+        return new IngestRun(posted, forwardedAtAck, forwarded, confirmed, count, forwarder.GetStats(), WalDelta.Between(walBefore, server.Service.Wal.GetStats()), evidenceDone);
     }
 
     private static async Task<Sample?> WatchForwarderAsync(InfluxForwarder forwarder, long points, InfluxDaemon influx, CancellationToken deadline)
@@ -624,7 +643,14 @@ internal static class EndToEndLoadHarness
 
     private sealed record Measured(Sample Start, Sample LastAck, long Failures, string? FirstFailure);
 
-    private sealed record IngestRun(Measured Client, long ForwardedAtAck, Sample? Forwarded, Sample? CountConfirmed, long Count, ForwarderStats Forwarder, WalDelta Wal);
+    private sealed record IngestRun(Measured Client, long ForwardedAtAck, Sample? Forwarded, Sample? CountConfirmed, long Count, ForwarderStats Forwarder, WalDelta Wal, Sample? EvidenceDone)
+    {
+        /// <summary>Seconds from the client's start until the ledger held every point's evidence, and this process's CPU-µs per point until then.</summary>
+        public string Evidence(long points) => EvidenceDone is { } done
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{Stopwatch.GetElapsedTime(Client.Start.Timestamp, done.Timestamp).TotalSeconds:0.00} s, {(done.ProcessCpu - Client.Start.ProcessCpu).TotalMicroseconds / points:0.00} CPU-µs/point")
+            : "n/a";
+    }
 
     private readonly record struct WalDelta(long Appends, long Fsyncs)
     {

@@ -21,12 +21,21 @@ namespace FactoryGateway.Ingest.Evidence;
 /// stamped before (latest stamp applied − <see cref="EvidenceAccumulatorOptions.ArrivalSkew"/>) as in; when
 /// it has caught up with the WAL, also everything before (now − skew). Days are sealed against that
 /// watermark, so an idle ingest still seals yesterday's rows.</para>
+/// <para><b>Giving way.</b> With a priority consumer (the InfluxDB forwarder), the accumulator waits while
+/// that consumer delivers a backlog of at least a batch, and applies the records afterwards: a burst reaches
+/// InfluxDB without the accumulator's parse competing for the same cores. It never waits further than
+/// <see cref="EvidenceAccumulatorOptions.MaxDeferredBytes"/> behind the WAL tail, nor for a forwarder that is
+/// failing or stopped, so an InfluxDB outage does not hold evidence back.</para>
 /// </remarks>
 public sealed class EvidenceAccumulator : IWalConsumerService
 {
     // One WAL read: enough records to amortise the read, few enough bytes to keep the read buffer small.
     private const int ReadMaxRecords = 1024;
     private const int ReadMaxBytes = 16 * 1024 * 1024;
+
+    // While giving way, how often the accumulator looks at the forwarder again: short against a burst's
+    // seconds, long against the cost of a look (two reads).
+    private static readonly TimeSpan s_givingWayPoll = TimeSpan.FromMilliseconds(10);
 
     private readonly SegmentLog _wal;
     private readonly LedgerStore _ledger;
@@ -36,6 +45,8 @@ public sealed class EvidenceAccumulator : IWalConsumerService
     private readonly ILogger _logger;
     private readonly LineProtocolLimits _limits;
     private readonly long _skewNs;
+    private readonly IWalPriorityConsumer? _giveWayTo;
+    private readonly long _maxDeferredBytes;
     private readonly Lock _waitersLock = new();
     private readonly List<(long Position, TaskCompletionSource Done)> _waiters = [];
 
@@ -46,10 +57,23 @@ public sealed class EvidenceAccumulator : IWalConsumerService
     private long _recordsSkipped;
     private long _rowsSealed;
     private long _checkpoints;
+    private long _gaveWayTicks;
+    private long _givingWaySince;
     private int _running;
 
+    /// <param name="giveWayTo">
+    /// The consumer to give way to while it delivers a backlog (the InfluxDB forwarder), up to
+    /// <see cref="EvidenceAccumulatorOptions.MaxDeferredBytes"/> behind; null to never wait.
+    /// </param>
     public EvidenceAccumulator(
-        SegmentLog wal, LedgerStore ledger, EvidenceAccumulatorOptions options, IShiftCalendarSource calendar, LineProtocolLimits limits, TimeProvider time, ILogger<EvidenceAccumulator> logger)
+        SegmentLog wal,
+        LedgerStore ledger,
+        EvidenceAccumulatorOptions options,
+        IShiftCalendarSource calendar,
+        LineProtocolLimits limits,
+        TimeProvider time,
+        ILogger<EvidenceAccumulator> logger,
+        IWalPriorityConsumer? giveWayTo = null)
     {
         ArgumentNullException.ThrowIfNull(wal);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -65,6 +89,8 @@ public sealed class EvidenceAccumulator : IWalConsumerService
         _time = time;
         _logger = logger;
         _skewNs = options.ArrivalSkew.Ticks * 100;
+        _giveWayTo = giveWayTo;
+        _maxDeferredBytes = Math.Min(options.MaxDeferredBytes, wal.MaxTotalBytes / 4);
         // Canonical lines are the accepted lines plus an ent tag and a timestamp at most.
         _limits = new LineProtocolLimits
         {
@@ -90,6 +116,8 @@ public sealed class EvidenceAccumulator : IWalConsumerService
             RecordsSkipped: Interlocked.Read(ref _recordsSkipped),
             RowsSealed: Interlocked.Read(ref _rowsSealed),
             Checkpoints: Interlocked.Read(ref _checkpoints),
+            GivingWay: Interlocked.Read(ref _givingWaySince) != 0,
+            GaveWay: TimeSpan.FromTicks(Interlocked.Read(ref _gaveWayTicks)),
             CheckpointedPosition: checkpointed,
             LagBytes: checkpointed < 0 ? _wal.TailPosition - _wal.HeadPosition : Math.Max(0, _wal.TailPosition - checkpointed));
     }
@@ -141,6 +169,21 @@ public sealed class EvidenceAccumulator : IWalConsumerService
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (ShouldGiveWay(from))
+                {
+                    // The forwarder first: wait while it delivers its backlog, committing what was applied
+                    // before when a checkpoint falls due.
+                    if (_time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval && from != CheckpointedPosition)
+                    {
+                        Checkpoint(accumulation, from);
+                        lastCheckpoint = _time.GetTimestamp();
+                    }
+
+                    await Task.Delay(s_givingWayPoll, _time, cancellationToken);
+                    continue;
+                }
+
+                EndGivingWay(from);
                 int count;
                 using (LogReadBatch? batch = TryRead(from))
                 {
@@ -196,8 +239,43 @@ public sealed class EvidenceAccumulator : IWalConsumerService
         }
         finally
         {
+            EndGivingWay(from);
             EvidenceLog.Stopped(_logger, Name, CheckpointedPosition);
             Volatile.Write(ref _running, 0);
+        }
+    }
+
+    // True when the accumulator should wait for the priority consumer (and, the first time, notes since when).
+    private bool ShouldGiveWay(long from)
+    {
+        if (_giveWayTo is null || _maxDeferredBytes == 0)
+        {
+            return false;
+        }
+
+        long lag = _wal.TailPosition - from;
+        if (lag == 0 || lag >= _maxDeferredBytes || !_giveWayTo.IsDeliveringBacklog)
+        {
+            return false;
+        }
+
+        if (Interlocked.Read(ref _givingWaySince) == 0)
+        {
+            Interlocked.Exchange(ref _givingWaySince, Math.Max(1, _time.GetTimestamp())); // 0 means not giving way
+            EvidenceLog.GivingWay(_logger, Name, _giveWayTo.Name, lag);
+        }
+
+        return true;
+    }
+
+    private void EndGivingWay(long from)
+    {
+        long since = Interlocked.Exchange(ref _givingWaySince, 0);
+        if (since != 0)
+        {
+            TimeSpan waited = _time.GetElapsedTime(since);
+            Interlocked.Add(ref _gaveWayTicks, waited.Ticks);
+            EvidenceLog.GaveWay(_logger, Name, waited, _wal.TailPosition - from);
         }
     }
 
@@ -315,5 +393,7 @@ public sealed record EvidenceAccumulatorStats(
     long RecordsSkipped,
     long RowsSealed,
     long Checkpoints,
+    bool GivingWay,
+    TimeSpan GaveWay,
     long CheckpointedPosition,
     long LagBytes);

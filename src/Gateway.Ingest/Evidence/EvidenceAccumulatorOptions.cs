@@ -22,6 +22,16 @@ public sealed class EvidenceAccumulatorOptions
     /// </summary>
     public TimeSpan ArrivalSkew { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How far (WAL bytes) the accumulator may fall behind while it gives way to the InfluxDB forwarder: while
+    /// the forwarder delivers a backlog (a burst of writes, or the catch-up after an outage), the accumulator
+    /// waits, so that the CPU goes to InfluxDB first; evidence is settled per day and loses nothing by a few
+    /// seconds. Past this lag it applies records again whatever the forwarder does. It never waits for a
+    /// forwarder that is failing or caught up. 1 GiB, and never more than a quarter of the WAL's disk bound (so
+    /// the WAL's backpressure never starts because of evidence); 0 turns the giving way off.
+    /// </summary>
+    public long MaxDeferredBytes { get; set; } = 1L * 1024 * 1024 * 1024;
+
     /// <summary>The evidence parameters of the formula set (late window, coverage age, backfill age).</summary>
     public LedgerParameters Parameters { get; set; } = new();
 
@@ -40,6 +50,11 @@ public sealed class EvidenceAccumulatorOptions
         if (ArrivalSkew < TimeSpan.Zero || ArrivalSkew > TimeSpan.FromHours(1))
         {
             throw new ArgumentException($"EvidenceAccumulatorOptions.ArrivalSkew must be between 0 and 1 h (was {ArrivalSkew}).", nameof(ArrivalSkew));
+        }
+
+        if (MaxDeferredBytes < 0)
+        {
+            throw new ArgumentException($"EvidenceAccumulatorOptions.MaxDeferredBytes must not be negative (was {MaxDeferredBytes}); 0 turns giving way off.", nameof(MaxDeferredBytes));
         }
 
         ArgumentNullException.ThrowIfNull(Parameters);

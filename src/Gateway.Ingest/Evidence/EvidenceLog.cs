@@ -17,6 +17,12 @@ internal static partial class EvidenceLog
     [LoggerMessage(2203, LogLevel.Information, "Evidence accumulator {Name} sealed {Rows} row(s) and {Roots} enterprise-day root(s)")]
     public static partial void Sealed(ILogger logger, string name, int rows, int roots);
 
+    [LoggerMessage(2205, LogLevel.Debug, "Evidence accumulator {Name} gives way to {Consumer}, which is delivering a backlog; evidence is {LagBytes} WAL bytes behind")]
+    public static partial void GivingWay(ILogger logger, string name, string consumer, long lagBytes);
+
+    [LoggerMessage(2206, LogLevel.Debug, "Evidence accumulator {Name} resumes after giving way for {Duration}; evidence is {LagBytes} WAL bytes behind")]
+    public static partial void GaveWay(ILogger logger, string name, TimeSpan duration, long lagBytes);
+
     [LoggerMessage(2204, LogLevel.Information, "Evidence accumulator {Name} stopped at WAL position {Position}")]
     public static partial void Stopped(ILogger logger, string name, long position);
 }

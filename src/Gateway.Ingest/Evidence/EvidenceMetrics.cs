@@ -15,6 +15,8 @@ public static class EvidenceMetrics
             .Counter("fgw_evidence_records_skipped_total", "WAL records that could not be read as evidence.", stats.RecordsSkipped)
             .Counter("fgw_evidence_rows_sealed_total", "Device-day rows sealed into the hash chains.", stats.RowsSealed)
             .Counter("fgw_evidence_checkpoints_total", "Ledger checkpoints committed.", stats.Checkpoints)
-            .Gauge("fgw_evidence_lag_bytes", "WAL bytes not yet in the ledger.", stats.LagBytes);
+            .Gauge("fgw_evidence_lag_bytes", "WAL bytes not yet in the ledger.", stats.LagBytes)
+            .Gauge("fgw_evidence_giving_way", "1 while the accumulator waits for the InfluxDB forwarder to deliver its backlog.", stats.GivingWay ? 1 : 0)
+            .Counter("fgw_evidence_gave_way_seconds_total", "Time the accumulator waited for the InfluxDB forwarder's backlog.", stats.GaveWay.TotalSeconds);
     }
 }

@@ -39,7 +39,7 @@ namespace FactoryGateway.Ingest.Forwarding;
 /// <para>One instance runs one loop at a time (a second concurrent run throws). All points go to the one
 /// <see cref="InfluxTarget"/> of the write client; <see cref="IngestRecord.Target"/> is not used for routing.</para>
 /// </remarks>
-public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
+public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService, IWalPriorityConsumer
 {
     // One WAL read in RunAsync takes up to this many records (and MaxBatchBytes bytes): enough to fill a
     // batch from small ingest requests without holding a huge read buffer.
@@ -87,6 +87,7 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
     private long _batchesDeadLettered;
     private long _undecodableRecords;
     private long _lastSuccessTicks;
+    private int _sendsFailing;
     private volatile ErrorNote? _lastError;
 
     /// <param name="log">The WAL; <see cref="RunAsync"/> reads it, and the stats report the lag behind its tail.</param>
@@ -122,6 +123,15 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
 
     /// <summary>The WAL cursor's name (<see cref="ForwarderOptions.CursorName"/>).</summary>
     public string Name => _name;
+
+    /// <summary>
+    /// True while <see cref="RunAsync"/> runs, no send is waiting to retry, and the WAL holds at least
+    /// <see cref="ForwarderOptions.MaxBatchBytes"/> (one full batch) past the cursor.
+    /// </summary>
+    public bool IsDeliveringBacklog =>
+        Volatile.Read(ref _running) != 0
+        && Volatile.Read(ref _sendsFailing) == 0
+        && _log.TailPosition - (_log.GetCursor(_name) ?? _log.HeadPosition) >= _maxBytes;
 
     /// <summary>The dead-letter file that rejections at <paramref name="time"/> go to.</summary>
     public string DeadLetterPath(DateTimeOffset time) => _deadLetter.PathFor(time);
@@ -427,83 +437,94 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService
         ReadOnlyMemory<byte> body = batch.Slice(first, count);
         int attempt = 0;
         long failingSince = 0;
-        while (true)
+        try
         {
-            InfluxWriteResult result = await _client.WriteAsync(body, _gzip, cancellationToken);
-            if (result.IsSuccess)
+            while (true)
             {
-                Interlocked.Add(ref _pointsForwarded, count);
-                Interlocked.Increment(ref _batches);
-                Interlocked.Add(ref _lineProtocolBytes, body.Length);
-                Interlocked.Add(ref _wireBytes, result.RequestBytes);
-                Interlocked.Exchange(ref _lastSuccessTicks, _timeProvider.GetUtcNow().UtcTicks);
-                if (attempt > 0)
+                InfluxWriteResult result = await _client.WriteAsync(body, _gzip, cancellationToken);
+                if (result.IsSuccess)
                 {
-                    TimeSpan outage = _timeProvider.GetElapsedTime(failingSince);
-                    ForwarderLog.WriteRecovered(_logger, attempt, outage);
+                    Interlocked.Add(ref _pointsForwarded, count);
+                    Interlocked.Increment(ref _batches);
+                    Interlocked.Add(ref _lineProtocolBytes, body.Length);
+                    Interlocked.Add(ref _wireBytes, result.RequestBytes);
+                    Interlocked.Exchange(ref _lastSuccessTicks, _timeProvider.GetUtcNow().UtcTicks);
+                    if (attempt > 0)
+                    {
+                        TimeSpan outage = _timeProvider.GetElapsedTime(failingSince);
+                        ForwarderLog.WriteRecovered(_logger, attempt, outage);
+                    }
+
+                    return;
                 }
 
-                return;
-            }
-
-            string failure = Describe(result);
-            _lastError = new ErrorNote(failure, _timeProvider.GetUtcNow());
-            if (result.Kind == InfluxResultKind.TooLarge && count > 1)
-            {
-                // Warn once: a server whose limit is below MaxBatchBytes makes every batch split.
-                if (Interlocked.Increment(ref _splits413) == 1)
+                string failure = Describe(result);
+                _lastError = new ErrorNote(failure, _timeProvider.GetUtcNow());
+                if (result.Kind == InfluxResultKind.TooLarge && count > 1)
                 {
-                    ForwarderLog.SplitTooLarge(_logger, body.Length, count, result.Error);
+                    // Warn once: a server whose limit is below MaxBatchBytes makes every batch split.
+                    if (Interlocked.Increment(ref _splits413) == 1)
+                    {
+                        ForwarderLog.SplitTooLarge(_logger, body.Length, count, result.Error);
+                    }
+                    else
+                    {
+                        ForwarderLog.SplitTooLargeAgain(_logger, body.Length, count);
+                    }
+                    await SendHalvesAsync(batch, first, count, cancellationToken);
+                    return;
+                }
+
+                if (result.Kind == InfluxResultKind.Rejected && count > 1 && result.StatusCode is 400 or 422 && !DroppedAll(result.Error, count))
+                {
+                    Interlocked.Increment(ref _splitsRejected);
+                    ForwarderLog.SplitRejected(_logger, count, result.StatusCode, result.Error);
+                    await SendHalvesAsync(batch, first, count, cancellationToken);
+                    return;
+                }
+
+                if (result.Kind is InfluxResultKind.TooLarge or InfluxResultKind.Rejected)
+                {
+                    string path;
+                    lock (_deadLetterLock)
+                    {
+                        path = _deadLetter.AppendRejected(result.StatusCode, result.Error, count, batch.RecordPosition(first), body.Span);
+                    }
+
+                    Interlocked.Add(ref _pointsDeadLettered, count);
+                    Interlocked.Increment(ref _batchesDeadLettered);
+                    CountError(result.StatusCode);
+                    ForwarderLog.DeadLettered(_logger, count, result.StatusCode, result.Error, path);
+                    return;
+                }
+
+                // Retryable: throttled, server error, network error, unexpected status.
+                CountRetry(result.StatusCode);
+                // Retry-After is honoured within [InitialBackoff, MaxRetryAfter]: "Retry-After: 0" must not spin.
+                TimeSpan delay = result.Kind == InfluxResultKind.Throttled && result.RetryAfter is { } retryAfter
+                    ? TimeSpan.FromTicks(Math.Clamp(retryAfter.Ticks, _initialBackoff.Ticks, _maxRetryAfter.Ticks))
+                    : _backoff.Delay(attempt);
+                if (attempt == 0)
+                {
+                    failingSince = _timeProvider.GetTimestamp();
+                    Interlocked.Increment(ref _sendsFailing); // until this send ends, one way or another
+                    ForwarderLog.WriteFailing(_logger, count, failure, delay);
                 }
                 else
                 {
-                    ForwarderLog.SplitTooLargeAgain(_logger, body.Length, count);
-                }
-                await SendHalvesAsync(batch, first, count, cancellationToken);
-                return;
-            }
-
-            if (result.Kind == InfluxResultKind.Rejected && count > 1 && result.StatusCode is 400 or 422 && !DroppedAll(result.Error, count))
-            {
-                Interlocked.Increment(ref _splitsRejected);
-                ForwarderLog.SplitRejected(_logger, count, result.StatusCode, result.Error);
-                await SendHalvesAsync(batch, first, count, cancellationToken);
-                return;
-            }
-
-            if (result.Kind is InfluxResultKind.TooLarge or InfluxResultKind.Rejected)
-            {
-                string path;
-                lock (_deadLetterLock)
-                {
-                    path = _deadLetter.AppendRejected(result.StatusCode, result.Error, count, batch.RecordPosition(first), body.Span);
+                    ForwarderLog.WriteRetry(_logger, count, failure, attempt + 1, delay);
                 }
 
-                Interlocked.Add(ref _pointsDeadLettered, count);
-                Interlocked.Increment(ref _batchesDeadLettered);
-                CountError(result.StatusCode);
-                ForwarderLog.DeadLettered(_logger, count, result.StatusCode, result.Error, path);
-                return;
+                attempt++;
+                await Task.Delay(delay, _timeProvider, cancellationToken);
             }
-
-            // Retryable: throttled, server error, network error, unexpected status.
-            CountRetry(result.StatusCode);
-            // Retry-After is honoured within [InitialBackoff, MaxRetryAfter]: "Retry-After: 0" must not spin.
-            TimeSpan delay = result.Kind == InfluxResultKind.Throttled && result.RetryAfter is { } retryAfter
-                ? TimeSpan.FromTicks(Math.Clamp(retryAfter.Ticks, _initialBackoff.Ticks, _maxRetryAfter.Ticks))
-                : _backoff.Delay(attempt);
-            if (attempt == 0)
+        }
+        finally
+        {
+            if (attempt > 0)
             {
-                failingSince = _timeProvider.GetTimestamp();
-                ForwarderLog.WriteFailing(_logger, count, failure, delay);
+                Interlocked.Decrement(ref _sendsFailing);
             }
-            else
-            {
-                ForwarderLog.WriteRetry(_logger, count, failure, attempt + 1, delay);
-            }
-
-            attempt++;
-            await Task.Delay(delay, _timeProvider, cancellationToken);
         }
     }
 

@@ -40,6 +40,9 @@ public sealed class PrometheusTextWriter
 
     public PrometheusTextWriter Counter(string name, string help, long value) => Sample(name, help, "counter", value);
 
+    /// <summary>A counter of a measured quantity (seconds, for one).</summary>
+    public PrometheusTextWriter Counter(string name, string help, double value) => Sample(name, help, "counter", value);
+
     public PrometheusTextWriter Gauge(string name, string help, double value) => Sample(name, help, "gauge", value);
 
     public PrometheusTextWriter Counter(string name, string help, LabeledCounter counter)

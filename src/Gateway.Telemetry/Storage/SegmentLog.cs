@@ -106,6 +106,9 @@ public sealed partial class SegmentLog : IAsyncDisposable
     /// </summary>
     public int MaxPayloadBytes { get; }
 
+    /// <summary>The disk bound over all segment files (<see cref="SegmentLogOptions.MaxTotalBytes"/>).</summary>
+    public long MaxTotalBytes => _maxTotalBytes;
+
     /// <summary>The first position still on disk.</summary>
     public long HeadPosition => Volatile.Read(ref _segments)[0].BasePosition;
 
