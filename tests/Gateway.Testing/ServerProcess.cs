@@ -15,6 +15,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
     // Enough of the tail to see why a server failed without flooding a failure message.
     private const int MaxKeptLines = 400;
     private const int Sigterm = 15;
+    private const int Sigcont = 18;
+    private const int Sigstop = 19;
 
     private static readonly ConcurrentDictionary<ServerProcess, byte> s_live = new();
 
@@ -164,6 +166,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
         await _process.StandardInput.FlushAsync();
     }
 
+    /// <summary>Freezes the process (SIGSTOP): its sockets stay open and nothing answers until <see cref="Thaw"/>.</summary>
+    public void Freeze() => Signal(Sigstop);
+
+    /// <summary>Lets a frozen process run on (SIGCONT).</summary>
+    public void Thaw() => Signal(Sigcont);
+
     /// <summary>Sends SIGTERM and waits up to <paramref name="grace"/> for a clean exit, then kills the process tree.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
@@ -252,6 +260,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
     // also waits for end-of-stream on stdout and stderr, so Exited completes with the whole output.
     private void OnExited() =>
         _ = _process.WaitForExitAsync().ContinueWith(_ => _exited.TrySetResult(), TaskScheduler.Default);
+
+    private void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}: {Describe()}");
+        }
+    }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -30,7 +30,7 @@ namespace FactoryGateway.Benchmarks.Load;
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- load-e2e [--points 2000000]
-/// [--lines 5000] [--connections 4] [--forward-lines 5000] [--forward-in-flight 2] [--forward-gzip] [--no-gzip] [--serial-baseline] [--unregistered]
+/// [--lines 5000] [--connections 4] [--forward-lines 5000] [--forward-in-flight 4] [--forward-gzip] [--no-gzip] [--serial-baseline] [--unregistered]
 /// [--warmup-points 200000] [--separate-cores] [--no-evidence] [--own-influxd] [--rounds K]</c>.
 /// <c>--forward-lines</c> sets <see cref="ForwarderOptions.MaxBatchLines"/>, <c>--forward-in-flight</c>
 /// <see cref="ForwarderOptions.MaxBatchesInFlight"/>; the forwarder's gzip is left unset as <c>fgw ingest run</c>

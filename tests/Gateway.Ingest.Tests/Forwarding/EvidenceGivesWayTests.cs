@@ -121,6 +121,55 @@ public sealed class EvidenceGivesWayTests
     }
 
     [Fact]
+    public async Task Evidence_waits_while_InfluxDB_takes_the_forwarders_backlog_and_follows_once_it_is_delivered()
+    {
+        const int Points = 3000;
+        await using var influx = new InfluxDbServer();
+        await influx.InitializeAsync();
+        await influx.CreateDatabaseAsync("factory", Ct);
+        await using var rig = new ForwarderRig();
+        using var directory = new TempDirectory("evidence-gives-way");
+        try
+        {
+            using EvidenceStore store = EvidenceStore.Open(directory.Path);
+            await rig.AppendPointsAsync(0, Points, perRecord: 100);
+            InfluxForwarder forwarder = rig.Forwarder(InfluxTarget.ForV1(influx.Url, "factory"), rig.Options(o => o.MaxBatchBytes = 16 * 1024));
+            EvidenceAccumulator accumulator = Accumulator(rig, store, new EvidenceAccumulatorOptions(), forwarder);
+
+            // A frozen influxd holds the first writes open: the forwarder is delivering (nothing failed) and
+            // has a backlog, so the accumulator waits.
+            influx.Process.Freeze();
+            await using var sending = new RunningForwarder(forwarder);
+            await using var running = new RunningAccumulator(accumulator);
+            try
+            {
+                await Until(() => accumulator.GetStats().GivingWay, "the accumulator to give way to the forwarder");
+                Assert.True(forwarder.IsDeliveringBacklog);
+                Assert.Equal(0, accumulator.GetStats().LinesApplied);
+            }
+            finally
+            {
+                influx.Process.Thaw();
+            }
+
+            // InfluxDB takes the backlog; then the evidence follows.
+            await sending.WaitForwardedAsync(Points);
+            await accumulator.WaitForCheckpointAsync(rig.Log.TailPosition, Ct).WaitAsync(ForwarderRig.Deadline, Ct);
+            Assert.False(forwarder.IsDeliveringBacklog);
+            EvidenceAccumulatorStats stats = accumulator.GetStats();
+            Assert.Equal(Points, stats.LinesApplied);
+            Assert.False(stats.GivingWay);
+            Assert.True(stats.GaveWay > TimeSpan.Zero);
+            Assert.Equal(0, sending.Stats.Retries);
+            await InfluxAssert.ExactlyAsync(influx, "factory", Points);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+        }
+    }
+
+    [Fact]
     public void A_negative_MaxDeferredBytes_is_refused_with_its_name()
     {
         var error = Assert.Throws<ArgumentException>(() => new EvidenceAccumulatorOptions { MaxDeferredBytes = -1 }.Validate());
