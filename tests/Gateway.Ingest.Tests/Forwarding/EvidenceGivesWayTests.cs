@@ -189,7 +189,7 @@ public sealed class EvidenceGivesWayTests
         {
             try
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(5), deadline.Token);
+                await Task.Delay(TimeSpan.FromMilliseconds(5), deadline.Token); // polling interval within the deadline
             }
             catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
             {
