@@ -1,4 +1,8 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FactoryGateway.Telemetry.LineProtocol;
 
@@ -19,6 +23,46 @@ internal static class LineProtocolCharacters
 
     /// <summary>Ends an unquoted field value (number or boolean): comma (next field), space (timestamp follows).</summary>
     public static readonly SearchValues<byte> ValueStops = SearchValues.Create(", "u8);
+
+    /// <summary>
+    /// The index of the first of <paramref name="a"/>–<paramref name="d"/> in <paramref name="span"/>, or -1
+    /// (repeat a byte to look for fewer): what <c>span.IndexOfAny(<paramref name="stops"/>)</c> returns, with
+    /// the bytes as constants in the caller's code. A line's elements are short (3–20 bytes), so the general
+    /// search's call and setup cost more than its 16-byte compare; here one unaligned 16-byte load, four
+    /// compares and a mask find the stop of almost every element. Spans under 16 bytes (a line's last bytes)
+    /// take <paramref name="stops"/>, which must hold exactly the same bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int IndexOfAny(ReadOnlySpan<byte> span, byte a, byte b, byte c, byte d, SearchValues<byte> stops)
+    {
+        if (!Vector128.IsHardwareAccelerated || span.Length < Vector128<byte>.Count)
+        {
+            return span.IndexOfAny(stops);
+        }
+
+        ref byte start = ref MemoryMarshal.GetReference(span);
+        nuint last = (nuint)(span.Length - Vector128<byte>.Count);
+        nuint offset = 0;
+        while (true)
+        {
+            Vector128<byte> block = Vector128.LoadUnsafe(ref start, offset);
+            Vector128<byte> hits = Vector128.Equals(block, Vector128.Create(a)) | Vector128.Equals(block, Vector128.Create(b))
+                | Vector128.Equals(block, Vector128.Create(c)) | Vector128.Equals(block, Vector128.Create(d));
+            uint mask = hits.ExtractMostSignificantBits();
+            if (mask != 0)
+            {
+                return (int)offset + BitOperations.TrailingZeroCount(mask);
+            }
+
+            if (offset == last)
+            {
+                return -1;
+            }
+
+            // The last block overlaps the one before: its earlier bytes were already found free of stops.
+            offset = Math.Min(offset + (nuint)Vector128<byte>.Count, last);
+        }
+    }
 
     /// <summary>Characters the writer escapes in a measurement.</summary>
     public static readonly SearchValues<byte> MeasurementEscapes = SearchValues.Create(", \\"u8);

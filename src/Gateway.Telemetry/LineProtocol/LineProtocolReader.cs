@@ -184,7 +184,7 @@ public sealed class LineProtocolReader : IDisposable
         bool escapes = false;
 
         // Measurement: up to an unescaped comma (tags follow) or space (fields follow).
-        int i = ScanElement(text, start, LineProtocolCharacters.MeasurementStops, lineNumber, ref escapes);
+        int i = ScanElement(text, start, measurement: true, lineNumber, ref escapes);
         if (i == start)
         {
             LineProtocolThrow.Error(lineNumber, start + 1, "missing measurement", text[start..]);
@@ -201,7 +201,7 @@ public sealed class LineProtocolReader : IDisposable
             {
                 i++; // the comma
                 int keyStart = i;
-                i = ScanElement(text, i, LineProtocolCharacters.KeyStops, lineNumber, ref escapes);
+                i = ScanElement(text, i, measurement: false, lineNumber, ref escapes);
                 if (i == keyStart)
                 {
                     LineProtocolThrow.Error(lineNumber, i + 1, "missing tag key", text[measurementEnd..]);
@@ -214,7 +214,7 @@ public sealed class LineProtocolReader : IDisposable
 
                 i++;
                 int valueStart = i;
-                i = ScanElement(text, i, LineProtocolCharacters.KeyStops, lineNumber, ref escapes);
+                i = ScanElement(text, i, measurement: false, lineNumber, ref escapes);
                 if (i == valueStart)
                 {
                     LineProtocolThrow.Error(lineNumber, i + 1, "missing tag value", text[keyStart..i]);
@@ -258,7 +258,7 @@ public sealed class LineProtocolReader : IDisposable
         while (true)
         {
             int keyStart = i;
-            i = ScanElement(text, i, LineProtocolCharacters.KeyStops, lineNumber, ref escapes);
+            i = ScanElement(text, i, measurement: false, lineNumber, ref escapes);
             if (i == keyStart)
             {
                 LineProtocolThrow.Error(lineNumber, i + 1, "missing field key", text[i..]);
@@ -310,11 +310,15 @@ public sealed class LineProtocolReader : IDisposable
     }
 
     /// <summary>Scans a measurement or key from <paramref name="i"/> to the first unescaped stop byte (or the end).</summary>
-    private static int ScanElement(ReadOnlySpan<byte> text, int i, SearchValues<byte> stops, int lineNumber, ref bool escapes)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ScanElement(ReadOnlySpan<byte> text, int i, bool measurement, int lineNumber, ref bool escapes)
     {
         while (true)
         {
-            int next = text[i..].IndexOfAny(stops);
+            // A measurement ends at ',' or ' '; a key or tag value also at '=' (',' stands in for it in the measurement's search).
+            int next = measurement
+                ? LineProtocolCharacters.IndexOfAny(text[i..], (byte)',', (byte)',', (byte)' ', (byte)'\\', LineProtocolCharacters.MeasurementStops)
+                : LineProtocolCharacters.IndexOfAny(text[i..], (byte)',', (byte)'=', (byte)' ', (byte)'\\', LineProtocolCharacters.KeyStops);
             if (next < 0)
             {
                 return text.Length;
@@ -366,7 +370,7 @@ public sealed class LineProtocolReader : IDisposable
             return after;
         }
 
-        int length = text[i..].IndexOfAny(LineProtocolCharacters.ValueStops);
+        int length = LineProtocolCharacters.IndexOfAny(text[i..], (byte)',', (byte)',', (byte)' ', (byte)' ', LineProtocolCharacters.ValueStops);
         ReadOnlySpan<byte> value = length < 0 ? text[i..] : text.Slice(i, length);
         if (!validate)
         {
@@ -573,6 +577,11 @@ public sealed class LineProtocolReader : IDisposable
     /// <summary>Skips the spaces that separate tags, fields and timestamp (a tab is not a separator).</summary>
     private static int SkipSpaces(ReadOnlySpan<byte> text, int i)
     {
+        if ((uint)(i + 1) < (uint)text.Length && text[i] == ' ' && text[i + 1] != ' ')
+        {
+            return i + 1; // the usual single space, without a search
+        }
+
         int n = text[i..].IndexOfAnyExcept((byte)' ');
         return n < 0 ? text.Length : i + n;
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using FactoryGateway.Telemetry.LineProtocol;
 using static FactoryGateway.Telemetry.Tests.LineProtocol.LineProtocolTestSupport;
@@ -9,6 +10,48 @@ public sealed class LineProtocolReaderTests
 {
     private const string MachineLine =
         "telemetry,ent=91330402MA2B3C4D53,dev=cnc-0001,edge=edge-01,cls=cnc spindle_speed=12000.5,feed_rate=850.25,parts_total=123456i,program=\"O1234\",alarm=false 1795000000123456789";
+
+    [Fact]
+    public void Elements_of_every_length_end_at_their_first_unescaped_stop_wherever_it_falls_in_a_16_byte_block()
+    {
+        // Names of 1–48 bytes with an escaped special at the start, the middle or the end, so that every stop
+        // (and every escape) lands at every offset of the reader's 16-byte blocks: in a long line, and in a
+        // short one whose stops fall in the line's last bytes (the last, overlapping block). The long line's
+        // final integer (20 bytes, no timestamp) ends it without any stop.
+        var body = new StringBuilder();
+        var expected = new List<(string Measurement, KeyValuePair<string, string>[] Tags, string[] Fields, long? Timestamp)>();
+        foreach (int length in Enumerable.Range(1, 48))
+        {
+            foreach (int at in new[] { 0, length / 2, length - 1 })
+            {
+                foreach (char special in ", =")
+                {
+                    string plain = new('a', length);
+                    string name = plain.Remove(at, 1).Insert(at, special.ToString());
+                    string escaped = plain.Remove(at, 1).Insert(at, "\\" + special);
+                    string measurement = special == '=' ? name : escaped; // '=' needs no escape in a measurement
+                    body.Append(CultureInfo.InvariantCulture, $"m{measurement},k{escaped}=v{escaped} f{escaped}=1i,g=1234567890123456789i\n");
+                    expected.Add(("m" + name, [new("k" + name, "v" + name)], ["f" + name, "g"], null));
+                    body.Append(CultureInfo.InvariantCulture, $"m{measurement} f{escaped}=1i {length}\n");
+                    expected.Add(("m" + name, [], ["f" + name], length));
+                }
+            }
+        }
+
+        byte[] bytes = Encoding.UTF8.GetBytes(body.ToString());
+        foreach (ReadOnlySequence<byte> sequence in new[] { new ReadOnlySequence<byte>(bytes), Split(bytes, 7, 4096, 9000, 20_000) })
+        {
+            List<ParsedPoint> points = ReadAll(sequence);
+            Assert.Equal(expected.Count, points.Count);
+            for (int i = 0; i < points.Count; i++)
+            {
+                Assert.Equal(expected[i].Measurement, points[i].Measurement);
+                Assert.Equal(expected[i].Tags, points[i].Tags);
+                Assert.Equal(expected[i].Fields, points[i].Fields.Select(f => f.Key));
+                Assert.Equal(expected[i].Timestamp, points[i].Timestamp);
+            }
+        }
+    }
 
     [Fact]
     public void Reads_a_machine_shaped_line()
