@@ -139,29 +139,33 @@ public sealed class EvidenceGivesWayTests
             // A frozen influxd holds the first writes open: the forwarder is delivering (nothing failed) and
             // has a backlog, so the accumulator waits.
             influx.Process.Freeze();
-            await using var sending = new RunningForwarder(forwarder);
-            await using var running = new RunningAccumulator(accumulator);
             try
             {
+                await using var sending = new RunningForwarder(forwarder);
+                // The accumulator starts once the forwarder runs: started first, it would read the WAL before
+                // there was anyone to give way to.
+                await Until(() => forwarder.IsDeliveringBacklog, "the forwarder to run with a backlog");
+                await using var running = new RunningAccumulator(accumulator);
                 await Until(() => accumulator.GetStats().GivingWay, "the accumulator to give way to the forwarder");
                 Assert.True(forwarder.IsDeliveringBacklog);
                 Assert.Equal(0, accumulator.GetStats().LinesApplied);
+
+                // InfluxDB takes the backlog; then the evidence follows.
+                influx.Process.Thaw();
+                await sending.WaitForwardedAsync(Points);
+                await accumulator.WaitForCheckpointAsync(rig.Log.TailPosition, Ct).WaitAsync(ForwarderRig.Deadline, Ct);
+                Assert.False(forwarder.IsDeliveringBacklog);
+                EvidenceAccumulatorStats stats = accumulator.GetStats();
+                Assert.Equal(Points, stats.LinesApplied);
+                Assert.False(stats.GivingWay);
+                Assert.True(stats.GaveWay > TimeSpan.Zero);
+                Assert.Equal(0, sending.Stats.Retries);
+                await InfluxAssert.ExactlyAsync(influx, "factory", Points);
             }
             finally
             {
-                influx.Process.Thaw();
+                influx.Process.Thaw(); // again, harmless, when an assertion failed while it was frozen
             }
-
-            // InfluxDB takes the backlog; then the evidence follows.
-            await sending.WaitForwardedAsync(Points);
-            await accumulator.WaitForCheckpointAsync(rig.Log.TailPosition, Ct).WaitAsync(ForwarderRig.Deadline, Ct);
-            Assert.False(forwarder.IsDeliveringBacklog);
-            EvidenceAccumulatorStats stats = accumulator.GetStats();
-            Assert.Equal(Points, stats.LinesApplied);
-            Assert.False(stats.GivingWay);
-            Assert.True(stats.GaveWay > TimeSpan.Zero);
-            Assert.Equal(0, sending.Stats.Retries);
-            await InfluxAssert.ExactlyAsync(influx, "factory", Points);
         }
         finally
         {
