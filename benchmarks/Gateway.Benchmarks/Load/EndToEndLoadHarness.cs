@@ -646,10 +646,16 @@ internal static class EndToEndLoadHarness
     private sealed record IngestRun(Measured Client, long ForwardedAtAck, Sample? Forwarded, Sample? CountConfirmed, long Count, ForwarderStats Forwarder, WalDelta Wal, Sample? EvidenceDone)
     {
         /// <summary>Seconds from the client's start until the ledger held every point's evidence, and this process's CPU-µs per point until then.</summary>
-        public string Evidence(long points) => EvidenceDone is { } done
-            ? string.Create(CultureInfo.InvariantCulture,
-                $"{Stopwatch.GetElapsedTime(Client.Start.Timestamp, done.Timestamp).TotalSeconds:0.00} s, {(done.ProcessCpu - Client.Start.ProcessCpu).TotalMicroseconds / points:0.00} CPU-µs/point")
-            : "n/a";
+        public string Evidence(long points)
+        {
+            if (EvidenceDone is not { } done)
+            {
+                return "n/a";
+            }
+
+            var row = new Row("evidence", points, Client.Start, done, baseline: null);
+            return string.Create(CultureInfo.InvariantCulture, $"{row.Seconds:0.00} s, {row.ProcessCpuPerPoint:0.00} CPU-µs/point");
+        }
     }
 
     private readonly record struct WalDelta(long Appends, long Fsyncs)

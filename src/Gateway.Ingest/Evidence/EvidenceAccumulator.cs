@@ -173,7 +173,7 @@ public sealed class EvidenceAccumulator : IWalConsumerService
                 {
                     // The forwarder first: wait while it delivers its backlog, committing what was applied
                     // before when a checkpoint falls due.
-                    if (_time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval && from != CheckpointedPosition)
+                    if (_time.GetElapsedTime(lastCheckpoint) >= _options.CheckpointInterval)
                     {
                         Checkpoint(accumulation, from);
                         lastCheckpoint = _time.GetTimestamp();

@@ -131,14 +131,14 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService, IWalPri
     public bool IsDeliveringBacklog =>
         Volatile.Read(ref _running) != 0
         && Volatile.Read(ref _sendsFailing) == 0
-        && _log.TailPosition - (_log.GetCursor(_name) ?? _log.HeadPosition) >= _maxBytes;
+        && LagBytes(PersistedCursor()) >= _maxBytes;
 
     /// <summary>The dead-letter file that rejections at <paramref name="time"/> go to.</summary>
     public string DeadLetterPath(DateTimeOffset time) => _deadLetter.PathFor(time);
 
     public ForwarderStats GetStats()
     {
-        long cursor = _log.GetCursor(_name) ?? _log.HeadPosition;
+        long cursor = PersistedCursor();
         long lastSuccess = Interlocked.Read(ref _lastSuccessTicks);
         ErrorNote? lastError = _lastError;
         return new ForwarderStats(
@@ -159,11 +159,15 @@ public sealed class InfluxForwarder : ILogConsumer, IWalConsumerService, IWalPri
             LastErrorTime: lastError?.Time,
             LastSuccessTime: lastSuccess == 0 ? null : new DateTimeOffset(lastSuccess, TimeSpan.Zero),
             CursorPosition: cursor,
-            LagBytes: Math.Max(0, _log.TailPosition - cursor))
+            LagBytes: LagBytes(cursor))
         {
             ErrorsByStatus = new SortedDictionary<string, long>(_errorsByStatus, StringComparer.Ordinal),
         };
     }
+
+    private long PersistedCursor() => _log.GetCursor(_name) ?? _log.HeadPosition;
+
+    private long LagBytes(long cursor) => Math.Max(0, _log.TailPosition - cursor);
 
     /// <summary>
     /// Forwards from the persisted cursor (created at the WAL's head the first time) until the log closes
