@@ -415,6 +415,7 @@ public sealed class IngestServer : IAsyncDisposable
                 .Counter("fgw_ingest_bytes_decoded_total", "Accepted body bytes after gzip decoding.", m.BytesDecoded.Value)
                 .Counter("fgw_ingest_points_late_total", "Accepted points older than the late window on arrival.", m.PointsLate.Value)
                 .Counter("fgw_ingest_points_ent_added_total", "Accepted points that got the token's enterprise as ent tag.", m.PointsEnterpriseTagAdded.Value)
+                .Counter("fgw_ingest_points_tags_sorted_total", "Accepted points whose tags the ingest put in key order, as InfluxDB wants them.", m.PointsTagsSorted.Value)
                 .Counter("fgw_ingest_points_unregistered_total", "Accepted points from devices not in the register.", m.PointsUnregistered.Value)
                 .Counter("fgw_ingest_edge_duplicate_batches_total", "Edge batches replayed after acknowledgement (answered 204, not applied).", m.DuplicateBatches.Value)
                 .Counter("fgw_ingest_edge_sequence_gaps_total", "Edge sequence gaps detected.", m.SequenceGaps.Value)

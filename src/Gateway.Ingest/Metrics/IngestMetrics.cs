@@ -22,6 +22,9 @@ public sealed class IngestMetrics
 
     public Counter PointsEnterpriseTagAdded { get; } = new();
 
+    /// <summary>Accepted points whose tags the ingest put in key order (their sender did not).</summary>
+    public Counter PointsTagsSorted { get; } = new();
+
     public Counter PointsUnregistered { get; } = new();
 
     public Counter DuplicateBatches { get; } = new();

@@ -26,6 +26,7 @@ public enum FieldKind : byte
 public readonly ref struct LineProtocolLine
 {
     private readonly ReadOnlySpan<byte> _line;
+    private readonly ReadOnlySpan<int> _tagBounds;
     private readonly int _measurementStart;
     private readonly int _measurementEnd;
     private readonly int _tagsStart;
@@ -41,6 +42,8 @@ public readonly ref struct LineProtocolLine
         int tagsStart,
         int tagsEnd,
         int tagCount,
+        bool tagsSorted,
+        ReadOnlySpan<int> tagBounds,
         int fieldsStart,
         int fieldsEnd,
         int fieldCount,
@@ -54,6 +57,8 @@ public readonly ref struct LineProtocolLine
         _tagsStart = tagsStart;
         _tagsEnd = tagsEnd;
         TagCount = tagCount;
+        TagsSorted = tagsSorted;
+        _tagBounds = tagBounds;
         _fieldsStart = fieldsStart;
         _fieldsEnd = fieldsEnd;
         FieldCount = fieldCount;
@@ -84,6 +89,12 @@ public readonly ref struct LineProtocolLine
 
     public int TagCount { get; }
 
+    /// <summary>
+    /// True when the tags are in key order as InfluxDB wants them (Go's <c>bytes.Compare</c> of the raw keys; equal
+    /// keys count as ordered), so that InfluxDB need not sort them; <see cref="WriteSeriesKeyInKeyOrder"/> writes an unordered set in order.
+    /// </summary>
+    public bool TagsSorted { get; }
+
     public int FieldCount { get; }
 
     /// <summary>The timestamp in nanoseconds since the Unix epoch, already scaled from the request's precision; null when the line has none.</summary>
@@ -110,6 +121,86 @@ public readonly ref struct LineProtocolLine
 
         value = default;
         return false;
+    }
+
+    /// <summary>
+    /// Writes the measurement and the tags in key order (raw keys compared as bytes, as Go's <c>bytes.Compare</c>
+    /// does: InfluxDB's series-key order), with <paramref name="addKey"/>=<paramref name="addValue"/> added in its
+    /// place when <paramref name="addKey"/> is not empty. Tags with equal keys keep their order. Both must be raw
+    /// (escaped) bytes; the line's own elements are copied as they are.
+    /// </summary>
+    public void WriteSeriesKeyInKeyOrder(IBufferWriter<byte> output, ReadOnlySpan<byte> addKey, ReadOnlySpan<byte> addValue)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ReadOnlySpan<byte> line = _line;
+        ReadOnlySpan<int> bounds = _tagBounds; // per tag: key start, key end, value end (the reader's)
+        ReadOnlySpan<byte> measurement = Measurement;
+        int tags = TagCount;
+        int length = measurement.Length + (tags == 0 ? 0 : _tagsEnd - _tagsStart + 1) + (addKey.IsEmpty ? 0 : addKey.Length + addValue.Length + 2);
+
+        const int StackTags = 64;
+        int[]? rented = tags > StackTags ? ArrayPool<int>.Shared.Rent(tags) : null;
+        Span<int> order = rented is null ? stackalloc int[StackTags] : rented;
+        try
+        {
+            // A stable insertion sort of the tags' indexes by raw key: a line has a handful of tags.
+            for (int t = 0; t < tags; t++)
+            {
+                ReadOnlySpan<byte> key = line[bounds[3 * t]..bounds[(3 * t) + 1]];
+                int at = t;
+                while (at > 0 && LineProtocolText.CompareKeys(line[bounds[3 * order[at - 1]]..bounds[(3 * order[at - 1]) + 1]], key) > 0)
+                {
+                    order[at] = order[at - 1];
+                    at--;
+                }
+
+                order[at] = t;
+            }
+
+            // One span for the whole key: the measurement, then ",key=value" per tag with the added one in its place.
+            Span<byte> destination = output.GetSpan(length);
+            measurement.CopyTo(destination);
+            int written = measurement.Length;
+            bool added = addKey.IsEmpty;
+            for (int o = 0; o < tags; o++)
+            {
+                int t = order[o];
+                int keyStart = bounds[3 * t];
+                if (!added && LineProtocolText.CompareKeys(line[keyStart..bounds[(3 * t) + 1]], addKey) > 0)
+                {
+                    written += WriteTag(destination[written..], addKey, addValue);
+                    added = true;
+                }
+
+                destination[written++] = (byte)',';
+                ReadOnlySpan<byte> tag = line[keyStart..bounds[(3 * t) + 2]];
+                tag.CopyTo(destination[written..]);
+                written += tag.Length;
+            }
+
+            if (!added)
+            {
+                written += WriteTag(destination[written..], addKey, addValue);
+            }
+
+            output.Advance(written);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+
+        static int WriteTag(Span<byte> destination, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+        {
+            destination[0] = (byte)',';
+            key.CopyTo(destination[1..]);
+            destination[key.Length + 1] = (byte)'=';
+            value.CopyTo(destination[(key.Length + 2)..]);
+            return key.Length + value.Length + 2;
+        }
     }
 
     /// <summary>Enumerates a validated tag set.</summary>

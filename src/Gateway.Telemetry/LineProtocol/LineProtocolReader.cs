@@ -20,6 +20,8 @@ public sealed class LineProtocolReader : IDisposable
     private readonly LineProtocolLimits _limits;
     private readonly bool _validateValues;
     private byte[]? _scratch;
+    // Each tag of the current line as three offsets (key start, key end, value end), for LineProtocolLine.
+    private int[] _tagBounds = new int[3 * 16];
     private int _lineNumber;
     private long _nanosecondsPerUnit = 1;
     private TimestampPrecision _precision;
@@ -194,9 +196,11 @@ public sealed class LineProtocolReader : IDisposable
         int tagsStart = -1;
         int tagsEnd = -1;
         int tagCount = 0;
+        bool tagsSorted = true;
         if (i < text.Length && text[i] == ',')
         {
             tagsStart = i + 1;
+            ReadOnlySpan<byte> previousKey = default;
             while (true)
             {
                 i++; // the comma
@@ -206,6 +210,15 @@ public sealed class LineProtocolReader : IDisposable
                 {
                     LineProtocolThrow.Error(lineNumber, i + 1, "missing tag key", text[measurementEnd..]);
                 }
+
+                // InfluxDB's order (Go's bytes.Compare of the raw keys): a writer can pass a sorted tag set on as it is.
+                ReadOnlySpan<byte> key = text[keyStart..i];
+                if (tagsSorted && LineProtocolText.CompareKeys(previousKey, key) > 0)
+                {
+                    tagsSorted = false;
+                }
+
+                previousKey = key;
 
                 if (i >= text.Length || text[i] != '=')
                 {
@@ -229,6 +242,16 @@ public sealed class LineProtocolReader : IDisposable
                 {
                     LineProtocolThrow.Error(lineNumber, keyStart + 1, $"more than {_limits.MaxTagsPerLine} tags (MaxTagsPerLine)");
                 }
+
+                if (3 * tagCount > _tagBounds.Length)
+                {
+                    Array.Resize(ref _tagBounds, 2 * _tagBounds.Length); // a line with more tags than any before; bounded by MaxTagsPerLine
+                }
+
+                int bound = 3 * (tagCount - 1);
+                _tagBounds[bound] = keyStart;
+                _tagBounds[bound + 1] = valueStart - 1;
+                _tagBounds[bound + 2] = i;
 
                 if (i < text.Length && text[i] == ',')
                 {
@@ -306,7 +329,7 @@ public sealed class LineProtocolReader : IDisposable
             }
         }
 
-        return new LineProtocolLine(text, lineNumber, start, measurementEnd, tagsStart, tagsEnd, tagCount, fieldsStart, fieldsEnd, fieldCount, timestamp, escapes);
+        return new LineProtocolLine(text, lineNumber, start, measurementEnd, tagsStart, tagsEnd, tagCount, tagsSorted, _tagBounds.AsSpan(0, 3 * tagCount), fieldsStart, fieldsEnd, fieldCount, timestamp, escapes);
     }
 
     /// <summary>Scans a measurement or key from <paramref name="i"/> to the first unescaped stop byte (or the end).</summary>
@@ -549,6 +572,8 @@ public sealed class LineProtocolReader : IDisposable
         return true;
     }
 
+    private const int MaxSafeDigits = 19;
+
     /// <summary>Parses <c>[0-9]+</c> into a UInt64 without allocating.</summary>
     internal static bool TryParseUInt64(ReadOnlySpan<byte> digits, out ulong value, out bool overflow)
     {
@@ -559,7 +584,15 @@ public sealed class LineProtocolReader : IDisposable
             return false;
         }
 
-        foreach (byte b in digits)
+        // Up to 19 digits cannot exceed UInt64.MaxValue (20 digits): a nanosecond timestamp takes 19, and
+        // only the 20th digit needs the overflow check.
+        ReadOnlySpan<byte> safe = digits.Length <= MaxSafeDigits ? digits : digits[..MaxSafeDigits];
+        foreach (byte b in safe)
+        {
+            value = (value * 10) + (ulong)(b - '0');
+        }
+
+        foreach (byte b in digits[safe.Length..])
         {
             ulong digit = (ulong)(b - '0');
             if (value > (ulong.MaxValue - digit) / 10)

@@ -74,6 +74,25 @@ public static class LineProtocolText
         return written;
     }
 
+    /// <summary>
+    /// Orders two raw keys as Go's <c>bytes.Compare</c> does (InfluxDB's tag order): byte by byte, a prefix first.
+    /// A plain loop: tag keys are a few bytes, and most differ in their first.
+    /// </summary>
+    internal static int CompareKeys(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        int common = Math.Min(left.Length, right.Length);
+        for (int i = 0; i < common; i++)
+        {
+            int difference = left[i] - right[i];
+            if (difference != 0)
+            {
+                return difference;
+            }
+        }
+
+        return left.Length - right.Length;
+    }
+
     /// <summary>Index of the first <paramref name="value"/> in <paramref name="raw"/> not preceded by an escaping backslash, or -1.</summary>
     internal static int IndexOfUnescaped(ReadOnlySpan<byte> raw, byte value)
     {

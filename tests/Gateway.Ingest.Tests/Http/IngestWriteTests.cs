@@ -19,18 +19,27 @@ public sealed class IngestWriteTests
     {
         await using IngestTestHost host = await IngestTestHost.StartAsync();
 
+        // Tags unordered, ordered, unordered without ent, ordered with ent: the canonical form has every tag set in
+        // InfluxDB's key order and the token's enterprise added in its place.
         using HttpResponseMessage response = await host.Client.SendAsync(
-            host.Write("/api/v2/write?org=o&bucket=factory&precision=s", $"{Device} state=4i 1795000000\ntelemetry,dev=cnc-02 state=3i 1795000001\n"), Ct);
+            host.Write("/api/v2/write?org=o&bucket=factory&precision=s",
+                $"{Device} state=4i 1795000000\ntelemetry,dev=cnc-02 state=3i 1795000001\ntelemetry,line=l2,dev=cnc-03 state=2i 1795000002\n"
+                + "telemetry,dev=cnc-04,edge=e1,ent=91330402MA2B3C4D53 state=1i 1795000003\n"), Ct);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         IngestRecord record = Assert.Single(host.ReadWal());
-        Assert.Equal(2, record.PointCount);
+        Assert.Equal(4, record.PointCount);
         Assert.Equal("factory", record.Target);
         Assert.Equal(TestTokens.EnterpriseA, record.Enterprise);
         Assert.Equal(
-            "telemetry,ent=91330402MA2B3C4D53,dev=cnc-01,edge=e1 state=4i 1795000000000000000\n"
-            + "telemetry,dev=cnc-02,ent=91330402MA2B3C4D53 state=3i 1795000001000000000\n",
+            "telemetry,dev=cnc-01,edge=e1,ent=91330402MA2B3C4D53 state=4i 1795000000000000000\n"
+            + "telemetry,dev=cnc-02,ent=91330402MA2B3C4D53 state=3i 1795000001000000000\n"
+            + "telemetry,dev=cnc-03,ent=91330402MA2B3C4D53,line=l2 state=2i 1795000002000000000\n"
+            + "telemetry,dev=cnc-04,edge=e1,ent=91330402MA2B3C4D53 state=1i 1795000003000000000\n",
             Encoding.UTF8.GetString(record.Body.Span));
+        string metrics = await host.Client.GetStringAsync("/metrics", Ct);
+        Assert.Contains("fgw_ingest_points_tags_sorted_total 2\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("fgw_ingest_points_ent_added_total 2\n", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

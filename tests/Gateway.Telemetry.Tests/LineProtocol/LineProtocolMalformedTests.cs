@@ -63,6 +63,8 @@ public sealed class LineProtocolMalformedTests
         { "m f=1.5i", "", "line 1 col 5: invalid integer field value: \"1.5i\"" },
         { "m f=-1u", "", "line 1 col 5: invalid unsigned integer field value: \"-1u\"" },
         { "m f=18446744073709551616u", "", "line 1 col 5: unsigned integer field value out of range: \"18446744073709551616u\"" },
+        { "m f=100000000000000000000u", "", "line 1 col 5: unsigned integer field value out of range: \"100000000000000000000u\"" },
+        { "m f=1 -00000000000000000009223372036854775809", "", "line 1 col 7: timestamp out of range: \"-00000000000000000009223372036854775809\"" },
         { "m f=u", "", "line 1 col 5: invalid unsigned integer field value: \"u\"" },
         { "m f=tru", "", "line 1 col 5: invalid boolean field value: \"tru\"" },
         { "m f=TRue", "", "line 1 col 5: invalid boolean field value: \"TRue\"" },

@@ -91,6 +91,8 @@ public sealed class LineProtocolReaderTests
     [InlineData("m f=9223372036854775807i", FieldKind.Integer, long.MaxValue)]
     [InlineData("m f=0i", FieldKind.Integer, 0L)]
     [InlineData("m f=18446744073709551615u", FieldKind.UnsignedInteger, ulong.MaxValue)]
+    [InlineData("m f=000000000000000000018446744073709551615u", FieldKind.UnsignedInteger, ulong.MaxValue)]
+    [InlineData("m f=-00000000000000000009223372036854775808i", FieldKind.Integer, long.MinValue)]
     [InlineData("m f=0u", FieldKind.UnsignedInteger, 0UL)]
     [InlineData("m f=t", FieldKind.Boolean, true)]
     [InlineData("m f=T", FieldKind.Boolean, true)]
