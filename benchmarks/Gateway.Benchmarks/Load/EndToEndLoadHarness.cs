@@ -148,9 +148,13 @@ internal static class EndToEndLoadHarness
             // 1. Direct: the client's pre-built batches straight to InfluxDB.
             Measured direct = await PostDirectAsync(influx, batches, gzip, connections, DirectDatabase);
             long directCount = await CountAsync(influx, DirectDatabase);
+            Sample directCounted = Sample.Take(influx);
             exact &= Check("direct", directCount, points, direct.Failures, direct.FirstFailure);
             rows.Add(new Row($"direct → InfluxDB, {connections} connections (until the last 204)", points, direct.Start, direct.LastAck, baseline: null));
             Row directRow = rows[0];
+            // The direct run's COUNT query, timed as the ingest run's is: both rows then end when InfluxDB answers N.
+            Row directCountedRow = new($"direct → InfluxDB, {connections} connections (until COUNT = N)", points, direct.Start, directCounted, directRow);
+            rows.Add(directCountedRow);
 
             if (serialBaseline)
             {
@@ -176,7 +180,8 @@ internal static class EndToEndLoadHarness
             exact &= Check("ingest → InfluxDB", ingest.Count, points, ingest.Client.Failures, ingest.Client.FirstFailure);
             if (ingest.CountConfirmed is { } confirmed)
             {
-                rows.Add(new Row("ingest → InfluxDB (until COUNT = N)", points, ingest.Client.Start, confirmed, directRow) { IsGoal = true });
+                rows.Add(new Row("ingest → InfluxDB (until COUNT = N; ratio to the direct run's last 204)", points, ingest.Client.Start, confirmed, directRow) { IsGoal = true });
+                rows.Add(new Row("ingest → InfluxDB (until COUNT = N; ratio to the direct run's COUNT = N)", points, ingest.Client.Start, confirmed, directCountedRow));
             }
 
             if (ingest.Forwarded is { } forwarded)
@@ -276,12 +281,13 @@ internal static class EndToEndLoadHarness
                 }
             }
 
-            var results = new List<(int Round, string Order, Row Direct, Row Ingest, Row Forwarded, string Evidence)>();
+            var results = new List<(int Round, string Order, Row Direct, Row DirectCounted, Row Ingest, Row Forwarded, string Evidence)>();
             bool exact = true;
             for (int round = 1; round <= settings.Rounds; round++)
             {
                 bool directFirst = round % 2 == 1;
                 Row? direct = null;
+                Row? directCounted = null;
                 Row? ingest = null;
                 Row? forwarded = null;
                 string evidence = "n/a";
@@ -292,8 +298,10 @@ internal static class EndToEndLoadHarness
                     {
                         Measured measured = await PostDirectAsync(daemon, batches, settings.Gzip, settings.Connections, DirectDatabase);
                         long count = await CountAsync(daemon, DirectDatabase);
+                        Sample counted = Sample.Take(daemon);
                         exact &= Check($"round {round}, direct", count, settings.Points, measured.Failures, measured.FirstFailure);
                         direct = new Row("direct", settings.Points, measured.Start, measured.LastAck, baseline: null);
+                        directCounted = new Row("direct (until COUNT = N)", settings.Points, measured.Start, counted, baseline: null);
                     }
                     else
                     {
@@ -307,9 +315,9 @@ internal static class EndToEndLoadHarness
                     }
                 }
 
-                results.Add((round, directFirst ? "direct, ingest" : "ingest, direct", direct!, ingest!, forwarded!, evidence));
+                results.Add((round, directFirst ? "direct, ingest" : "ingest, direct", direct!, directCounted!, ingest!, forwarded!, evidence));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}: direct {direct!.PointsPerSecond:N0} points/s; ingest → InfluxDB {forwarded!.PointsPerSecond:N0} points/s until the forwarder's last 204 (ratio {forwarded.PointsPerSecond / direct.PointsPerSecond:0.00}), {ingest!.PointsPerSecond:N0} until COUNT = N (ratio {ingest.PointsPerSecond / direct.PointsPerSecond:0.00}); evidence in the ledger after {evidence}"));
+                    $"round {round}: direct {direct!.PointsPerSecond:N0} points/s until its last 204, {directCounted!.PointsPerSecond:N0} until COUNT = N; ingest → InfluxDB {forwarded!.PointsPerSecond:N0} points/s until the forwarder's last 204 (ratio {forwarded.PointsPerSecond / direct.PointsPerSecond:0.00}), {ingest!.PointsPerSecond:N0} until COUNT = N (ratio {ingest.PointsPerSecond / directCounted.PointsPerSecond:0.00} to the direct COUNT = N, {ingest.PointsPerSecond / direct.PointsPerSecond:0.00} to its last 204); evidence in the ledger after {evidence}"));
             }
 
             string placement = settings.SeparateCores
@@ -318,18 +326,19 @@ internal static class EndToEndLoadHarness
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Rounds} rounds, {settings.Points:N0} points each way, batches of {settings.Lines:N0} lines, {settings.Connections} connections, gzip {(settings.Gzip ? "on" : "off")}, forwarder batches of {settings.Forward.Lines:N0} lines ({settings.Forward.InFlight} in flight, gzip {ForwardGzip(settings.Forward.Gzip)}), evidence {(settings.Accumulate ? "on" : "off")}; InfluxDB {version}; {placement}"));
-            Console.WriteLine("| round | order | direct points/s (last 204) | ingest → InfluxDB points/s: forwarder's last 204 / COUNT = N | ratio: last 204 / COUNT = N | CPU-µs/point, this process: direct / ingest path | CPU-µs/point, influxd: direct / ingest path (last 204) | evidence in the ledger (from the start; this process's CPU-µs/point until then) |");
+            Console.WriteLine("| round | order | direct points/s: last 204 / COUNT = N | ingest → InfluxDB points/s: forwarder's last 204 / COUNT = N | ratio: last 204 to last 204 / COUNT = N to COUNT = N / COUNT = N to the direct last 204 | CPU-µs/point, this process: direct / ingest path | CPU-µs/point, influxd: direct / ingest path (last 204) | evidence in the ledger (from the start; this process's CPU-µs/point until then) |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|");
-            foreach ((int round, string order, Row d, Row i, Row f, string e) in results)
+            foreach ((int round, string order, Row d, Row dc, Row i, Row f, string e) in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {round} | {order} | {d.PointsPerSecond:N0} | {f.PointsPerSecond:N0} / {i.PointsPerSecond:N0} | {f.PointsPerSecond / d.PointsPerSecond:0.00} / {i.PointsPerSecond / d.PointsPerSecond:0.00} | {d.ProcessCpuPerPoint:0.00} / {f.ProcessCpuPerPoint:0.00} | {Row.Cpu(d.InfluxCpuPerPoint)} / {Row.Cpu(f.InfluxCpuPerPoint)} | {e} |"));
+                    $"| {round} | {order} | {d.PointsPerSecond:N0} / {dc.PointsPerSecond:N0} | {f.PointsPerSecond:N0} / {i.PointsPerSecond:N0} | {f.PointsPerSecond / d.PointsPerSecond:0.00} / {i.PointsPerSecond / dc.PointsPerSecond:0.00} / {i.PointsPerSecond / d.PointsPerSecond:0.00} | {d.ProcessCpuPerPoint:0.00} / {f.ProcessCpuPerPoint:0.00} | {Row.Cpu(d.InfluxCpuPerPoint)} / {Row.Cpu(f.InfluxCpuPerPoint)} | {e} |"));
             }
 
             Console.WriteLine();
-            Console.WriteLine("goal: ingest → InfluxDB at ≥ 0.90 of the direct rate (direct timed to its last 204):");
-            Summarise("until the forwarder's last 204 (the same event as the direct run's end)", [.. results.Select(r => (r.Direct, r.Forwarded))]);
-            Summarise("until COUNT = N (also times the COUNT query)", [.. results.Select(r => (r.Direct, r.Ingest))]);
+            Console.WriteLine("goal: ingest → InfluxDB at ≥ 0.90 of the direct rate:");
+            Summarise("both until their last 204 from InfluxDB (the forwarder's, the direct client's)", [.. results.Select(r => (r.Direct, r.Forwarded))]);
+            Summarise("both until COUNT = N (each path's time includes one COUNT query)", [.. results.Select(r => (r.DirectCounted, r.Ingest))]);
+            Summarise("ingest until COUNT = N, direct until its last 204 (the ingest path alone pays the COUNT query)", [.. results.Select(r => (r.Direct, r.Ingest))]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"counts: {(exact ? "exact in every round" : "NOT EXACT")} ({settings.Points:N0} each way). Load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}."));
             return exact ? 0 : 1;
