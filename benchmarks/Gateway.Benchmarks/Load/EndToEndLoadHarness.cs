@@ -31,7 +31,7 @@ namespace FactoryGateway.Benchmarks.Load;
 /// <remarks>
 /// <c>dotnet run -c Release --project benchmarks/Gateway.Benchmarks -- load-e2e [--points 2000000]
 /// [--lines 5000] [--connections 4] [--forward-lines 5000] [--forward-in-flight 4] [--forward-gzip] [--no-gzip] [--serial-baseline] [--unregistered]
-/// [--warmup-points 200000] [--separate-cores] [--no-evidence] [--own-influxd] [--rounds K]</c>.
+/// [--warmup-points 200000] [--separate-cores] [--no-evidence] [--own-influxd] [--sorted-tags] [--rounds K]</c>.
 /// <c>--forward-lines</c> sets <see cref="ForwarderOptions.MaxBatchLines"/>, <c>--forward-in-flight</c>
 /// <see cref="ForwarderOptions.MaxBatchesInFlight"/>; the forwarder's gzip is left unset as <c>fgw ingest run</c>
 /// leaves it (off for this loopback InfluxDB), <c>--forward-gzip</c> turns it on; <c>--no-gzip</c> turns gzip off on
@@ -39,6 +39,8 @@ namespace FactoryGateway.Benchmarks.Load;
 /// the best that one-batch-at-a-time delivery can reach; <c>--unregistered</c> leaves the 500 devices out of the
 /// asset register, so that the ingest records their sightings in SQLite with every batch; <c>--warmup-points</c>
 /// first sends that many points through a throw-away ingest into another database (0: start cold);
+/// <c>--sorted-tags</c> sends every line's tags in InfluxDB's key order instead of the machine's (the order the ingest forwards
+/// them in either way), so that the direct run is spared InfluxDB's sort as well;
 /// <c>--separate-cores</c> pins influxd to core 1 and this process (client and ingest) to core 0 with
 /// <c>taskset</c>, as when InfluxDB runs on its own host, so that both paths are bounded by InfluxDB's own core;
 /// <c>--rounds K</c> (K ≥ 2) measures K alternating pairs of runs, each on a fresh influxd, and reports the
@@ -76,6 +78,7 @@ internal static class EndToEndLoadHarness
         int forwardLines = (int)Option(args, "--forward-lines", new ForwarderOptions().MaxBatchLines);
         int forwardInFlight = (int)Option(args, "--forward-in-flight", new ForwarderOptions().MaxBatchesInFlight);
         bool gzip = !args.Contains("--no-gzip");
+        bool sortedTags = args.Contains("--sorted-tags");
         // The forwarder's gzip as `fgw ingest run` sets it (unset: off for a loopback InfluxDB, as here) unless
         // --forward-gzip forces it on or --no-gzip turns every hop off.
         bool? forwardGzip = !gzip ? false : args.Contains("--forward-gzip") ? true : null;
@@ -107,7 +110,7 @@ internal static class EndToEndLoadHarness
 
         if (rounds > 1)
         {
-            return await RunRoundsAsync(new RoundsSettings(points, lines, connections, (forwardLines, forwardInFlight, forwardGzip), gzip, registered, warmUpPoints, separateCores, accumulate, rounds));
+            return await RunRoundsAsync(new RoundsSettings(points, lines, connections, (forwardLines, forwardInFlight, forwardGzip), gzip, sortedTags, registered, warmUpPoints, separateCores, accumulate, rounds));
         }
 
         // A minute plus a second per 10,000 points, a rate far below any measured here: a stalled forwarder
@@ -119,7 +122,7 @@ internal static class EndToEndLoadHarness
         InfluxDaemon? ingestInflux = null;
         try
         {
-            Batches batches = Batches.Build(points, lines, gzip);
+            Batches batches = Batches.Build(points, lines, gzip, sortedTags);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"load-e2e: {points:N0} points in {batches.Bodies.Length:N0} batches of {lines:N0} lines, {batches.LineProtocolBytes / 1e6:0.0} MB of line protocol, {batches.WireBytes / 1e6:0.0} MB on the wire (gzip {(gzip ? "on" : "off")}; compressing all batches took {batches.CompressTime.TotalSeconds:0.00} s on one core)"));
 
@@ -137,7 +140,7 @@ internal static class EndToEndLoadHarness
             {
                 // JIT and tiering of the client, Kestrel, the ingest, the WAL and the forwarder, through a throw-away
                 // ingest into its own database: a gateway runs for days, so cold code is not what is measured.
-                Batches warmUp = Batches.Build(warmUpPoints, lines, gzip);
+                Batches warmUp = Batches.Build(warmUpPoints, lines, gzip, sortedTags);
                 await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, ingestTarget, warmUp, gzip, connections, (forwardLines, forwardInFlight, forwardGzip), registered, accumulate, deliveryDeadline);
                 await SettleAsync(ingestTarget);
             }
@@ -197,7 +200,7 @@ internal static class EndToEndLoadHarness
 
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines ({forwardInFlight} in flight, gzip {ForwardGzip(forwardGzip)}), {Devices} devices {(registered ? "registered" : "unregistered")}; InfluxDB {version}; {placement}"));
+                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {points:N0} points, batches of {lines:N0} lines, gzip {(gzip ? "on" : "off")}, forwarder batches of {forwardLines:N0} lines ({forwardInFlight} in flight, gzip {ForwardGzip(forwardGzip)}), {Devices} devices {(registered ? "registered" : "unregistered")}, {Tags(sortedTags)}; InfluxDB {version}; {placement}"));
             Console.WriteLine("| path | points | seconds | points/s | ratio to direct | CPU-µs/point, this process | CPU-µs/point, influxd | cores busy (both) | bytes allocated/point, this process | gen-2 GCs |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (Row row in rows)
@@ -250,7 +253,7 @@ internal static class EndToEndLoadHarness
     }
 
     private sealed record RoundsSettings(
-        long Points, int Lines, int Connections, (int Lines, int InFlight, bool? Gzip) Forward, bool Gzip, bool Registered, long WarmUpPoints, bool SeparateCores, bool Accumulate, int Rounds);
+        long Points, int Lines, int Connections, (int Lines, int InFlight, bool? Gzip) Forward, bool Gzip, bool SortedTags, bool Registered, long WarmUpPoints, bool SeparateCores, bool Accumulate, int Rounds);
 
     /// <summary>
     /// <c>--rounds K</c>: K rounds of a direct run and an ingest run, the order alternating (odd rounds direct
@@ -266,7 +269,7 @@ internal static class EndToEndLoadHarness
         string root = Directory.CreateTempSubdirectory("fgw-load-e2e-").FullName;
         try
         {
-            Batches batches = Batches.Build(settings.Points, settings.Lines, settings.Gzip);
+            Batches batches = Batches.Build(settings.Points, settings.Lines, settings.Gzip, settings.SortedTags);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"load-e2e: {settings.Rounds} rounds of {settings.Points:N0} points direct and through the ingest, batches of {settings.Lines:N0} lines, gzip {(settings.Gzip ? "on" : "off")}, every measurement on a fresh influxd"));
             string version;
@@ -275,7 +278,7 @@ internal static class EndToEndLoadHarness
                 version = warmUpDaemon.Version;
                 if (settings.WarmUpPoints > 0)
                 {
-                    Batches warmUp = Batches.Build(settings.WarmUpPoints, settings.Lines, settings.Gzip);
+                    Batches warmUp = Batches.Build(settings.WarmUpPoints, settings.Lines, settings.Gzip, settings.SortedTags);
                     await PostThroughIngestAsync(Path.Combine(root, "warmup"), WarmUpDatabase, warmUpDaemon, warmUp, settings.Gzip, settings.Connections, settings.Forward,
                         settings.Registered, settings.Accumulate, deliveryDeadline);
                 }
@@ -325,7 +328,7 @@ internal static class EndToEndLoadHarness
                 : $"client, ingest and InfluxDB share this machine's {Environment.ProcessorCount} cores";
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Rounds} rounds, {settings.Points:N0} points each way, batches of {settings.Lines:N0} lines, {settings.Connections} connections, gzip {(settings.Gzip ? "on" : "off")}, forwarder batches of {settings.Forward.Lines:N0} lines ({settings.Forward.InFlight} in flight, gzip {ForwardGzip(settings.Forward.Gzip)}), evidence {(settings.Accumulate ? "on" : "off")}; InfluxDB {version}; {placement}"));
+                $"load-e2e, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Rounds} rounds, {settings.Points:N0} points each way, batches of {settings.Lines:N0} lines, {settings.Connections} connections, gzip {(settings.Gzip ? "on" : "off")}, forwarder batches of {settings.Forward.Lines:N0} lines ({settings.Forward.InFlight} in flight, gzip {ForwardGzip(settings.Forward.Gzip)}), evidence {(settings.Accumulate ? "on" : "off")}, {Tags(settings.SortedTags)}; InfluxDB {version}; {placement}"));
             Console.WriteLine("| round | order | direct points/s: last 204 / COUNT = N | ingest → InfluxDB points/s: forwarder's last 204 / COUNT = N | ratio: last 204 to last 204 / COUNT = N to COUNT = N / COUNT = N to the direct last 204 | CPU-µs/point, this process: direct / ingest path | CPU-µs/point, influxd: direct / ingest path (last 204) | evidence in the ledger (from the start; this process's CPU-µs/point until then) |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|");
             foreach ((int round, string order, Row d, Row dc, Row i, Row f, string e) in results)
@@ -388,6 +391,8 @@ internal static class EndToEndLoadHarness
             throw;
         }
     }
+
+    private static string Tags(bool sorted) => sorted ? "tags sent in key order" : "tags sent in the machine's order (ent, dev, edge, cls)";
 
     private static string ForwardGzip(bool? gzip) => gzip switch
     {
@@ -724,7 +729,7 @@ internal static class EndToEndLoadHarness
 
         public TimeSpan CompressTime { get; }
 
-        public static Batches Build(long points, int lines, bool gzip)
+        public static Batches Build(long points, int lines, bool gzip, bool sortedTags)
         {
             // Device d samples once a second: point g is device g % 500 at second g / 500, all of it in the
             // past hours (the ingest refuses timestamps more than 5 min ahead), starting on a whole hour.
@@ -743,8 +748,19 @@ internal static class EndToEndLoadHarness
                 {
                     long device = g % Devices;
                     long timestamp = (startSecond + (g / Devices)) * 1_000_000_000;
+                    // A machine's own order (ent, dev, edge, cls), or with --sorted-tags InfluxDB's key order, which spares
+                    // InfluxDB its sort on the direct path too (the ingest puts every line's tags in that order).
+                    if (sortedTags)
+                    {
+                        text.Append(CultureInfo.InvariantCulture, $"telemetry,cls=cnc,dev=cnc-{device},edge=edge-{device % 4},ent={Enterprise} ");
+                    }
+                    else
+                    {
+                        text.Append(CultureInfo.InvariantCulture, $"telemetry,ent={Enterprise},dev=cnc-{device},edge=edge-{device % 4},cls=cnc ");
+                    }
+
                     text.Append(CultureInfo.InvariantCulture,
-                        $"telemetry,ent={Enterprise},dev=cnc-{device},edge=edge-{device % 4},cls=cnc spindle_speed={12000.5 + (g % 97)},feed_rate={850.25 + (g % 13)},parts_total={100_000 + g}i {timestamp}\n");
+                        $"spindle_speed={12000.5 + (g % 97)},feed_rate={850.25 + (g % 13)},parts_total={100_000 + g}i {timestamp}\n");
                 }
 
                 byte[] plain = Encoding.UTF8.GetBytes(text.ToString());
