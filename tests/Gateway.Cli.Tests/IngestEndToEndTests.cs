@@ -90,6 +90,75 @@ public sealed class IngestEndToEndTests(InfluxDbServer influx) : IClassFixture<I
         Assert.Matches("fgw_forwarder_errors_total\\{status=\"network\"\\} [1-9]", metrics);
     }
 
+    [Fact]
+    public async Task Tags_in_any_order_reach_influxdb_as_the_series_a_direct_write_of_the_same_lines_makes()
+    {
+        // The ingest forwards each line with its tags in key order and the token's enterprise added in its place;
+        // InfluxDB must see exactly the series (and values) it makes of the lines as sent.
+        const string ViaIngest = "keyorder";
+        const string Direct = "keyorderdirect";
+        await influx.CreateDatabaseAsync(ViaIngest, Ct);
+        await influx.CreateDatabaseAsync(Direct, Ct);
+        using var dir = new TempDirectory("fgw-keyorder");
+        string token = await FgwProcess.CreateTokenAsync(dir.Path, "enterprise", Enterprise, Ct);
+        int port = FreeTcpPort.Next();
+        await using ServerProcess ingest = await FgwProcess.StartIngestAsync(port, dir.Path, influx.Url, ViaIngest, Ct);
+        string[] sent =
+        [
+            $"telemetry,ent={Enterprise},dev=cnc-01,edge=e1,cls=cnc parts_total=1i 1795000000000000000", // a machine's order
+            "telemetry,line=l2,dev=cnc-02 parts_total=2i 1795000001000000000", // no ent: the token's is added
+            $"telemetry,cls=robot,dev=rb-01,edge=e1,ent={Enterprise} parts_total=3i 1795000002000000000", // already in order
+            $"telemetry,ent={Enterprise},dev=cnc\\ 03,area=hall\\,2 parts_total=4i 1795000003000000000", // escapes
+        ];
+        // The direct write carries the ent tag the ingest adds to the second line, in the sender's place for it.
+        string direct = string.Join('\n', sent).Replace("line=l2,dev=cnc-02", $"line=l2,ent={Enterprise},dev=cnc-02", StringComparison.Ordinal);
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/api/v2/write?org=f&bucket=factory&precision=ns")
+        {
+            Content = new StringContent(string.Join('\n', sent)),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
+        using (HttpResponseMessage response = await client.SendAsync(request, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+
+        using (HttpResponseMessage response = await client.PostAsync(new Uri(influx.Url, $"/write?db={Direct}&precision=ns"), new StringContent(direct), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+
+        Assert.Equal(sent.Length, await WaitForCountAsync(ViaIngest, sent.Length, ingest));
+        string[] expected = await SeriesAsync(Direct);
+        Assert.Equal(
+            [
+                "telemetry,area=hall\\,2,dev=cnc\\ 03,ent=91330402MA2B3C4D53",
+                "telemetry,cls=cnc,dev=cnc-01,edge=e1,ent=91330402MA2B3C4D53",
+                "telemetry,cls=robot,dev=rb-01,edge=e1,ent=91330402MA2B3C4D53",
+                "telemetry,dev=cnc-02,ent=91330402MA2B3C4D53,line=l2",
+            ],
+            expected);
+        Assert.Equal(expected, await SeriesAsync(ViaIngest));
+        Assert.Equal(await ValuesAsync(Direct), await ValuesAsync(ViaIngest));
+        using var metricsClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        string metrics = await metricsClient.GetStringAsync("/metrics", Ct);
+        Assert.Contains("fgw_ingest_points_tags_sorted_total 3\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("fgw_ingest_points_ent_added_total 1\n", metrics, StringComparison.Ordinal);
+    }
+
+    private async Task<string[]> SeriesAsync(string database)
+    {
+        using System.Text.Json.JsonDocument result = await influx.QueryAsync(database, "SHOW SERIES", Ct);
+        return [.. result.RootElement.GetProperty("results")[0].GetProperty("series")[0].GetProperty("values").EnumerateArray().Select(v => v[0].GetString()!).Order(StringComparer.Ordinal)];
+    }
+
+    private async Task<string> ValuesAsync(string database)
+    {
+        using System.Text.Json.JsonDocument result = await influx.QueryAsync(database, "SELECT * FROM telemetry", Ct);
+        return result.RootElement.GetProperty("results")[0].GetProperty("series")[0].GetRawText();
+    }
+
     private async Task<long> WaitForCountAsync(string database, long expected, ServerProcess ingest)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
