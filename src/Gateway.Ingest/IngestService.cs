@@ -329,7 +329,6 @@ public sealed class IngestService : IAsyncDisposable
         int late = 0;
         int entAdded = 0;
         int sorted = 0;
-        bool wantDevice = _register is not null;
         try
         {
             while (reader.TryRead(ref sequence, isFinalBlock: true, out LineProtocolLine line))
@@ -347,7 +346,7 @@ public sealed class IngestService : IAsyncDisposable
                     late++;
                 }
 
-                FindEnterpriseAndDevice(line, wantDevice, out bool hasEnt, out ReadOnlySpan<byte> ent, out bool hasDev, out ReadOnlySpan<byte> dev);
+                bool hasEnt = line.TryGetTag(s_entKey, out ReadOnlySpan<byte> ent);
                 if (hasEnt && enterprise is not null && principal.Role == TokenRole.Enterprise && !ent.SequenceEqual(enterprise))
                 {
                     return Reject(request, 403, "forbidden", "forbidden_enterprise",
@@ -384,7 +383,7 @@ public sealed class IngestService : IAsyncDisposable
                 tail[written + 1] = (byte)'\n';
                 output.Advance(written + 2);
 
-                if (wantDevice && hasDev && (hasEnt || enterprise is not null))
+                if (_register is not null && (hasEnt || enterprise is not null) && line.TryGetTag(s_devKey, out ReadOnlySpan<byte> dev))
                 {
                     context.CountDevice(ent, dev);
                 }
@@ -407,38 +406,6 @@ public sealed class IngestService : IAsyncDisposable
         Metrics.PointsEnterpriseTagAdded.Add(entAdded);
         Metrics.PointsTagsSorted.Add(sorted);
         return null;
-    }
-
-    // The ent and dev tags in one pass over the tag set (two TryGetTag calls walk it twice); dev only when wanted.
-    private static void FindEnterpriseAndDevice(
-        in LineProtocolLine line, bool wantDevice, out bool hasEnt, out ReadOnlySpan<byte> ent, out bool hasDev, out ReadOnlySpan<byte> dev)
-    {
-        hasEnt = false;
-        hasDev = false;
-        ent = default;
-        dev = default;
-        foreach (LineProtocolTag tag in line.Tags)
-        {
-            if (!hasEnt && tag.Key.SequenceEqual(s_entKey))
-            {
-                hasEnt = true;
-                ent = tag.Value;
-            }
-            else if (wantDevice && !hasDev && tag.Key.SequenceEqual(s_devKey))
-            {
-                hasDev = true;
-                dev = tag.Value;
-            }
-            else
-            {
-                continue;
-            }
-
-            if (hasEnt && (hasDev || !wantDevice))
-            {
-                return;
-            }
-        }
     }
 
     // The device whose line was ahead of the clock, for the future_timestamp flag (lines without a device are

@@ -110,11 +110,13 @@ public readonly ref struct LineProtocolLine
     /// <summary>Finds the raw value of the tag whose raw key is <paramref name="key"/>.</summary>
     public bool TryGetTag(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
     {
-        foreach (LineProtocolTag tag in Tags)
+        // The reader's bounds of each tag: the keys are compared where they lie, with no rescan of the tag set.
+        ReadOnlySpan<int> bounds = _tagBounds;
+        for (int b = 0; b < bounds.Length; b += 3)
         {
-            if (tag.Key.SequenceEqual(key))
+            if (_line[bounds[b]..bounds[b + 1]].SequenceEqual(key))
             {
-                value = tag.Value;
+                value = _line[(bounds[b + 1] + 1)..bounds[b + 2]];
                 return true;
             }
         }

@@ -60,24 +60,31 @@ public sealed class LineProtocolTagOrderTests
     [Fact]
     public void More_tags_than_fit_on_the_stack_are_sorted_too()
     {
-        // 40 tags (the writer keeps 32 on the stack) in reverse order, with an added tag in the middle.
-        string tags = string.Join(",", Enumerable.Range(0, 40).Reverse().Select(t => string.Create(CultureInfo.InvariantCulture, $"k{t:00}={t}")));
+        // 100 tags (the writer keeps 64 on the stack, the reader's bounds start with room for 16) in reverse
+        // order, with an added tag in the middle; and each found by key.
+        string tags = string.Join(",", Enumerable.Range(0, 100).Reverse().Select(t => string.Create(CultureInfo.InvariantCulture, $"k{t:000}={t}")));
 
         string written = Read($"m,{tags} f=1", line =>
         {
-            var output = new ArrayBufferWriter<byte>();
-            line.WriteSeriesKeyInKeyOrder(output, "k19x"u8, "added"u8);
-            return Encoding.UTF8.GetString(output.WrittenSpan);
-        });
+            for (int t = 0; t < 100; t++)
+            {
+                Assert.True(line.TryGetTag(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"k{t:000}")), out ReadOnlySpan<byte> value));
+                Assert.Equal(t.ToString(CultureInfo.InvariantCulture), Encoding.UTF8.GetString(value));
+            }
 
-        string expected = "m," + string.Join(",", Enumerable.Range(0, 40).Select(t => string.Create(CultureInfo.InvariantCulture, $"k{t:00}={t}"))
-            .SelectMany(tag => tag.StartsWith("k19=", StringComparison.Ordinal) ? new[] { tag, "k19x=added" } : [tag]));
+            var output = new ArrayBufferWriter<byte>();
+            line.WriteSeriesKeyInKeyOrder(output, "k049x"u8, "added"u8);
+            return Encoding.UTF8.GetString(output.WrittenSpan);
+        }, new LineProtocolLimits { MaxTagsPerLine = 128 });
+
+        string expected = "m," + string.Join(",", Enumerable.Range(0, 100).Select(t => string.Create(CultureInfo.InvariantCulture, $"k{t:000}={t}"))
+            .SelectMany(tag => tag.StartsWith("k049=", StringComparison.Ordinal) ? new[] { tag, "k049x=added" } : [tag]));
         Assert.Equal(expected, written);
     }
 
-    private static T Read<T>(string text, LineFunc<T> read)
+    private static T Read<T>(string text, LineFunc<T> read, LineProtocolLimits? limits = null)
     {
-        using var reader = new LineProtocolReader(new LineProtocolLimits());
+        using var reader = new LineProtocolReader(limits ?? new LineProtocolLimits());
         reader.Reset(TimestampPrecision.Nanoseconds);
         var sequence = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(text)));
         Assert.True(reader.TryRead(ref sequence, isFinalBlock: true, out LineProtocolLine line));
