@@ -134,66 +134,72 @@ public readonly ref struct LineProtocolLine
     public void WriteSeriesKeyInKeyOrder(IBufferWriter<byte> output, ReadOnlySpan<byte> addKey, ReadOnlySpan<byte> addValue)
     {
         ArgumentNullException.ThrowIfNull(output);
-        ReadOnlySpan<byte> line = _line;
-        ReadOnlySpan<int> bounds = _tagBounds; // per tag: key start, key end, value end (the reader's)
-        ReadOnlySpan<byte> measurement = Measurement;
-        int tags = TagCount;
-        int length = measurement.Length + (tags == 0 ? 0 : _tagsEnd - _tagsStart + 1) + (addKey.IsEmpty ? 0 : addKey.Length + addValue.Length + 2);
-
         const int StackTags = 64;
-        int[]? rented = tags > StackTags ? ArrayPool<int>.Shared.Rent(tags) : null;
-        Span<int> order = rented is null ? stackalloc int[StackTags] : rented;
+        if (TagCount <= StackTags)
+        {
+            WriteInKeyOrder(output, addKey, addValue, stackalloc int[TagCount]);
+            return;
+        }
+
+        int[] rented = ArrayPool<int>.Shared.Rent(TagCount);
         try
         {
-            // A stable insertion sort of the tags' indexes by raw key: a line has a handful of tags.
-            for (int t = 0; t < tags; t++)
-            {
-                ReadOnlySpan<byte> key = line[bounds[3 * t]..bounds[(3 * t) + 1]];
-                int at = t;
-                while (at > 0 && LineProtocolText.CompareKeys(line[bounds[3 * order[at - 1]]..bounds[(3 * order[at - 1]) + 1]], key) > 0)
-                {
-                    order[at] = order[at - 1];
-                    at--;
-                }
-
-                order[at] = t;
-            }
-
-            // One span for the whole key: the measurement, then ",key=value" per tag with the added one in its place.
-            Span<byte> destination = output.GetSpan(length);
-            measurement.CopyTo(destination);
-            int written = measurement.Length;
-            bool added = addKey.IsEmpty;
-            for (int o = 0; o < tags; o++)
-            {
-                int t = order[o];
-                int keyStart = bounds[3 * t];
-                if (!added && LineProtocolText.CompareKeys(line[keyStart..bounds[(3 * t) + 1]], addKey) > 0)
-                {
-                    written += WriteTag(destination[written..], addKey, addValue);
-                    added = true;
-                }
-
-                destination[written++] = (byte)',';
-                ReadOnlySpan<byte> tag = line[keyStart..bounds[(3 * t) + 2]];
-                tag.CopyTo(destination[written..]);
-                written += tag.Length;
-            }
-
-            if (!added)
-            {
-                written += WriteTag(destination[written..], addKey, addValue);
-            }
-
-            output.Advance(written);
+            WriteInKeyOrder(output, addKey, addValue, rented.AsSpan(0, TagCount));
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<int>.Shared.Return(rented);
-            }
+            ArrayPool<int>.Shared.Return(rented);
         }
+    }
+
+    private void WriteInKeyOrder(IBufferWriter<byte> output, ReadOnlySpan<byte> addKey, ReadOnlySpan<byte> addValue, Span<int> order)
+    {
+        ReadOnlySpan<byte> line = _line;
+        ReadOnlySpan<int> bounds = _tagBounds; // per tag: key start, key end, value end (the reader's)
+        ReadOnlySpan<byte> measurement = Measurement;
+        int tags = order.Length;
+
+        // A stable insertion sort of the tags' indexes by raw key: a line has a handful of tags.
+        for (int t = 0; t < tags; t++)
+        {
+            ReadOnlySpan<byte> key = line[bounds[3 * t]..bounds[(3 * t) + 1]];
+            int at = t;
+            while (at > 0 && LineProtocolText.CompareKeys(line[bounds[3 * order[at - 1]]..bounds[(3 * order[at - 1]) + 1]], key) > 0)
+            {
+                order[at] = order[at - 1];
+                at--;
+            }
+
+            order[at] = t;
+        }
+
+        // One span for the whole key: the measurement, then ",key=value" per tag with the added one in its place.
+        int length = measurement.Length + (tags == 0 ? 0 : _tagsEnd - _tagsStart + 1) + (addKey.IsEmpty ? 0 : addKey.Length + addValue.Length + 2);
+        Span<byte> destination = output.GetSpan(length);
+        measurement.CopyTo(destination);
+        int written = measurement.Length;
+        bool added = addKey.IsEmpty;
+        foreach (int t in order)
+        {
+            int keyStart = bounds[3 * t];
+            if (!added && LineProtocolText.CompareKeys(line[keyStart..bounds[(3 * t) + 1]], addKey) > 0)
+            {
+                written += WriteTag(destination[written..], addKey, addValue);
+                added = true;
+            }
+
+            destination[written++] = (byte)',';
+            ReadOnlySpan<byte> tag = line[keyStart..bounds[(3 * t) + 2]];
+            tag.CopyTo(destination[written..]);
+            written += tag.Length;
+        }
+
+        if (!added)
+        {
+            written += WriteTag(destination[written..], addKey, addValue);
+        }
+
+        output.Advance(written);
 
         static int WriteTag(Span<byte> destination, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FactoryGateway.Telemetry.LineProtocol;
@@ -78,6 +79,7 @@ public static class LineProtocolText
     /// Orders two raw keys as Go's <c>bytes.Compare</c> does (InfluxDB's tag order): byte by byte, a prefix first.
     /// A plain loop: tag keys are a few bytes, and most differ in their first.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int CompareKeys(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {
         int common = Math.Min(left.Length, right.Length);
