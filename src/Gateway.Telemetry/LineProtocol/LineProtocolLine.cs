@@ -103,20 +103,18 @@ public readonly ref struct LineProtocolLine
     /// <summary>True when a measurement, key or value contains a backslash escape (slow path for consumers).</summary>
     public bool HasEscapes { get; }
 
-    public TagEnumerator Tags => new(TagSet);
+    public TagEnumerator Tags => new(_line, _tagBounds);
 
     public FieldEnumerator Fields => new(FieldSet);
 
     /// <summary>Finds the raw value of the tag whose raw key is <paramref name="key"/>.</summary>
     public bool TryGetTag(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
     {
-        // The reader's bounds of each tag: the keys are compared where they lie, with no rescan of the tag set.
-        ReadOnlySpan<int> bounds = _tagBounds;
-        for (int b = 0; b < bounds.Length; b += 3)
+        foreach (LineProtocolTag tag in Tags)
         {
-            if (_line[bounds[b]..bounds[b + 1]].SequenceEqual(key))
+            if (tag.Key.SequenceEqual(key))
             {
-                value = _line[(bounds[b + 1] + 1)..bounds[b + 2]];
+                value = tag.Value;
                 return true;
             }
         }
@@ -154,17 +152,15 @@ public readonly ref struct LineProtocolLine
 
     private void WriteInKeyOrder(IBufferWriter<byte> output, ReadOnlySpan<byte> addKey, ReadOnlySpan<byte> addValue, Span<int> order)
     {
-        ReadOnlySpan<byte> line = _line;
-        ReadOnlySpan<int> bounds = _tagBounds; // per tag: key start, key end, value end (the reader's)
         ReadOnlySpan<byte> measurement = Measurement;
         int tags = order.Length;
 
         // A stable insertion sort of the tags' indexes by raw key: a line has a handful of tags.
         for (int t = 0; t < tags; t++)
         {
-            ReadOnlySpan<byte> key = line[bounds[3 * t]..bounds[(3 * t) + 1]];
+            ReadOnlySpan<byte> key = TagKey(t);
             int at = t;
-            while (at > 0 && LineProtocolText.CompareKeys(line[bounds[3 * order[at - 1]]..bounds[(3 * order[at - 1]) + 1]], key) > 0)
+            while (at > 0 && LineProtocolText.CompareKeys(TagKey(order[at - 1]), key) > 0)
             {
                 order[at] = order[at - 1];
                 at--;
@@ -181,15 +177,14 @@ public readonly ref struct LineProtocolLine
         bool added = addKey.IsEmpty;
         foreach (int t in order)
         {
-            int keyStart = bounds[3 * t];
-            if (!added && LineProtocolText.CompareKeys(line[keyStart..bounds[(3 * t) + 1]], addKey) > 0)
+            if (!added && LineProtocolText.CompareKeys(TagKey(t), addKey) > 0)
             {
                 written += WriteTag(destination[written..], addKey, addValue);
                 added = true;
             }
 
             destination[written++] = (byte)',';
-            ReadOnlySpan<byte> tag = line[keyStart..bounds[(3 * t) + 2]];
+            ReadOnlySpan<byte> tag = _line[_tagBounds[3 * t].._tagBounds[(3 * t) + 2]]; // key=value
             tag.CopyTo(destination[written..]);
             written += tag.Length;
         }
@@ -211,14 +206,20 @@ public readonly ref struct LineProtocolLine
         }
     }
 
+    // The raw key of tag number `tag`, from the reader's bounds (key start, key end, value end per tag).
+    private ReadOnlySpan<byte> TagKey(int tag) => _line[_tagBounds[3 * tag].._tagBounds[(3 * tag) + 1]];
+
     /// <summary>Enumerates a validated tag set.</summary>
     public ref struct TagEnumerator
     {
-        private ReadOnlySpan<byte> _rest;
+        private readonly ReadOnlySpan<byte> _line;
+        private readonly ReadOnlySpan<int> _bounds;
+        private int _next;
 
-        internal TagEnumerator(ReadOnlySpan<byte> tagSet)
+        internal TagEnumerator(ReadOnlySpan<byte> line, ReadOnlySpan<int> bounds)
         {
-            _rest = tagSet;
+            _line = line;
+            _bounds = bounds;
             Current = default;
         }
 
@@ -228,26 +229,14 @@ public readonly ref struct LineProtocolLine
 
         public bool MoveNext()
         {
-            if (_rest.IsEmpty)
+            if (_next >= _bounds.Length)
             {
                 return false;
             }
 
-            int equals = LineProtocolText.IndexOfUnescaped(_rest, (byte)'=');
-            ReadOnlySpan<byte> key = _rest[..equals];
-            ReadOnlySpan<byte> afterKey = _rest[(equals + 1)..];
-            int comma = LineProtocolText.IndexOfUnescaped(afterKey, (byte)',');
-            if (comma < 0)
-            {
-                Current = new LineProtocolTag(key, afterKey);
-                _rest = default;
-            }
-            else
-            {
-                Current = new LineProtocolTag(key, afterKey[..comma]);
-                _rest = afterKey[(comma + 1)..];
-            }
-
+            // The reader's bounds of the tag (key start, key end, value end): no rescan of the tag set.
+            Current = new LineProtocolTag(_line[_bounds[_next].._bounds[_next + 1]], _line[(_bounds[_next + 1] + 1).._bounds[_next + 2]]);
+            _next += 3;
             return true;
         }
     }
